@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { ConfigError } from '../runtime/errors';
+import { policyOf, type MethodBody, type MethodPolicy } from '../runtime/policy';
+import { wrapMethod } from '../runtime/method-wrapper';
+import { OptionChecker } from '../runtime/validation';
+
+/**
+ * A steadfast decorator, typed for both of TypeScript's decorator modes: standard ECMAScript
+ * decorators get `(value, context)`, legacy ones `(target, key, descriptor)`. Only methods that
+ * return a Promise are accepted; getters, setters, fields and synchronous methods are type errors.
+ */
+export interface SteadfastMethodDecorator {
+  <This, Args extends unknown[], Return extends Promise<unknown>>(
+    value: (this: This, ...args: Args) => Return,
+    context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
+  ): (this: This, ...args: Args) => Return;
+  <Method extends (...args: never[]) => Promise<unknown>>(
+    target: object,
+    propertyKey: string | symbol,
+    descriptor: TypedPropertyDescriptor<Method>,
+  ): TypedPropertyDescriptor<Method>;
+}
+
+/** What a decorator adds to a method's policy, given where it is written (for error messages). */
+export type PolicyContribution = (policy: MethodPolicy, checker: OptionChecker) => void;
+
+interface StandardContext {
+  kind: string;
+  name: string | symbol;
+  static: boolean;
+}
+
+function isStandardContext(value: unknown): value is StandardContext {
+  return typeof value === 'object' && value !== null && typeof (value as StandardContext).kind === 'string' && 'name' in value;
+}
+
+/**
+ * Builds a decorator that works in both modes. The first steadfast decorator applied to a method
+ * wraps it; every later one adds to the same policy, so any order gives the same behaviour.
+ */
+export function methodDecorator(decoratorName: string, contribute: PolicyContribution): SteadfastMethodDecorator {
+  function decorate(...params: unknown[]): unknown {
+    if (params.length === 2 && isStandardContext(params[1])) {
+      const [value, context] = params as [unknown, StandardContext];
+      const methodName = String(context.name);
+      if (context.kind !== 'method' || typeof value !== 'function') {
+        throw new ConfigError(`${decoratorName} on ${methodName}: only methods can be decorated, not a ${context.kind}`, undefined, methodName);
+      }
+      return apply(value as MethodBody, methodName, context.static, undefined).wrapper;
+    }
+    const [target, key, descriptor] = params as [unknown, unknown, PropertyDescriptor | undefined];
+    const className = typeof target === 'function' ? target.name : (target as { constructor?: { name?: string } } | undefined)?.constructor?.name;
+    const label = className ? `${className}.${String(key)}` : String(key);
+    if (descriptor === undefined || typeof descriptor.value !== 'function') {
+      const what = descriptor === undefined ? 'a field' : descriptor.get || descriptor.set ? 'an accessor' : 'a non-function';
+      throw new ConfigError(`${decoratorName} on ${label}: only methods can be decorated, not ${what}`, undefined, label);
+    }
+    const policy = apply(descriptor.value as MethodBody, String(key), typeof target === 'function', className || undefined);
+    descriptor.value = policy.wrapper;
+    return descriptor;
+  }
+
+  function apply(fn: MethodBody, methodName: string, isStatic: boolean, className: string | undefined): MethodPolicy {
+    const policy = policyOf(fn) ?? wrapMethod(fn, methodName, isStatic, className);
+    const label = className ? `${className}.${methodName}` : methodName;
+    contribute(policy, new OptionChecker(decoratorName, label));
+    return policy;
+  }
+
+  return decorate as SteadfastMethodDecorator;
+}

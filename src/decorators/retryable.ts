@@ -1,0 +1,35 @@
+import { checkRetryOptions, type RetryOptions } from '../runtime/retry/retry-options';
+import type { OptionChecker } from '../runtime/validation';
+import { methodDecorator, type SteadfastMethodDecorator } from './method-decorator';
+
+/**
+ * Retries the method on failure, with exponential backoff and jitter. The method must also be
+ * `@Idempotent`: otherwise it never runs more than once and the call rejects with NotIdempotentError.
+ *
+ * @example @Retryable({ maxAttempts: 4, initialDelay: 100, maxDelay: 2_000 })
+ * @example @Retryable(3, 100, 1_000) // maxAttempts, initialDelay, maxDelay
+ */
+export function Retryable(options?: RetryOptions): SteadfastMethodDecorator;
+export function Retryable(maxAttempts: number, initialDelay?: number, maxDelay?: number): SteadfastMethodDecorator;
+export function Retryable(...params: unknown[]): SteadfastMethodDecorator {
+  return methodDecorator('@Retryable', (policy, checker) => {
+    if (policy.retry !== undefined) checker.fail('@Retryable', 'may be applied once per method', 'a second @Retryable');
+    policy.retry = checkRetryOptions(optionsFrom(params, checker), checker);
+  });
+}
+
+function optionsFrom(params: unknown[], checker: OptionChecker): unknown {
+  if (params.length === 0 || (params.length === 1 && params[0] === undefined)) return {};
+  if (typeof params[0] !== 'number' && params.length === 1) return params[0];
+  if (params.length > 3) checker.fail('@Retryable', 'takes (maxAttempts, initialDelay?, maxDelay?) or one options object', `${params.length} arguments`);
+  const [maxAttempts, initialDelay, maxDelay] = params;
+  const names = ['maxAttempts', 'initialDelay', 'maxDelay'] as const;
+  const positional: Record<string, unknown> = {};
+  [maxAttempts, initialDelay, maxDelay].forEach((value, index) => {
+    if (index < params.length) {
+      if (value === undefined && index > 0) return;
+      positional[names[index] as string] = value;
+    }
+  });
+  return positional;
+}

@@ -1,0 +1,99 @@
+/** Marks every error steadfast creates, so it is recognised across two copies of the package. */
+const STEADFAST_ERROR = Symbol.for('steadfast.error');
+
+/** The stable codes of steadfast's errors. */
+export type SteadfastErrorCode =
+  | 'STEADFAST_CONFIG'
+  | 'STEADFAST_NOT_IDEMPOTENT'
+  | 'STEADFAST_CIRCUIT_OPEN'
+  | 'STEADFAST_IDEMPOTENCY_CONFLICT'
+  | 'STEADFAST_IDEMPOTENCY_IN_PROGRESS';
+
+/** The base of every error steadfast throws. */
+export abstract class SteadfastError extends Error {
+  abstract readonly code: SteadfastErrorCode;
+  /** Errors of the library's own that retrying cannot cure. */
+  readonly retryable: boolean = false;
+  readonly [STEADFAST_ERROR] = true;
+
+  constructor(message: string) {
+    super(message);
+    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false });
+  }
+}
+
+/** An invalid option, thrown when the class is defined. */
+export class ConfigError extends SteadfastError {
+  readonly code = 'STEADFAST_CONFIG';
+  constructor(
+    message: string,
+    /** The option at fault, as written: `maxAttempts`, `failureRate.threshold`. */
+    readonly option?: string,
+    /** `Class.method`, or `method` where the decorator mode does not name the class yet. */
+    readonly method?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A `@Retryable` method that is not marked `@Idempotent`. */
+export class NotIdempotentError extends SteadfastError {
+  readonly code = 'STEADFAST_NOT_IDEMPOTENT';
+  constructor(readonly method: string) {
+    super(
+      `${method} is @Retryable but not @Idempotent: only idempotent operations may be retried. ` +
+        'Mark it @Idempotent() if repeating it is safe, or give it an idempotency key with @Idempotent({ key }).',
+    );
+  }
+}
+
+/** A call refused by an open (or isolated, or saturated half-open) circuit breaker. */
+export class CircuitOpenError extends SteadfastError {
+  readonly code = 'STEADFAST_CIRCUIT_OPEN';
+  constructor(
+    /** The breaker's name. */
+    readonly circuit: string,
+    /** The breaker's state when it refused the call. */
+    readonly state: 'open' | 'half-open' | 'isolated',
+    /** Milliseconds until the breaker lets trial calls through (0 if it may already). */
+    readonly retryAfter: number,
+  ) {
+    super(`circuit '${circuit}' is ${state}: call refused, retry after ${Math.ceil(retryAfter)} ms`);
+  }
+}
+
+/** The same idempotency key used with different arguments. */
+export class IdempotencyConflictError extends SteadfastError {
+  readonly code = 'STEADFAST_IDEMPOTENCY_CONFLICT';
+  constructor(readonly method: string) {
+    super(`${method}: this idempotency key was already used with different arguments`);
+  }
+}
+
+/** A duplicate of a call that is still running elsewhere did not finish within the wait bound. */
+export class IdempotencyInProgressError extends SteadfastError {
+  readonly code = 'STEADFAST_IDEMPOTENCY_IN_PROGRESS';
+  constructor(
+    readonly method: string,
+    /** How long this call waited for the one in progress, ms. */
+    readonly waited: number,
+  ) {
+    super(`${method}: a call with this idempotency key is still in progress after ${waited} ms`);
+  }
+}
+
+/** True for any error created by steadfast, from this copy of the package or another. */
+export function isSteadfastError(error: unknown): error is SteadfastError {
+  return typeof error === 'object' && error !== null && (error as { [STEADFAST_ERROR]?: unknown })[STEADFAST_ERROR] === true;
+}
+
+/** True for a `CircuitOpenError`, from this copy of the package or another. */
+export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
+  return isSteadfastError(error) && error.code === 'STEADFAST_CIRCUIT_OPEN';
+}
+
+/** True for errors that end a retry loop whatever `retryOn` says: the library's own and aborts. */
+export function isNeverRetried(error: unknown): boolean {
+  if (isSteadfastError(error)) return !error.retryable;
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+}

@@ -1,0 +1,108 @@
+/** Why a call finally failed. */
+export type FailureReason =
+  /** every attempt failed (or `retryOnResult` rejected every result) */
+  | 'exhausted'
+  /** the error is not one `retryOn` retries, or one the library never retries */
+  | 'not-retryable'
+  /** the caller's AbortSignal aborted */
+  | 'aborted'
+  /** the next sleep would end past `maxElapsed` */
+  | 'budget'
+  /** a circuit breaker refused the attempt */
+  | 'circuit-open';
+
+export interface RetryEvent {
+  /** `Class.method` */
+  readonly method: string;
+  /** the attempt that failed, 1-based */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /** ms before the next attempt */
+  readonly delay: number;
+  /** the failed attempt's error; undefined when `retryOnResult` rejected a result */
+  readonly error: unknown;
+}
+
+export interface SuccessEvent {
+  readonly method: string;
+  /** attempts made, the successful one included */
+  readonly attempts: number;
+}
+
+export interface FailureEvent {
+  readonly method: string;
+  readonly attempts: number;
+  readonly reason: FailureReason;
+  /** what the caller receives as rejection; undefined when the call resolves with a rejected result */
+  readonly error: unknown;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export interface StateChangeEvent {
+  readonly circuit: string;
+  readonly from: CircuitState;
+  readonly to: CircuitState;
+  readonly reason: string;
+}
+
+export interface RejectedEvent {
+  readonly circuit: string;
+  readonly method: string;
+  readonly state: 'open' | 'half-open' | 'isolated';
+  readonly retryAfter: number;
+}
+
+export interface DeduplicatedEvent {
+  readonly method: string;
+  /** 'replayed': a recorded result was returned; 'joined': the call shared one in flight */
+  readonly how: 'replayed' | 'joined';
+}
+
+/** Every event the engine emits, by name. */
+export interface EngineEvents {
+  retry: RetryEvent;
+  success: SuccessEvent;
+  failure: FailureEvent;
+  stateChange: StateChangeEvent;
+  rejected: RejectedEvent;
+  deduplicated: DeduplicatedEvent;
+}
+
+export type EngineEventName = keyof EngineEvents;
+export type EngineListener<E extends EngineEventName> = (event: EngineEvents[E]) => void;
+
+/** A tiny typed emitter. A listener that throws never breaks the call being reported. */
+export class EventHub {
+  private readonly listeners: { [E in EngineEventName]?: EngineListener<E>[] } = {};
+
+  on<E extends EngineEventName>(name: E, listener: EngineListener<E>): () => void {
+    const list = (this.listeners[name] ??= []) as EngineListener<E>[];
+    list.push(listener);
+    return () => this.off(name, listener);
+  }
+
+  off<E extends EngineEventName>(name: E, listener: EngineListener<E>): void {
+    const list = this.listeners[name] as EngineListener<E>[] | undefined;
+    const index = list?.indexOf(listener) ?? -1;
+    if (list !== undefined && index >= 0) list.splice(index, 1);
+  }
+
+  /** Cheap check so the hot path builds no payload nobody reads. */
+  has(name: EngineEventName): boolean {
+    const list = this.listeners[name];
+    return list !== undefined && list.length > 0;
+  }
+
+  emit<E extends EngineEventName>(name: E, event: EngineEvents[E]): void {
+    const list = this.listeners[name] as EngineListener<E>[] | undefined;
+    if (list === undefined) return;
+    for (const listener of list.slice()) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure is its own; the call goes on.
+      }
+    }
+  }
+}

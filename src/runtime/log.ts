@@ -1,0 +1,78 @@
+/**
+ * What a logger must have. console, pino and NestJS's Logger all fit; each is called the way it
+ * expects (pino: fields first; Nest: message then stack; console: message then fields).
+ */
+export interface LoggerLike {
+  warn(message: unknown, ...rest: unknown[]): unknown;
+  error(message: unknown, ...rest: unknown[]): unknown;
+}
+
+/** The structured part of a log line. */
+export interface LogFields {
+  readonly method?: string;
+  readonly circuit?: string;
+  readonly attempt?: number;
+  readonly maxAttempts?: number;
+  readonly delay?: number;
+  readonly error?: unknown;
+  readonly [field: string]: unknown;
+}
+
+/** The engine's own view of a logger: a level, a message and fields. */
+export interface LogSink {
+  warn(message: string, fields: LogFields): void;
+  error(message: string, fields: LogFields): void;
+}
+
+const silent: LogSink = { warn() {}, error() {} };
+
+type Style = 'pino' | 'nest' | 'plain';
+
+function styleOf(logger: LoggerLike): Style {
+  const candidate = logger as { levels?: { values?: unknown }; child?: unknown; setLogLevels?: unknown; constructor?: { overrideLogger?: unknown } };
+  if (typeof candidate.child === 'function' && typeof candidate.levels?.values === 'object') return 'pino';
+  if (typeof candidate.constructor?.overrideLogger === 'function' || typeof candidate.setLogLevels === 'function') return 'nest';
+  return 'plain';
+}
+
+function serialise(fields: LogFields): Record<string, unknown> {
+  const { error, ...rest } = fields;
+  if (error === undefined) return rest;
+  return { ...rest, err: error instanceof Error ? error : { value: error } };
+}
+
+/** Adapts console, pino, NestJS's Logger or anything with warn/error; `false` silences. */
+export function createLogSink(logger: LoggerLike | false): LogSink {
+  if (logger === false) return silent;
+  const style = styleOf(logger);
+  // A logger that throws must never break the call it reports on.
+  const write = (level: 'warn' | 'error', message: string, fields: LogFields): void => {
+    try {
+      if (style === 'pino') logger[level](serialise(fields), message);
+      else if (style === 'nest') {
+        if (level === 'error') logger.error(message, errorStack(fields.error), 'steadfast');
+        else logger.warn(message, 'steadfast');
+      } else logger[level](message, fields);
+    } catch {
+      // ignored on purpose
+    }
+  };
+  return {
+    warn: (message, fields) => write('warn', message, fields),
+    error: (message, fields) => write('error', message, fields),
+  };
+}
+
+function errorStack(error: unknown): string | undefined {
+  return error instanceof Error ? error.stack : undefined;
+}
+
+/** One line of text for an error, for log messages. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  try {
+    return `non-error thrown: ${JSON.stringify(error)}`;
+  } catch {
+    return `non-error thrown: ${String(error)}`;
+  }
+}

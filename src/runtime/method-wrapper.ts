@@ -1,0 +1,42 @@
+import { defaultEngine } from './engine';
+import { registerPolicy, type MethodBody, type MethodPolicy } from './policy';
+
+interface MetadataReflect {
+  getOwnMetadataKeys?(target: object): unknown[];
+  getOwnMetadata?(key: unknown, target: object): unknown;
+  defineMetadata?(key: unknown, value: unknown, target: object): void;
+}
+
+/**
+ * Wraps a method once, for every steadfast decorator on it. The wrapper keeps the original's
+ * `name`, `length` and every own reflect-metadata entry (NestJS route, guard and pipe metadata),
+ * and runs each call through the engine that is current at call time.
+ */
+export function wrapMethod(original: MethodBody, methodName: string, isStatic: boolean, className: string | undefined): MethodPolicy {
+  const wrapper: MethodBody = function (this: unknown, ...args: unknown[]): Promise<unknown> {
+    return defaultEngine.run(policy, this, args);
+  };
+  const policy: MethodPolicy = {
+    methodName,
+    isStatic,
+    className,
+    original,
+    wrapper,
+    retry: undefined,
+    idempotent: undefined,
+    plan: undefined,
+  };
+  Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
+  Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true });
+  copyOwnMetadata(original, wrapper);
+  registerPolicy(policy);
+  return policy;
+}
+
+function copyOwnMetadata(from: object, to: object): void {
+  const reflect = Reflect as typeof Reflect & MetadataReflect;
+  if (reflect.getOwnMetadataKeys === undefined || reflect.getOwnMetadata === undefined || reflect.defineMetadata === undefined) return;
+  for (const key of reflect.getOwnMetadataKeys(from)) {
+    reflect.defineMetadata(key, reflect.getOwnMetadata(key, from), to);
+  }
+}

@@ -1,0 +1,56 @@
+import type { RetryOptions } from './retry/retry-options';
+import type { ExecutionPlan } from './pipeline';
+
+/** A decorated method's function, as the decorators received it. */
+export type MethodBody = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * What the decorators declared on one method. It is reachable only through the module-private
+ * registry below, keyed by the wrapper function: the idempotency mark cannot be forged by setting
+ * a property or a reflect-metadata key, and a subclass override has a policy only if decorated.
+ */
+export interface MethodPolicy {
+  readonly methodName: string;
+  readonly isStatic: boolean;
+  /** The declaring class, where the decorator mode tells it at definition (legacy does). */
+  className: string | undefined;
+  readonly original: MethodBody;
+  readonly wrapper: MethodBody;
+  retry: RetryOptions | undefined;
+  /** Set only by @Idempotent. */
+  idempotent: true | undefined;
+  /** The engine's compiled plan for this method, rebuilt when the engine is reconfigured. */
+  plan: ExecutionPlan | undefined;
+}
+
+const policies = new WeakMap<object, MethodPolicy>();
+
+export function policyOf(fn: unknown): MethodPolicy | undefined {
+  return typeof fn === 'function' ? policies.get(fn) : undefined;
+}
+
+export function registerPolicy(policy: MethodPolicy): void {
+  policies.set(policy.wrapper, policy);
+}
+
+/** `Class.method`: finds the class whose prototype (or which, for statics) owns the wrapper. */
+export function methodLabel(policy: MethodPolicy, thisArg: unknown): string {
+  if (policy.className === undefined) policy.className = declaringClassName(policy, thisArg);
+  return policy.className === undefined ? policy.methodName : `${policy.className}.${policy.methodName}`;
+}
+
+function declaringClassName(policy: MethodPolicy, thisArg: unknown): string | undefined {
+  let owner: unknown = thisArg;
+  while (owner !== null && (typeof owner === 'object' || typeof owner === 'function')) {
+    const descriptor = Object.getOwnPropertyDescriptor(owner, policy.methodName);
+    if (descriptor?.value === policy.wrapper) {
+      const ctor = typeof owner === 'function' ? owner : (owner as { constructor?: unknown }).constructor;
+      return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : undefined;
+    }
+    owner = Object.getPrototypeOf(owner);
+  }
+  // Private (#) methods live on no prototype: name the instance's class.
+  if (typeof thisArg === 'function') return thisArg.name || undefined;
+  const ctor = (thisArg as { constructor?: { name?: unknown } } | null | undefined)?.constructor;
+  return typeof ctor?.name === 'string' && ctor.name !== '' && ctor !== Object ? ctor.name : undefined;
+}

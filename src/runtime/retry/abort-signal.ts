@@ -1,0 +1,24 @@
+import type { RetrySettings } from './retry-options';
+
+function isAbortSignal(value: unknown): value is AbortSignal {
+  // Duck-typed so that signals from another realm (vm contexts, test sandboxes) count too.
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignal).aborted === 'boolean' &&
+    typeof (value as AbortSignal).addEventListener === 'function'
+  );
+}
+
+/** The call's AbortSignal: the `signal` option's pick, else an AbortSignal argument or an argument's `signal`. */
+export function signalOf(settings: RetrySettings, args: readonly unknown[]): AbortSignal | undefined {
+  if (settings.signal !== undefined) return settings.signal(args);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg !== 'object' || arg === null) continue;
+    if (isAbortSignal(arg)) return arg;
+    const nested = (arg as { signal?: unknown }).signal;
+    if (isAbortSignal(nested)) return nested;
+  }
+  return undefined;
+}

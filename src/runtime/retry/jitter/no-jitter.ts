@@ -1,0 +1,6 @@
+import type { BackoffInput, JitterStrategy } from './jitter';
+
+/** Exactly the capped exponential delay. */
+export const noJitter: JitterStrategy = {
+  nextDelay: ({ ceiling }: BackoffInput) => ceiling,
+};

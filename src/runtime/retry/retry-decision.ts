@@ -1,0 +1,26 @@
+import { isNeverRetried } from '../errors';
+import type { RetrySettings } from './retry-options';
+
+/** Whether the failure of `attempt` is one `retryOn` retries. The library's own errors and aborts never are. */
+export function isRetryable(settings: RetrySettings, error: unknown, attempt: number): boolean {
+  if (isNeverRetried(error)) return false;
+  const { retryOn } = settings;
+  if (retryOn === undefined) return true;
+  if (typeof retryOn === 'function') {
+    try {
+      return retryOn(error, attempt) === true;
+    } catch {
+      // A predicate that throws retries nothing; the caller still gets the original error.
+      return false;
+    }
+  }
+  for (const errorClass of retryOn) if (error instanceof errorClass) return true;
+  return false;
+}
+
+/** An error's `retryAfter` hint in ms, or 0. */
+export function retryAfterOf(error: unknown): number {
+  if (typeof error !== 'object' || error === null) return 0;
+  const hint = (error as { retryAfter?: unknown }).retryAfter;
+  return typeof hint === 'number' && Number.isFinite(hint) && hint > 0 ? hint : 0;
+}

@@ -1,0 +1,116 @@
+import type { OptionChecker } from '../validation';
+
+export type JitterKind = 'full' | 'equal' | 'decorrelated' | 'none';
+
+/** An error class to match with `instanceof`. */
+export type ErrorClass = abstract new (...args: never[]) => unknown;
+
+/** Decides whether the failure of `attempt` (1-based) is retried. */
+export type RetryPredicate = { check(error: unknown, attempt: number): boolean }['check'];
+
+/** The options of `@Retryable`. Every one is optional; see the README for defaults. */
+export interface RetryOptions {
+  /** attempts in all, the first included; an integer ≥ 1 (default 3) */
+  readonly maxAttempts?: number;
+  /** ms before the second attempt (default 100) */
+  readonly initialDelay?: number;
+  /** ms; no computed delay exceeds it (default 10 000) */
+  readonly maxDelay?: number;
+  /** growth of the delay per attempt, ≥ 1 (default 2) */
+  readonly multiplier?: number;
+  /** how delays are randomised (default 'full') */
+  readonly jitter?: JitterKind;
+  /** which failures are retried: error classes, or a predicate (default: every error but the library's own and aborts) */
+  readonly retryOn?: readonly ErrorClass[] | RetryPredicate;
+  /** a resolved value that still counts as a failure */
+  retryOnResult?(result: unknown): boolean;
+  /** ms budget for the whole call, sleeps included; no sleep starts that would end past it */
+  readonly maxElapsed?: number;
+  /** picks the call's AbortSignal from its arguments (default: an AbortSignal argument, or an argument's `signal`) */
+  signal?(args: readonly unknown[]): AbortSignal | undefined;
+}
+
+/** Retry options with every default filled in. */
+export interface RetrySettings {
+  readonly maxAttempts: number;
+  readonly initialDelay: number;
+  readonly maxDelay: number;
+  readonly multiplier: number;
+  readonly jitter: JitterKind;
+  readonly retryOn: readonly ErrorClass[] | RetryPredicate | undefined;
+  readonly retryOnResult: ((result: unknown) => boolean) | undefined;
+  readonly maxElapsed: number | undefined;
+  readonly signal: ((args: readonly unknown[]) => AbortSignal | undefined) | undefined;
+}
+
+export const RETRY_DEFAULTS = {
+  maxAttempts: 3,
+  initialDelay: 100,
+  maxDelay: 10_000,
+  multiplier: 2,
+  jitter: 'full',
+} as const satisfies RetryOptions;
+
+const RETRY_OPTION_KEYS = [
+  'maxAttempts',
+  'initialDelay',
+  'maxDelay',
+  'multiplier',
+  'jitter',
+  'retryOn',
+  'retryOnResult',
+  'maxElapsed',
+  'signal',
+] as const;
+
+const JITTER_KINDS: readonly JitterKind[] = ['full', 'equal', 'decorrelated', 'none'];
+
+/** Checks every option given (unknown keys included) and returns a frozen copy. */
+export function checkRetryOptions(raw: unknown, checker: OptionChecker): RetryOptions {
+  const options = checker.object('', raw, RETRY_OPTION_KEYS);
+  const checked: Record<string, unknown> = {};
+  const read = (key: (typeof RETRY_OPTION_KEYS)[number], check: (value: unknown) => unknown): void => {
+    if (options[key] !== undefined) checked[key] = check(options[key]);
+  };
+  read('maxAttempts', (v) => checker.integer('maxAttempts', v, 1));
+  read('initialDelay', (v) => checker.duration('initialDelay', v));
+  read('maxDelay', (v) => checker.duration('maxDelay', v));
+  read('multiplier', (v) => checker.atLeast('multiplier', v, 1));
+  read('jitter', (v) => checker.oneOf('jitter', v, JITTER_KINDS));
+  read('retryOn', (v) => checkRetryOn(v, checker));
+  read('retryOnResult', (v) => checker.func('retryOnResult', v));
+  read('maxElapsed', (v) => checker.duration('maxElapsed', v));
+  read('signal', (v) => checker.func('signal', v));
+  return Object.freeze(checked) as RetryOptions;
+}
+
+function checkRetryOn(value: unknown, checker: OptionChecker): RetryOptions['retryOn'] {
+  if (typeof value === 'function') return value as RetryPredicate;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'function')) {
+    checker.fail('retryOn', 'must be a non-empty array of error classes or a function (error, attempt) => boolean', value);
+  }
+  return Object.freeze([...value]) as readonly ErrorClass[];
+}
+
+/** Fills in defaults (the library's, then configured ones, then the decorator's) and checks the whole. */
+export function resolveRetrySettings(
+  own: RetryOptions,
+  configured: RetryOptions | undefined,
+  checker: OptionChecker,
+): RetrySettings {
+  const merged = { ...RETRY_DEFAULTS, ...configured, ...own };
+  if (merged.maxDelay < merged.initialDelay) {
+    checker.fail('maxDelay', `must be >= initialDelay (${merged.initialDelay})`, merged.maxDelay);
+  }
+  return {
+    maxAttempts: merged.maxAttempts,
+    initialDelay: merged.initialDelay,
+    maxDelay: merged.maxDelay,
+    multiplier: merged.multiplier,
+    jitter: merged.jitter,
+    retryOn: merged.retryOn,
+    retryOnResult: merged.retryOnResult,
+    maxElapsed: merged.maxElapsed,
+    signal: merged.signal,
+  };
+}

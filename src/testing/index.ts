@@ -1,0 +1,2 @@
+export { FakeClock } from './fake-clock';
+export { RecordingLogger, type LogEntry } from './recording-logger';
