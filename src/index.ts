@@ -1,5 +1,6 @@
 export { Retryable } from './decorators/retryable';
 export { Idempotent, type IdempotentOptions } from './decorators/idempotent';
+export { CircuitBreaker } from './decorators/circuit-breaker';
 export type { SteadfastMethodDecorator } from './decorators/method-decorator';
 export { ResilienceEngine, defaultEngine, configure, type EngineOptions, type EngineDefaults } from './runtime/engine';
 export { systemClock, type Clock } from './runtime/clock';
@@ -17,6 +18,14 @@ export type {
   DeduplicatedEvent,
   CircuitState,
 } from './runtime/events';
+export type {
+  CircuitBreakerOptions,
+  FailureRateOptions,
+  SlowCallOptions,
+  SlidingWindowOptions,
+  ErrorPredicate,
+} from './runtime/breaker/breaker-options';
+export type { CircuitBreakerHandle, CircuitBreakerMetrics } from './runtime/breaker/breaker';
 export type { RetryOptions, JitterKind, ErrorClass, RetryPredicate } from './runtime/retry/retry-options';
 export {
   SteadfastError,

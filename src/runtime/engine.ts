@@ -5,10 +5,17 @@ import { checkRetryOptions, type RetryOptions } from './retry/retry-options';
 import { compilePlan } from './pipeline';
 import type { MethodPolicy } from './policy';
 import { OptionChecker } from './validation';
+import { ConfigError } from './errors';
+import { checkBreakerOptions, resolveBreakerSettings, type CircuitBreakerOptions } from './breaker/breaker-options';
+import { allDeclarations, declarationNamed, type BreakerDeclaration } from './breaker/breaker-declarations';
+import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './breaker/breaker';
+import type { CircuitState } from './events';
 
 /** Defaults that apply to every decorated method unless its decorator says otherwise. */
 export interface EngineDefaults {
   readonly retry?: RetryOptions;
+  /** applied when a breaker is first used; `name` and `scope` are per method and cannot be defaulted */
+  readonly circuitBreaker?: Omit<CircuitBreakerOptions, 'name' | 'scope'>;
 }
 
 /** What `configure()` (and `new ResilienceEngine()`) accept. Each given setting replaces the current one. */
@@ -46,14 +53,71 @@ export class ResilienceEngine {
     if (given.clock !== undefined) this.clock = checkClock(given.clock, checker);
     if (given.random !== undefined) this.random = checker.func('random', given.random);
     if (given.defaults !== undefined) {
-      const defaults = checker.object('defaults', given.defaults, ['retry']);
+      const defaults = checker.object('defaults', given.defaults, ['retry', 'circuitBreaker']);
       this.defaults = {
         retry: defaults.retry === undefined ? undefined : checkRetryOptions(defaults.retry, new OptionChecker('configure() defaults.retry', undefined)),
+        circuitBreaker: defaults.circuitBreaker === undefined ? undefined : checkBreakerDefaults(defaults.circuitBreaker),
       };
     }
     this.version++;
     return this;
   }
+
+  /**
+   * The breaker declared under `name` (explicitly, or `Class.method` by default). For a breaker with
+   * `scope: 'instance'`, pass the instance whose breaker you want.
+   */
+  breaker(name: string, instance?: object): CircuitBreakerHandle {
+    const declaration = declarationNamed(name);
+    if (declaration === undefined) {
+      throw new ConfigError(`no circuit breaker named '${name}' is declared (a default name is known once its class is defined, or in standard decorator mode once the method is first called)`, 'name');
+    }
+    if (declaration.options.scope === 'instance' && instance === undefined) {
+      throw new ConfigError(`circuit '${name}' has scope 'instance': pass the instance, engine.breaker(name, instance)`, 'scope');
+    }
+    return this.breakerFor(declaration, instance);
+  }
+
+  /** Every class-scoped breaker that has been used or looked up, for a health endpoint. */
+  breakers(): CircuitBreakerHandle[] {
+    const handles: CircuitBreakerHandle[] = [];
+    for (const declaration of allDeclarations()) {
+      const state = this.breakerStates.get(declaration);
+      if (state instanceof Breaker) handles.push(state);
+    }
+    return handles;
+  }
+
+  /** @internal The breaker a call goes through: shared, or this instance's for scope 'instance'. */
+  breakerFor(declaration: BreakerDeclaration, thisArg: unknown): Breaker {
+    const existing = this.breakerStates.get(declaration);
+    const perInstance = declaration.options.scope === 'instance' && (typeof thisArg === 'object' || typeof thisArg === 'function') && thisArg !== null;
+    if (!perInstance) {
+      if (existing instanceof Breaker) return existing;
+      const created = this.createBreaker(declaration);
+      this.breakerStates.set(declaration, created);
+      return created;
+    }
+    let instances = existing instanceof WeakMap ? existing : undefined;
+    if (instances === undefined) this.breakerStates.set(declaration, (instances = new WeakMap()));
+    let breaker = instances.get(thisArg as object);
+    if (breaker === undefined) instances.set(thisArg as object, (breaker = this.createBreaker(declaration)));
+    return breaker;
+  }
+
+  private createBreaker(declaration: BreakerDeclaration): Breaker {
+    const settings = resolveBreakerSettings(declaration.options, this.defaults.circuitBreaker);
+    return new Breaker(declaration.name, settings, () => this.clock.now(), this.breakerObserver);
+  }
+
+  private readonly breakerStates = new Map<BreakerDeclaration, Breaker | WeakMap<object, Breaker>>();
+
+  private readonly breakerObserver: BreakerObserver = {
+    stateChanged: (breaker: Breaker, from: CircuitState, to: CircuitState, reason: string) => {
+      this.log.warn(`circuit '${breaker.name}' ${from} -> ${to}: ${reason}`, { circuit: breaker.name, from, to, reason });
+      if (this.events.has('stateChange')) this.events.emit('stateChange', { circuit: breaker.name, from, to, reason });
+    },
+  };
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): () => void {
@@ -77,6 +141,14 @@ export class ResilienceEngine {
     }
     return plan.run(plan, thisArg, args);
   }
+}
+
+function checkBreakerDefaults(value: unknown): CircuitBreakerOptions {
+  const checker = new OptionChecker('configure() defaults.circuitBreaker', undefined);
+  const options = checkBreakerOptions(value, checker);
+  if (options.name !== undefined) checker.fail('name', 'is per method and cannot be a default', options.name);
+  if (options.scope !== undefined) checker.fail('scope', 'is per method and cannot be a default', options.scope);
+  return options;
 }
 
 function checkLogger(value: unknown, checker: OptionChecker): LoggerLike | false {

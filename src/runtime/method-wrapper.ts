@@ -23,6 +23,7 @@ export function wrapMethod(original: MethodBody, methodName: string, isStatic: b
     original,
     wrapper,
     retry: undefined,
+    breaker: undefined,
     idempotent: undefined,
     plan: undefined,
   };

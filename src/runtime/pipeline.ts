@@ -7,6 +7,8 @@ import { resolveRetrySettings, type RetrySettings } from './retry/retry-options'
 import { nextDelay } from './retry/backoff';
 import { isRetryable, retryAfterOf } from './retry/retry-decision';
 import { signalOf } from './retry/abort-signal';
+import { declareBreaker, type BreakerDeclaration } from './breaker/breaker-declarations';
+import { REFUSED, type Breaker } from './breaker/breaker';
 import { OptionChecker } from './validation';
 
 /** One method's policy compiled against one engine configuration: what a call runs. */
@@ -16,9 +18,26 @@ export interface ExecutionPlan {
   /** `Class.method` */
   readonly label: string;
   readonly method: MethodBody;
-  readonly retry: RetrySettings | undefined;
+  /** the attempt settings; a single attempt when the method is not @Retryable */
+  readonly retry: RetrySettings;
+  /** the breaker every call shares (scope 'class') */
+  readonly sharedBreaker: Breaker | undefined;
+  /** the declaration whose breaker depends on `this` (scope 'instance') */
+  readonly instanceBreaker: BreakerDeclaration | undefined;
   readonly run: (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>;
 }
+
+const SINGLE_ATTEMPT: RetrySettings = {
+  maxAttempts: 1,
+  initialDelay: 0,
+  maxDelay: 0,
+  multiplier: 1,
+  jitter: 'none',
+  retryOn: undefined,
+  retryOnResult: undefined,
+  maxElapsed: undefined,
+  signal: undefined,
+};
 
 /**
  * Composes idempotency(retry(breaker(method))) for one method. Whatever the decorator order, the
@@ -27,15 +46,24 @@ export interface ExecutionPlan {
  */
 export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, thisArg: unknown): ExecutionPlan {
   const label = methodLabel(policy, thisArg);
-  const base = { engine, version: engine.version, label, method: policy.original };
-  if (policy.retry !== undefined && policy.idempotent === undefined) {
-    return { ...base, retry: undefined, run: refuseNotIdempotent };
+  const checker = (source: string): OptionChecker => new OptionChecker(source, label);
+  const retry = policy.retry === undefined ? SINGLE_ATTEMPT : resolveRetrySettings(policy.retry, engine.defaults.retry, checker('@Retryable'));
+  let declaration: BreakerDeclaration | undefined;
+  if (policy.breaker !== undefined) {
+    declaration = policy.breaker.declaration ??= declareBreaker(label, policy.breaker.options, false, checker('@CircuitBreaker'));
   }
-  const retry =
-    policy.retry === undefined
-      ? undefined
-      : resolveRetrySettings(policy.retry, engine.defaults.retry, new OptionChecker('@Retryable', label));
-  return { ...base, retry, run: retry === undefined ? runDirect : runAttempts };
+  const perInstance = declaration?.options.scope === 'instance';
+  const refused = policy.retry !== undefined && policy.idempotent === undefined;
+  return {
+    engine,
+    version: engine.version,
+    label,
+    method: policy.original,
+    retry,
+    sharedBreaker: declaration !== undefined && !perInstance ? engine.breakerFor(declaration, undefined) : undefined,
+    instanceBreaker: perInstance ? declaration : undefined,
+    run: refused ? refuseNotIdempotent : policy.retry === undefined && declaration === undefined ? runDirect : runAttempts,
+  };
 }
 
 function refuseNotIdempotent(plan: ExecutionPlan): Promise<never> {
@@ -52,41 +80,57 @@ function runDirect(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Prom
   }
 }
 
-/** The attempt loop. One async frame per call; no closure, timer or extra promise on the happy path. */
+/**
+ * The attempt loop, each attempt through the breaker. One async frame per call; no closure, timer
+ * or extra promise on the happy path.
+ */
 async function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Promise<unknown> {
-  const settings = plan.retry as RetrySettings;
-  const { engine } = plan;
-  const signal = signalOf(settings, args);
+  const { engine, retry: settings } = plan;
+  const breaker = plan.sharedBreaker ?? (plan.instanceBreaker === undefined ? undefined : engine.breakerFor(plan.instanceBreaker, thisArg));
+  const signal = settings.maxAttempts > 1 ? signalOf(settings, args) : undefined;
   const startedAt = settings.maxElapsed === undefined ? 0 : engine.clock.now();
   let previousDelay = settings.initialDelay;
   for (let attempt = 1; ; attempt++) {
     if (isAborted(signal)) throw finalFailure(plan, attempt - 1, 'aborted', (signal as AbortSignal).reason);
-    let error: unknown;
-    let result: unknown;
-    let rejectedResult = false;
-    try {
-      result = await plan.method.apply(thisArg, args);
-      if (settings.retryOnResult === undefined || !settings.retryOnResult(result)) {
-        if (engine.events.has('success')) engine.events.emit('success', { method: plan.label, attempts: attempt });
-        return result;
-      }
-      rejectedResult = true;
-    } catch (caught) {
-      error = caught;
+    let permit = REFUSED;
+    let began = 0;
+    if (breaker !== undefined) {
+      permit = breaker.tryAcquire();
+      if (permit === REFUSED) throw refuse(plan, breaker, attempt);
+      if (breaker.timesCalls) began = engine.clock.now();
     }
 
-    if (!rejectedResult && !isRetryable(settings, error, attempt)) throw finalFailure(plan, attempt, 'not-retryable', error);
-    if (attempt >= settings.maxAttempts) return giveUp(plan, attempt, 'exhausted', rejectedResult, error, result);
+    let error: unknown;
+    let result: unknown;
+    let threw = false;
+    try {
+      result = await plan.method.apply(thisArg, args);
+    } catch (caught) {
+      error = caught;
+      threw = true;
+    }
+    if (breaker !== undefined) {
+      const duration = breaker.timesCalls ? engine.clock.now() - began : 0;
+      if (threw) breaker.failed(permit, error, duration);
+      else breaker.succeeded(permit, result, duration);
+    }
+    if (!threw && !rejectsResult(plan, attempt, result)) {
+      if (engine.events.has('success')) engine.events.emit('success', { method: plan.label, attempts: attempt });
+      return result;
+    }
+
+    if (threw && !isRetryable(settings, error, attempt)) throw finalFailure(plan, attempt, 'not-retryable', error);
+    if (attempt >= settings.maxAttempts) return giveUp(plan, attempt, 'exhausted', threw, error, result);
 
     const computed = nextDelay(settings, attempt, previousDelay, engine.random);
     previousDelay = computed;
     const delay = Math.max(computed, retryAfterOf(error));
     if (settings.maxElapsed !== undefined && engine.clock.now() + delay > startedAt + settings.maxElapsed) {
-      return giveUp(plan, attempt, 'budget', rejectedResult, error, result);
+      return giveUp(plan, attempt, 'budget', threw, error, result);
     }
     if (isAborted(signal)) throw finalFailure(plan, attempt, 'aborted', (signal as AbortSignal).reason);
 
-    reportRetry(plan, attempt, delay, error, rejectedResult);
+    reportRetry(plan, attempt, delay, error, threw);
     if (delay > 0) {
       try {
         await engine.clock.sleep(delay, signal);
@@ -101,10 +145,30 @@ function isAborted(signal: AbortSignal | undefined): boolean {
   return signal !== undefined && signal.aborted;
 }
 
-function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error: unknown, rejectedResult: boolean): void {
+/** Whether `retryOnResult` rejects a resolved value; a predicate that throws ends the call with its error. */
+function rejectsResult(plan: ExecutionPlan, attempt: number, result: unknown): boolean {
+  const { retryOnResult } = plan.retry;
+  if (retryOnResult === undefined) return false;
+  try {
+    return retryOnResult(result) === true;
+  } catch (error) {
+    throw finalFailure(plan, attempt, 'not-retryable', error);
+  }
+}
+
+function refuse(plan: ExecutionPlan, breaker: Breaker, attempt: number): unknown {
+  const refusal = breaker.refusal();
+  const { engine } = plan;
+  if (engine.events.has('rejected')) {
+    engine.events.emit('rejected', { circuit: breaker.name, method: plan.label, state: refusal.state, retryAfter: refusal.retryAfter });
+  }
+  return finalFailure(plan, attempt, 'circuit-open', refusal);
+}
+
+function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error: unknown, threw: boolean): void {
   const { engine, label } = plan;
-  const maxAttempts = (plan.retry as RetrySettings).maxAttempts;
-  const what = rejectedResult ? 'returned a result that retryOnResult rejects' : `failed (${describeError(error)})`;
+  const { maxAttempts } = plan.retry;
+  const what = threw ? `failed (${describeError(error)})` : 'returned a result that retryOnResult rejects';
   engine.log.warn(`${label} attempt ${attempt}/${maxAttempts} ${what}; retrying in ${Math.round(delay)} ms`, {
     method: label,
     attempt,
@@ -116,15 +180,8 @@ function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error:
 }
 
 /** The loop ends without success: the last error rejects, or the last (rejected) result resolves. */
-function giveUp(
-  plan: ExecutionPlan,
-  attempts: number,
-  reason: FailureReason,
-  rejectedResult: boolean,
-  error: unknown,
-  result: unknown,
-): unknown {
-  if (!rejectedResult) throw finalFailure(plan, attempts, reason, error);
+function giveUp(plan: ExecutionPlan, attempts: number, reason: FailureReason, threw: boolean, error: unknown, result: unknown): unknown {
+  if (threw) throw finalFailure(plan, attempts, reason, error);
   logFinal(plan, attempts, reason, undefined, 'its last result is still rejected by retryOnResult; returning it');
   return result;
 }
@@ -145,7 +202,7 @@ const REASON_TEXT: Record<FailureReason, string> = {
 
 function logFinal(plan: ExecutionPlan, attempts: number, reason: FailureReason, error: unknown, detail: string): void {
   const { engine, label } = plan;
-  const maxAttempts = plan.retry?.maxAttempts ?? 1;
+  const { maxAttempts } = plan.retry;
   engine.log.error(`${label} failed after ${attempts}/${maxAttempts} attempt(s), ${REASON_TEXT[reason]}: ${detail}`, {
     method: label,
     attempt: attempts,

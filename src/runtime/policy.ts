@@ -1,5 +1,7 @@
 import type { RetryOptions } from './retry/retry-options';
 import type { ExecutionPlan } from './pipeline';
+import type { CircuitBreakerOptions } from './breaker/breaker-options';
+import type { BreakerDeclaration } from './breaker/breaker-declarations';
 
 /** A decorated method's function, as the decorators received it. */
 export type MethodBody = (this: unknown, ...args: unknown[]) => unknown;
@@ -17,6 +19,8 @@ export interface MethodPolicy {
   readonly original: MethodBody;
   readonly wrapper: MethodBody;
   retry: RetryOptions | undefined;
+  /** The breaker's options; its declaration is made at definition where the name is known, else at first call. */
+  breaker: { readonly options: CircuitBreakerOptions; declaration: BreakerDeclaration | undefined } | undefined;
   /** Set only by @Idempotent. */
   idempotent: true | undefined;
   /** The engine's compiled plan for this method, rebuilt when the engine is reconfigured. */

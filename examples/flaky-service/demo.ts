@@ -1,0 +1,61 @@
+// A tour of steadfast against a flaky in-process service: run with `npm run demo`.
+import { configure, Idempotent, NotIdempotentError, Retryable } from '../../src';
+import { FlakyInventory } from './flaky-inventory';
+
+const started = Date.now();
+const stamp = (): string => `+${String(Date.now() - started).padStart(4)} ms`;
+
+// Any logger with warn/error works (console, pino, NestJS's Logger); this one prints one line each.
+configure({
+  logger: {
+    warn: (message: string) => console.log(`${stamp()}  WARN   ${message}`),
+    error: (message: string) => console.log(`${stamp()}  ERROR  ${message}`),
+  },
+});
+
+class CatalogService {
+  constructor(private readonly inventory: FlakyInventory) {}
+
+  // Reading is safe to repeat: marked @Idempotent, so @Retryable may retry it.
+  @Idempotent()
+  @Retryable({ maxAttempts: 4, initialDelay: 100, maxDelay: 1_000, jitter: 'none' })
+  async stock(sku: string, options?: { signal?: AbortSignal }): Promise<number> {
+    void options;
+    return this.inventory.stockOf(sku);
+  }
+
+  // Charging is not: without @Idempotent the retry is refused before the body runs.
+  @Retryable(3, 100, 1_000)
+  async charge(amountCents: number): Promise<string> {
+    return `charged ${amountCents}`;
+  }
+}
+
+async function main(): Promise<void> {
+  console.log('1. A read that fails twice, then succeeds (delays 100 ms, then 200 ms):');
+  const recovering = new CatalogService(new FlakyInventory(2));
+  const stock = await recovering.stock('sku-42');
+  console.log(`${stamp()}  OK     stock = ${stock}\n`);
+
+  console.log('2. A read against a service that stays down: 4 attempts, then the last error:');
+  const down = new CatalogService(new FlakyInventory(Infinity));
+  await down.stock('sku-42').catch((error: Error) => console.log(`${stamp()}  CALLER got: ${error.message}\n`));
+
+  console.log('3. A charge marked @Retryable but not @Idempotent is refused, the body never runs:');
+  await recovering.charge(1_000).catch((error: unknown) => {
+    if (error instanceof NotIdempotentError) console.log(`${stamp()}  CALLER got NotIdempotentError (${error.code})\n`);
+  });
+
+  console.log('4. An AbortSignal stops the retries at once, even mid-sleep:');
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(new Error('user navigated away')), 150);
+  const aborting = new CatalogService(new FlakyInventory(Infinity));
+  await aborting
+    .stock('sku-42', { signal: controller.signal })
+    .catch((error: Error) => console.log(`${stamp()}  CALLER got: ${error.message} (no attempt after the abort)\n`));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,176 @@
+import type { ErrorClass } from '../retry/retry-options';
+import type { OptionChecker } from '../validation';
+
+/** Decides whether an error counts (for `recordOn`) or is ignored (for `ignoreOn`). */
+export type ErrorPredicate = { check(error: unknown): boolean }['check'];
+
+export interface SlidingWindowOptions {
+  /** 'count': the last `size` calls; 'time': the calls of the last `size` ms */
+  readonly type: 'count' | 'time';
+  readonly size: number;
+}
+
+export interface FailureRateOptions {
+  /** open when failures / calls in the window reaches this, in (0, 1] */
+  readonly threshold: number;
+  /** default { type: 'count', size: 100 } */
+  readonly window?: SlidingWindowOptions;
+  /** calls the window must hold before the rate counts (default 10, at most a count window's size) */
+  readonly minimumCalls?: number;
+}
+
+export interface SlowCallOptions {
+  /** ms; a call that takes longer is slow, whether it succeeds or fails */
+  readonly duration: number;
+  /** open when slow calls / calls in the window reaches this, in (0, 1] */
+  readonly rateThreshold: number;
+}
+
+/** The options of `@CircuitBreaker`. */
+export interface CircuitBreakerOptions {
+  /** breakers are shared by name (default: one breaker for the method, named `Class.method`) */
+  readonly name?: string;
+  /** 'class' (default): one breaker for all instances; 'instance': one per instance */
+  readonly scope?: 'class' | 'instance';
+  /** open after this many recorded failures in a row (default 5 unless failureRate is given) */
+  readonly consecutiveFailures?: number;
+  /** open when the failure ratio in a sliding window reaches a threshold */
+  readonly failureRate?: FailureRateOptions;
+  /** open when the ratio of slow calls in the window reaches a threshold */
+  readonly slowCall?: SlowCallOptions;
+  /** ms the breaker stays open (default 30 000), or a function of the consecutive openings (1, 2, …) */
+  readonly openDuration?: number | ((openings: number) => number);
+  /** cap on openDuration, ms (default 600 000) */
+  readonly maxOpenDuration?: number;
+  /** trial calls allowed while half-open; all must succeed to close (default 1) */
+  readonly halfOpenMaxCalls?: number;
+  /** which errors count as failures (default: all); the others count as successes */
+  readonly recordOn?: readonly ErrorClass[] | ErrorPredicate;
+  /** errors that count neither way (default: aborts); checked before recordOn */
+  readonly ignoreOn?: readonly ErrorClass[] | ErrorPredicate;
+  /** a resolved value that counts as a failure */
+  recordOnResult?(result: unknown): boolean;
+}
+
+/** Everything a breaker runs on, defaults filled in. */
+export interface BreakerSettings {
+  readonly consecutiveFailures: number | undefined;
+  readonly failureRateThreshold: number | undefined;
+  readonly window: SlidingWindowOptions;
+  readonly minimumCalls: number;
+  readonly slowCall: SlowCallOptions | undefined;
+  readonly openDuration: number | ((openings: number) => number);
+  readonly maxOpenDuration: number;
+  readonly halfOpenMaxCalls: number;
+  readonly recordOn: readonly ErrorClass[] | ErrorPredicate | undefined;
+  readonly ignoreOn: readonly ErrorClass[] | ErrorPredicate | undefined;
+  readonly recordOnResult: ((result: unknown) => boolean) | undefined;
+}
+
+export const BREAKER_DEFAULTS = {
+  consecutiveFailures: 5,
+  window: { type: 'count', size: 100 } as SlidingWindowOptions,
+  minimumCalls: 10,
+  openDuration: 30_000,
+  maxOpenDuration: 600_000,
+  halfOpenMaxCalls: 1,
+} as const;
+
+const KEYS = [
+  'name',
+  'scope',
+  'consecutiveFailures',
+  'failureRate',
+  'slowCall',
+  'openDuration',
+  'maxOpenDuration',
+  'halfOpenMaxCalls',
+  'recordOn',
+  'ignoreOn',
+  'recordOnResult',
+] as const;
+
+/** Checks every option given (unknown keys included) and returns a frozen copy. */
+export function checkBreakerOptions(raw: unknown, checker: OptionChecker): CircuitBreakerOptions {
+  const options = checker.object('', raw, KEYS);
+  const out: Record<string, unknown> = {};
+  const read = (key: (typeof KEYS)[number], check: (value: unknown) => unknown): void => {
+    if (options[key] !== undefined) out[key] = check(options[key]);
+  };
+  read('name', (v) => checker.text('name', v));
+  read('scope', (v) => checker.oneOf('scope', v, ['class', 'instance'] as const));
+  read('consecutiveFailures', (v) => checker.integer('consecutiveFailures', v, 1));
+  read('failureRate', (v) => checkFailureRate(v, checker));
+  read('slowCall', (v) => {
+    const slow = checker.object('slowCall', v, ['duration', 'rateThreshold']);
+    if (slow.duration === undefined) checker.fail('slowCall.duration', 'is required', undefined);
+    if (slow.rateThreshold === undefined) checker.fail('slowCall.rateThreshold', 'is required', undefined);
+    return Object.freeze({
+      duration: checker.duration('slowCall.duration', slow.duration),
+      rateThreshold: checker.ratio('slowCall.rateThreshold', slow.rateThreshold),
+    });
+  });
+  read('openDuration', (v) => (typeof v === 'function' ? v : checker.duration('openDuration', v)));
+  read('maxOpenDuration', (v) => checker.duration('maxOpenDuration', v));
+  read('halfOpenMaxCalls', (v) => checker.integer('halfOpenMaxCalls', v, 1));
+  read('recordOn', (v) => checkErrorMatcher('recordOn', v, checker));
+  read('ignoreOn', (v) => checkErrorMatcher('ignoreOn', v, checker));
+  read('recordOnResult', (v) => checker.func('recordOnResult', v));
+  if (out.consecutiveFailures !== undefined && out.failureRate !== undefined) {
+    checker.fail('failureRate', 'cannot be combined with consecutiveFailures: choose one failure criterion', raw);
+  }
+  if (typeof out.openDuration === 'number' && typeof out.maxOpenDuration === 'number' && out.openDuration > out.maxOpenDuration) {
+    checker.fail('maxOpenDuration', `must be >= openDuration (${out.openDuration})`, out.maxOpenDuration);
+  }
+  return Object.freeze(out) as CircuitBreakerOptions;
+}
+
+function checkFailureRate(value: unknown, checker: OptionChecker): FailureRateOptions {
+  const rate = checker.object('failureRate', value, ['threshold', 'window', 'minimumCalls']);
+  if (rate.threshold === undefined) checker.fail('failureRate.threshold', 'is required', undefined);
+  const threshold = checker.ratio('failureRate.threshold', rate.threshold);
+  let window: SlidingWindowOptions | undefined;
+  if (rate.window !== undefined) {
+    const raw = checker.object('failureRate.window', rate.window, ['type', 'size']);
+    const type = checker.oneOf('failureRate.window.type', raw.type, ['count', 'time'] as const);
+    const size = checker.integer('failureRate.window.size', raw.size, 1);
+    window = Object.freeze({ type, size });
+  }
+  const minimumCalls = rate.minimumCalls === undefined ? undefined : checker.integer('failureRate.minimumCalls', rate.minimumCalls, 1);
+  if (window?.type === 'count' && minimumCalls !== undefined && minimumCalls > window.size) {
+    checker.fail('failureRate.minimumCalls', `must be <= the count window's size (${window.size}), or the rate could never count`, minimumCalls);
+  }
+  return Object.freeze({ threshold, window, minimumCalls });
+}
+
+function checkErrorMatcher(option: string, value: unknown, checker: OptionChecker): readonly ErrorClass[] | ErrorPredicate {
+  if (typeof value === 'function') return value as ErrorPredicate;
+  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'function')) {
+    checker.fail(option, 'must be a non-empty array of error classes or a function (error) => boolean', value);
+  }
+  return Object.freeze([...value]) as readonly ErrorClass[];
+}
+
+/** Fills in defaults: the library's, then configured ones, then the decorator's. */
+export function resolveBreakerSettings(own: CircuitBreakerOptions, configured: CircuitBreakerOptions | undefined): BreakerSettings {
+  const merged = { ...configured, ...own };
+  // A criterion given by the decorator replaces the configured one rather than adding to it.
+  if (own.failureRate !== undefined && own.consecutiveFailures === undefined) delete (merged as { consecutiveFailures?: number }).consecutiveFailures;
+  if (own.consecutiveFailures !== undefined && own.failureRate === undefined) delete (merged as { failureRate?: FailureRateOptions }).failureRate;
+  const failureRate = merged.failureRate;
+  const window = failureRate?.window ?? BREAKER_DEFAULTS.window;
+  const minimumCalls = failureRate?.minimumCalls ?? (window.type === 'count' ? Math.min(BREAKER_DEFAULTS.minimumCalls, window.size) : BREAKER_DEFAULTS.minimumCalls);
+  return {
+    consecutiveFailures: failureRate === undefined ? merged.consecutiveFailures ?? BREAKER_DEFAULTS.consecutiveFailures : undefined,
+    failureRateThreshold: failureRate?.threshold,
+    window,
+    minimumCalls,
+    slowCall: merged.slowCall,
+    openDuration: merged.openDuration ?? BREAKER_DEFAULTS.openDuration,
+    maxOpenDuration: merged.maxOpenDuration ?? BREAKER_DEFAULTS.maxOpenDuration,
+    halfOpenMaxCalls: merged.halfOpenMaxCalls ?? BREAKER_DEFAULTS.halfOpenMaxCalls,
+    recordOn: merged.recordOn,
+    ignoreOn: merged.ignoreOn,
+    recordOnResult: merged.recordOnResult,
+  };
+}

@@ -1,0 +1,261 @@
+import { CircuitOpenError } from '../errors';
+import type { CircuitState } from '../events';
+import type { ErrorClass } from '../retry/retry-options';
+import type { BreakerSettings, ErrorPredicate } from './breaker-options';
+import type { OutcomeWindow } from './outcome-window';
+import { CountWindow } from './count-window';
+import { TimeWindow } from './time-window';
+
+/** A breaker's figures; counts cover the calls recorded since it entered its current state. */
+export interface CircuitBreakerMetrics {
+  readonly state: CircuitState;
+  /** when the breaker entered its state (the engine clock's time) */
+  readonly since: number;
+  /** calls, failures and slow calls in the sliding window */
+  readonly calls: number;
+  readonly failures: number;
+  readonly slowCalls: number;
+  /** failures / calls in the window (0 without calls) */
+  readonly failureRate: number;
+  /** slow calls / calls in the window (0 without calls) */
+  readonly slowCallRate: number;
+  /** recorded failures in a row */
+  readonly consecutiveFailures: number;
+  /** calls refused since the breaker entered its state */
+  readonly rejected: number;
+  /** openings in a row without a close between them */
+  readonly openings: number;
+  /** trial calls running now (half-open) */
+  readonly trialCalls: number;
+}
+
+/** What `engine.breaker(name)` gives: the state, the figures, and the hand controls. */
+export interface CircuitBreakerHandle {
+  readonly name: string;
+  /** the current state; an open breaker whose openDuration has passed reads as half-open */
+  readonly state: CircuitState;
+  metrics(): CircuitBreakerMetrics;
+  /** holds the breaker open until reset() */
+  isolate(): void;
+  /** closes the breaker and forgets its history */
+  reset(): void;
+}
+
+/** Told of every transition, to log and emit it. */
+export interface BreakerObserver {
+  stateChanged(breaker: Breaker, from: CircuitState, to: CircuitState, reason: string): void;
+}
+
+/** Returned by tryAcquire() when the call is refused. Permits are the breaker's epoch (≥ 0). */
+export const REFUSED = -1;
+
+const ALLOWED: Record<CircuitState, readonly CircuitState[]> = {
+  closed: ['open', 'isolated'],
+  open: ['half-open', 'closed', 'isolated'],
+  'half-open': ['open', 'closed', 'isolated'],
+  isolated: ['closed'],
+};
+
+/**
+ * The state machine. Open → half-open is decided from timestamps on the next call (or read of
+ * `state`): there is no timer. Each transition starts a new epoch; an outcome that arrives with
+ * a permit from an earlier epoch is stale and ignored, so a slow call admitted while closed can
+ * neither spend nor release a half-open trial permit.
+ */
+export class Breaker implements CircuitBreakerHandle {
+  private current: CircuitState = 'closed';
+  private epoch = 0;
+  private since: number;
+  private consecutive = 0;
+  private openUntil = 0;
+  private openings = 0;
+  private trialsInFlight = 0;
+  private trialsSucceeded = 0;
+  private rejected = 0;
+  private readonly window: OutcomeWindow;
+  private readonly windowNeedsTime: boolean;
+  /** true when calls must be timed (slowCall is set) */
+  readonly timesCalls: boolean;
+
+  constructor(
+    readonly name: string,
+    readonly settings: BreakerSettings,
+    private readonly now: () => number,
+    private readonly observer: BreakerObserver,
+  ) {
+    this.window = settings.window.type === 'count' ? new CountWindow(settings.window.size) : new TimeWindow(settings.window.size);
+    this.windowNeedsTime = settings.window.type === 'time';
+    this.timesCalls = settings.slowCall !== undefined;
+    this.since = now();
+  }
+
+  get state(): CircuitState {
+    if (this.current === 'open' && this.now() >= this.openUntil) this.transition('half-open', 'openDuration elapsed');
+    return this.current;
+  }
+
+  /** A permit (the epoch) if the call may run, else REFUSED. */
+  tryAcquire(): number {
+    const state = this.current;
+    if (state === 'closed') return this.epoch;
+    // The call that notices openDuration has passed is the first trial candidate.
+    if (state === 'open' && this.now() >= this.openUntil) this.transition('half-open', 'openDuration elapsed');
+    if (this.current === 'half-open' && this.trialsInFlight + this.trialsSucceeded < this.settings.halfOpenMaxCalls) {
+      this.trialsInFlight++;
+      return this.epoch;
+    }
+    this.rejected++;
+    return REFUSED;
+  }
+
+  /** The error for a refused call; built without a stack trace, which would only point here. */
+  refusal(): CircuitOpenError {
+    const state = this.current === 'closed' ? 'half-open' : this.current;
+    const retryAfter = state === 'open' ? Math.max(0, this.openUntil - this.now()) : state === 'isolated' ? Number.POSITIVE_INFINITY : 0;
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new CircuitOpenError(this.name, state, retryAfter);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  /** The call with this permit resolved with `result`, taking `duration` ms (0 if untimed). */
+  succeeded(permit: number, result: unknown, duration: number): void {
+    this.settle(permit, this.judgeResult(result), duration);
+  }
+
+  /** The call with this permit threw `error`. */
+  failed(permit: number, error: unknown, duration: number): void {
+    this.settle(permit, this.classify(error), duration);
+  }
+
+  isolate(): void {
+    if (this.current !== 'isolated') this.transition('isolated', 'isolated by hand');
+  }
+
+  reset(): void {
+    if (this.current !== 'closed') this.transition('closed', 'reset by hand');
+    else this.clearHistory();
+  }
+
+  metrics(): CircuitBreakerMetrics {
+    const state = this.state;
+    if (this.windowNeedsTime) this.window.advance(this.now());
+    const { calls, failures, slowCalls } = this.window;
+    return {
+      state,
+      since: this.since,
+      calls,
+      failures,
+      slowCalls,
+      failureRate: calls === 0 ? 0 : failures / calls,
+      slowCallRate: calls === 0 ? 0 : slowCalls / calls,
+      consecutiveFailures: this.consecutive,
+      rejected: this.rejected,
+      openings: this.openings,
+      trialCalls: this.trialsInFlight,
+    };
+  }
+
+  private judgeResult(result: unknown): 'success' | 'failure' {
+    const { recordOnResult } = this.settings;
+    if (recordOnResult === undefined) return 'success';
+    try {
+      return recordOnResult(result) === true ? 'failure' : 'success';
+    } catch {
+      return 'failure';
+    }
+  }
+
+  private classify(error: unknown): 'success' | 'failure' | 'ignored' {
+    const { ignoreOn, recordOn } = this.settings;
+    // The caller gave up; that says nothing about the service.
+    if (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError') return 'ignored';
+    if (ignoreOn !== undefined && matches(ignoreOn, error)) return 'ignored';
+    if (recordOn === undefined || matches(recordOn, error)) return 'failure';
+    return 'success';
+  }
+
+  private settle(permit: number, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+    if (permit !== this.epoch) return;
+    const state = this.current;
+    if (state === 'half-open') this.trialsInFlight--;
+    else if (state !== 'closed') return;
+    if (outcome === 'ignored') return;
+    const failed = outcome === 'failure';
+    const slow = this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
+    this.window.record(this.windowNeedsTime ? this.now() : 0, failed, slow);
+    this.consecutive = failed ? this.consecutive + 1 : 0;
+    if (state === 'half-open') {
+      if (failed || slow) this.transition('open', failed ? 'a trial call failed' : 'a trial call was slow');
+      else if (++this.trialsSucceeded >= this.settings.halfOpenMaxCalls) this.transition('closed', 'all trial calls succeeded');
+      return;
+    }
+    const reason = this.reasonToOpen();
+    if (reason !== undefined) this.transition('open', reason);
+  }
+
+  private reasonToOpen(): string | undefined {
+    const { consecutiveFailures, failureRateThreshold, slowCall, minimumCalls } = this.settings;
+    if (consecutiveFailures !== undefined && this.consecutive >= consecutiveFailures) return `${this.consecutive} consecutive failures`;
+    const { calls, failures, slowCalls } = this.window;
+    if (calls < minimumCalls) return undefined;
+    if (failureRateThreshold !== undefined && failures / calls >= failureRateThreshold) {
+      return `failure rate ${percent(failures / calls)} >= ${percent(failureRateThreshold)} over ${calls} calls`;
+    }
+    if (slowCall !== undefined && slowCalls / calls >= slowCall.rateThreshold) {
+      return `slow-call rate ${percent(slowCalls / calls)} >= ${percent(slowCall.rateThreshold)} over ${calls} calls`;
+    }
+    return undefined;
+  }
+
+  private transition(to: CircuitState, reason: string): void {
+    const from = this.current;
+    if (!ALLOWED[from].includes(to)) throw new Error(`circuit '${this.name}': illegal transition ${from} -> ${to}`);
+    const now = this.now();
+    this.current = to;
+    this.epoch++;
+    this.since = now;
+    this.clearHistory();
+    if (to === 'open') {
+      this.openings++;
+      this.openUntil = now + this.openDurationFor(this.openings);
+    } else if (to === 'closed') {
+      this.openings = 0;
+    }
+    this.observer.stateChanged(this, from, to, reason);
+  }
+
+  private clearHistory(): void {
+    this.window.clear();
+    this.consecutive = 0;
+    this.rejected = 0;
+    this.trialsInFlight = 0;
+    this.trialsSucceeded = 0;
+  }
+
+  private openDurationFor(openings: number): number {
+    const { openDuration, maxOpenDuration } = this.settings;
+    const wanted = typeof openDuration === 'number' ? openDuration : openDuration(openings);
+    // A growth function that returns nonsense still leaves the breaker bounded.
+    return Number.isFinite(wanted) && wanted >= 0 ? Math.min(wanted, maxOpenDuration) : maxOpenDuration;
+  }
+}
+
+function matches(matcher: readonly ErrorClass[] | ErrorPredicate, error: unknown): boolean {
+  if (typeof matcher === 'function') {
+    try {
+      return matcher(error) === true;
+    } catch {
+      return false;
+    }
+  }
+  for (const errorClass of matcher) if (error instanceof errorClass) return true;
+  return false;
+}
+
+function percent(ratio: number): string {
+  return `${Math.round(ratio * 1000) / 10}%`;
+}
