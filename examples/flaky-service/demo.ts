@@ -1,5 +1,5 @@
 // A tour of steadfast against a flaky in-process service: run with `npm run demo`.
-import { configure, Idempotent, NotIdempotentError, Retryable } from '../../src';
+import { CircuitBreaker, CircuitOpenError, configure, defaultEngine, Idempotent, NotIdempotentError, Retryable } from '../../src';
 import { FlakyInventory } from './flaky-inventory';
 
 const started = Date.now();
@@ -31,6 +31,16 @@ class CatalogService {
   }
 }
 
+class PricingService {
+  constructor(private readonly inventory: FlakyInventory) {}
+
+  // Three failures in a row open the breaker for 300 ms; then one trial call decides.
+  @CircuitBreaker({ name: 'pricing', consecutiveFailures: 3, openDuration: 300 })
+  async price(sku: string): Promise<number> {
+    return (await this.inventory.stockOf(sku)) * 2;
+  }
+}
+
 async function main(): Promise<void> {
   console.log('1. A read that fails twice, then succeeds (delays 100 ms, then 200 ms):');
   const recovering = new CatalogService(new FlakyInventory(2));
@@ -53,6 +63,20 @@ async function main(): Promise<void> {
   await aborting
     .stock('sku-42', { signal: controller.signal })
     .catch((error: Error) => console.log(`${stamp()}  CALLER got: ${error.message} (no attempt after the abort)\n`));
+
+  console.log('5. A circuit breaker: opens after 3 failures, refuses fast, half-opens after 300 ms, closes:');
+  const inventory = new FlakyInventory(3);
+  const pricing = new PricingService(inventory);
+  for (let call = 1; call <= 5; call++) {
+    await pricing.price('sku-42').catch((error: unknown) => {
+      const how = error instanceof CircuitOpenError ? `refused (${error.state}, retry after ${Math.ceil(error.retryAfter)} ms)` : 'failed';
+      console.log(`${stamp()}  CALLER call ${call} ${how}`);
+    });
+  }
+  console.log(`${stamp()}  the inventory saw ${inventory.callCount} calls; breaker is ${defaultEngine.breaker('pricing').state}`);
+  await new Promise((resolve) => setTimeout(resolve, 320));
+  const price = await pricing.price('sku-42');
+  console.log(`${stamp()}  OK     trial call succeeded, price = ${price}; breaker is ${defaultEngine.breaker('pricing').state}`);
 }
 
 main().catch((error: unknown) => {

@@ -192,18 +192,10 @@ function finalFailure(plan: ExecutionPlan, attempts: number, reason: FailureReas
   return error;
 }
 
-const REASON_TEXT: Record<FailureReason, string> = {
-  exhausted: 'all attempts failed',
-  'not-retryable': 'error is not retried',
-  aborted: 'aborted',
-  budget: 'maxElapsed budget would be exceeded',
-  'circuit-open': 'circuit open',
-};
-
 function logFinal(plan: ExecutionPlan, attempts: number, reason: FailureReason, error: unknown, detail: string): void {
   const { engine, label } = plan;
   const { maxAttempts } = plan.retry;
-  engine.log.error(`${label} failed after ${attempts}/${maxAttempts} attempt(s), ${REASON_TEXT[reason]}: ${detail}`, {
+  engine.log.error(finalMessage(label, attempts, maxAttempts, reason, detail), {
     method: label,
     attempt: attempts,
     maxAttempts,
@@ -211,4 +203,20 @@ function logFinal(plan: ExecutionPlan, attempts: number, reason: FailureReason, 
     error,
   });
   if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts, reason, error });
+}
+
+function finalMessage(label: string, attempts: number, maxAttempts: number, reason: FailureReason, detail: string): string {
+  const tally = `${attempts}/${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'}`;
+  switch (reason) {
+    case 'exhausted':
+      return maxAttempts === 1 ? `${label} failed: ${detail}` : `${label} failed after ${tally}: ${detail}`;
+    case 'not-retryable':
+      return `${label} failed on attempt ${attempts}/${maxAttempts}, not retried: ${detail}`;
+    case 'aborted':
+      return `${label} aborted after ${tally}: ${detail}`;
+    case 'budget':
+      return `${label} gave up after ${tally}: the next delay would exceed maxElapsed: ${detail}`;
+    case 'circuit-open':
+      return `${label} refused: ${detail}`;
+  }
 }
