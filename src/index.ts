@@ -5,6 +5,8 @@ export type { SteadfastMethodDecorator } from './decorators/method-decorator';
 export { ResilienceEngine, defaultEngine, configure, type EngineOptions, type EngineDefaults } from './runtime/engine';
 export { systemClock, type Clock } from './runtime/clock';
 export type { LoggerLike, LogFields } from './runtime/log';
+export { MemoryStore, type MemoryStoreOptions } from './runtime/idempotency/memory-store';
+export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome } from './runtime/store';
 export type {
   EngineEvents,
   EngineEventName,
@@ -34,6 +36,8 @@ export {
   CircuitOpenError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
+  UnstorableResultError,
+  IdempotencyStoreError,
   isSteadfastError,
   isCircuitOpenError,
   type SteadfastErrorCode,

@@ -10,6 +10,9 @@ import { checkBreakerOptions, resolveBreakerSettings, type CircuitBreakerOptions
 import { allDeclarations, declarationNamed, type BreakerDeclaration } from './breaker/breaker-declarations';
 import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './breaker/breaker';
 import type { CircuitState } from './events';
+import type { IdempotencyStore } from './store';
+import { MemoryStore } from './idempotency/memory-store';
+import { isStore } from './idempotency/idempotency-options';
 
 /** Defaults that apply to every decorated method unless its decorator says otherwise. */
 export interface EngineDefaults {
@@ -27,9 +30,11 @@ export interface EngineOptions {
   /** uniform in [0, 1), for jitter (default: Math.random) */
   readonly random?: () => number;
   readonly defaults?: EngineDefaults;
+  /** where idempotency records (and, with RedisStore, breaker state) live (default: a MemoryStore) */
+  readonly store?: IdempotencyStore;
 }
 
-const ENGINE_OPTION_KEYS = ['logger', 'clock', 'random', 'defaults'] as const;
+const ENGINE_OPTION_KEYS = ['logger', 'clock', 'random', 'defaults', 'store'] as const;
 
 /** Runs every call of every decorated method. Decorators find it at call time, so it can be configured late. */
 export class ResilienceEngine {
@@ -37,6 +42,7 @@ export class ResilienceEngine {
   /** @internal */ random: () => number = Math.random;
   /** @internal */ log: LogSink = createLogSink(console);
   /** @internal */ defaults: EngineDefaults = {};
+  /** @internal */ store: IdempotencyStore = new MemoryStore();
   /** @internal Bumped by configure(), so compiled plans know they are stale. */
   version = 0;
   /** @internal */ readonly events = new EventHub();
@@ -47,11 +53,16 @@ export class ResilienceEngine {
 
   /** Replaces the settings given; the others stay as they are. */
   configure(options: EngineOptions): this {
-    const checker = new OptionChecker('configure()', undefined);
+    const checker: OptionChecker = new OptionChecker('configure()', undefined);
     const given = checker.object('', options, ENGINE_OPTION_KEYS);
     if (given.logger !== undefined) this.log = createLogSink(checkLogger(given.logger, checker));
     if (given.clock !== undefined) this.clock = checkClock(given.clock, checker);
     if (given.random !== undefined) this.random = checker.func('random', given.random);
+    const store = given.store;
+    if (store !== undefined) {
+      if (!isStore(store)) checker.fail('store', 'must be a store (MemoryStore, RedisStore)', store);
+      this.store = store;
+    }
     if (given.defaults !== undefined) {
       const defaults = checker.object('defaults', given.defaults, ['retry', 'circuitBreaker']);
       this.defaults = {

@@ -7,7 +7,9 @@ export type SteadfastErrorCode =
   | 'STEADFAST_NOT_IDEMPOTENT'
   | 'STEADFAST_CIRCUIT_OPEN'
   | 'STEADFAST_IDEMPOTENCY_CONFLICT'
-  | 'STEADFAST_IDEMPOTENCY_IN_PROGRESS';
+  | 'STEADFAST_IDEMPOTENCY_IN_PROGRESS'
+  | 'STEADFAST_UNSTORABLE_RESULT'
+  | 'STEADFAST_IDEMPOTENCY_STORE';
 
 /** The base of every error steadfast throws. */
 export abstract class SteadfastError extends Error {
@@ -16,8 +18,8 @@ export abstract class SteadfastError extends Error {
   readonly retryable: boolean = false;
   readonly [STEADFAST_ERROR] = true;
 
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false });
   }
 }
@@ -79,6 +81,33 @@ export class IdempotencyInProgressError extends SteadfastError {
     readonly waited: number,
   ) {
     super(`${method}: a call with this idempotency key is still in progress after ${waited} ms`);
+  }
+}
+
+/** A keyed @Idempotent method returned a value that would not survive the store's JSON round trip. */
+export class UnstorableResultError extends SteadfastError {
+  readonly code = 'STEADFAST_UNSTORABLE_RESULT';
+  constructor(
+    readonly method: string,
+    /** what JSON would change, e.g. "(result).createdAt is a Date, which JSON would turn into a string" */
+    readonly problem: string,
+  ) {
+    super(
+      `${method}: its result cannot be recorded for idempotency: ${problem}. The body ran once; later calls with this key ` +
+        'fail the same way instead of running it again. Return plain JSON data (strings for dates).',
+    );
+  }
+}
+
+/** The idempotency store failed (Redis down, say) and `onStoreError` is 'reject'. */
+export class IdempotencyStoreError extends SteadfastError {
+  readonly code = 'STEADFAST_IDEMPOTENCY_STORE';
+  constructor(
+    readonly method: string,
+    /** the store's own error, also as `cause` */
+    storeError: unknown,
+  ) {
+    super(`${method}: the idempotency store is unavailable, so the call was not run (onStoreError: 'reject')`, { cause: storeError });
   }
 }
 

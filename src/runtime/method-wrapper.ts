@@ -25,6 +25,7 @@ export function wrapMethod(original: MethodBody, methodName: string, isStatic: b
     retry: undefined,
     breaker: undefined,
     idempotent: undefined,
+    keyed: undefined,
     plan: undefined,
   };
   Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });

@@ -2,7 +2,7 @@ import type { ResilienceEngine } from './engine';
 import { NotIdempotentError } from './errors';
 import { describeError } from './log';
 import type { FailureReason } from './events';
-import { methodLabel, type MethodBody, type MethodPolicy } from './policy';
+import { isRefused, methodLabel, type MethodBody, type MethodPolicy } from './policy';
 import { resolveRetrySettings, type RetrySettings } from './retry/retry-options';
 import { nextDelay } from './retry/backoff';
 import { isRetryable, retryAfterOf } from './retry/retry-decision';
@@ -10,6 +10,8 @@ import { signalOf } from './retry/abort-signal';
 import { declareBreaker, type BreakerDeclaration } from './breaker/breaker-declarations';
 import { REFUSED, type Breaker } from './breaker/breaker';
 import { OptionChecker } from './validation';
+import type { KeyedSettings } from './idempotency/idempotency-options';
+import { runKeyed } from './idempotency/keyed-call';
 
 /** One method's policy compiled against one engine configuration: what a call runs. */
 export interface ExecutionPlan {
@@ -24,6 +26,10 @@ export interface ExecutionPlan {
   readonly sharedBreaker: Breaker | undefined;
   /** the declaration whose breaker depends on `this` (scope 'instance') */
   readonly instanceBreaker: BreakerDeclaration | undefined;
+  /** deduplication by key, the outermost stage */
+  readonly keyed: KeyedSettings | undefined;
+  /** what runs inside the idempotency stage: retry(breaker(method)) */
+  readonly inner: (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>;
   readonly run: (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>;
 }
 
@@ -53,7 +59,8 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
     declaration = policy.breaker.declaration ??= declareBreaker(label, policy.breaker.options, false, checker('@CircuitBreaker'));
   }
   const perInstance = declaration?.options.scope === 'instance';
-  const refused = policy.retry !== undefined && policy.idempotent === undefined;
+  const refused = isRefused(policy);
+  const inner = policy.retry === undefined && declaration === undefined ? runDirect : runAttempts;
   return {
     engine,
     version: engine.version,
@@ -62,7 +69,9 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
     retry,
     sharedBreaker: declaration !== undefined && !perInstance ? engine.breakerFor(declaration, undefined) : undefined,
     instanceBreaker: perInstance ? declaration : undefined,
-    run: refused ? refuseNotIdempotent : policy.retry === undefined && declaration === undefined ? runDirect : runAttempts,
+    keyed: policy.keyed,
+    inner,
+    run: refused ? refuseNotIdempotent : policy.keyed !== undefined ? runKeyed : inner,
   };
 }
 

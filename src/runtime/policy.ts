@@ -2,6 +2,7 @@ import type { RetryOptions } from './retry/retry-options';
 import type { ExecutionPlan } from './pipeline';
 import type { CircuitBreakerOptions } from './breaker/breaker-options';
 import type { BreakerDeclaration } from './breaker/breaker-declarations';
+import type { KeyedSettings } from './idempotency/idempotency-options';
 
 /** A decorated method's function, as the decorators received it. */
 export type MethodBody = (this: unknown, ...args: unknown[]) => unknown;
@@ -23,6 +24,8 @@ export interface MethodPolicy {
   breaker: { readonly options: CircuitBreakerOptions; declaration: BreakerDeclaration | undefined } | undefined;
   /** Set only by @Idempotent. */
   idempotent: true | undefined;
+  /** @Idempotent({ key }): deduplication by key. */
+  keyed: KeyedSettings | undefined;
   /** The engine's compiled plan for this method, rebuilt when the engine is reconfigured. */
   plan: ExecutionPlan | undefined;
 }
@@ -57,4 +60,39 @@ function declaringClassName(policy: MethodPolicy, thisArg: unknown): string | un
   if (typeof thisArg === 'function') return thisArg.name || undefined;
   const ctor = (thisArg as { constructor?: { name?: unknown } } | null | undefined)?.constructor;
   return typeof ctor?.name === 'string' && ctor.name !== '' && ctor !== Object ? ctor.name : undefined;
+}
+
+/** Whether a policy would be refused: @Retryable without @Idempotent. */
+export function isRefused(policy: MethodPolicy): boolean {
+  return policy.retry !== undefined && policy.idempotent === undefined;
+}
+
+/**
+ * `Class.method` of every @Retryable method without @Idempotent reachable from a class or an
+ * instance: its prototype chain and its class's static methods. Lets an application refuse to
+ * start (NestJS) instead of failing at the first call.
+ */
+export function unmarkedRetryables(target: object): string[] {
+  const found: string[] = [];
+  const seen = new Set<MethodPolicy>();
+  const ctor = typeof target === 'function' ? target : (target as { constructor?: unknown }).constructor;
+  const owners: unknown[] = [];
+  for (let proto: unknown = typeof target === 'function' ? target.prototype : target; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    owners.push(proto);
+  }
+  for (let klass: unknown = ctor; typeof klass === 'function' && klass !== Function.prototype; klass = Object.getPrototypeOf(klass)) {
+    owners.push(klass);
+  }
+  for (const owner of owners) {
+    for (const key of Reflect.ownKeys(owner as object)) {
+      const descriptor = Object.getOwnPropertyDescriptor(owner, key);
+      const policy = policyOf(descriptor?.value);
+      if (policy === undefined || seen.has(policy) || !isRefused(policy)) continue;
+      seen.add(policy);
+      const owningClass = typeof owner === 'function' ? owner : (owner as { constructor?: { name?: string } }).constructor;
+      const className = policy.className ?? (typeof owningClass === 'function' ? owningClass.name : undefined);
+      found.push(className ? `${className}.${policy.methodName}` : policy.methodName);
+    }
+  }
+  return found;
 }

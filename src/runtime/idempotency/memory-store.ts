@@ -1,0 +1,73 @@
+import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../store';
+
+export interface MemoryStoreOptions {
+  /** records kept at most; the least recently used goes first (default 10 000) */
+  readonly maxEntries?: number;
+}
+
+type Entry = IdempotencyRecord & { readonly expiresAt: number };
+
+/**
+ * Idempotency records in this process: bounded (LRU) with expiry checked on access, so it starts
+ * no timer. The engine's default store. Shares nothing across processes: use RedisStore for that.
+ */
+export class MemoryStore implements IdempotencyStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly maxEntries: number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const maxEntries = options.maxEntries ?? 10_000;
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`MemoryStore: maxEntries must be an integer >= 1, got ${String(maxEntries)}`);
+    this.maxEntries = maxEntries;
+  }
+
+  /** Records held now (expired ones included until touched). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async claim(key: string, fingerprint: string, token: string, leaseMs: number, now: number): Promise<ClaimOutcome> {
+    const record = this.live(key, now);
+    if (record !== undefined) return { claimed: false, record };
+    this.put(key, { state: 'in-progress', fingerprint, token, leaseUntil: now + leaseMs, expiresAt: now + leaseMs });
+    return { claimed: true };
+  }
+
+  async complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number, now: number): Promise<void> {
+    const entry = this.entries.get(key);
+    // A claim that lapsed and was taken over belongs to its new owner.
+    if (entry !== undefined && entry.state === 'in-progress' && entry.token !== token) return;
+    this.put(key, { state: 'completed', fingerprint, result, expiresAt: now + ttlMs });
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    const entry = this.entries.get(key);
+    if (entry?.state === 'in-progress' && entry.token === token) this.entries.delete(key);
+  }
+
+  async read(key: string, now: number): Promise<IdempotencyRecord | undefined> {
+    return this.live(key, now);
+  }
+
+  private live(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    // Touch: a Map iterates in insertion order, so re-inserting makes this the most recent.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  private put(key: string, entry: Entry): void {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    if (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+}
