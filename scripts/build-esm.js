@@ -5,8 +5,14 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const dist = path.join(__dirname, '..', 'dist');
-const entries = ['index', 'testing/index'];
+const root = path.join(__dirname, '..');
+const dist = path.join(root, 'dist');
+// Every entry point of the exports map: '.' is dist/cjs/index.js, './x' is dist/cjs/x/index.js.
+const { exports: exportsMap } = require(path.join(root, 'package.json'));
+const entries = Object.keys(exportsMap)
+  .filter((key) => key !== './package.json')
+  .map((key) => (key === '.' ? 'index' : `${key.slice(2)}/index`))
+  .filter((entry) => fs.existsSync(path.join(dist, 'cjs', `${entry}.js`)));
 
 for (const entry of entries) {
   const cjsFile = path.join(dist, 'cjs', `${entry}.js`);

@@ -10,7 +10,7 @@ import { checkBreakerOptions, resolveBreakerSettings, type CircuitBreakerOptions
 import { allDeclarations, declarationNamed, type BreakerDeclaration } from './breaker/breaker-declarations';
 import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './breaker/breaker';
 import type { CircuitState } from './events';
-import type { IdempotencyStore } from './store';
+import { sharesBreakers, type IdempotencyStore } from './store';
 import { MemoryStore } from './idempotency/memory-store';
 import { isStore } from './idempotency/idempotency-options';
 
@@ -61,6 +61,8 @@ export class ResilienceEngine {
     const store = given.store;
     if (store !== undefined) {
       if (!isStore(store)) checker.fail('store', 'must be a store (MemoryStore, RedisStore)', store);
+      // Breakers live in the store they were created with: a new store starts them afresh.
+      if (store !== this.store) this.breakerStates.clear();
       this.store = store;
     }
     if (given.defaults !== undefined) {
@@ -118,8 +120,19 @@ export class ResilienceEngine {
 
   private createBreaker(declaration: BreakerDeclaration): Breaker {
     const settings = resolveBreakerSettings(declaration.options, this.defaults.circuitBreaker);
-    return new Breaker(declaration.name, settings, () => this.clock.now(), this.breakerObserver);
+    const now = (): number => this.clock.now();
+    // Per-instance breakers stay in the process: a fleet shares breakers by name.
+    if (sharesBreakers(this.store) && declaration.options.scope !== 'instance') {
+      return this.store.createBreaker(declaration.name, settings, now, this.breakerObserver, this.currentLog);
+    }
+    return new Breaker(declaration.name, settings, now, this.breakerObserver);
   }
+
+  /** Logs through whatever logger is configured at the time of logging. */
+  private readonly currentLog: LogSink = {
+    warn: (message, fields) => this.log.warn(message, fields),
+    error: (message, fields) => this.log.error(message, fields),
+  };
 
   private readonly breakerStates = new Map<BreakerDeclaration, Breaker | WeakMap<object, Breaker>>();
 

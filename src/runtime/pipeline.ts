@@ -8,7 +8,7 @@ import { nextDelay } from './retry/backoff';
 import { isRetryable, retryAfterOf } from './retry/retry-decision';
 import { signalOf } from './retry/abort-signal';
 import { declareBreaker, type BreakerDeclaration } from './breaker/breaker-declarations';
-import { REFUSED, type Breaker } from './breaker/breaker';
+import { ASK_ASYNC, REFUSED, type Breaker } from './breaker/breaker';
 import { OptionChecker } from './validation';
 import type { KeyedSettings } from './idempotency/idempotency-options';
 import { runKeyed } from './idempotency/keyed-call';
@@ -105,6 +105,7 @@ async function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[
     let began = 0;
     if (breaker !== undefined) {
       permit = breaker.tryAcquire();
+      if (permit === ASK_ASYNC) permit = await breaker.acquireAsync();
       if (permit === REFUSED) throw refuse(plan, breaker, attempt);
       if (breaker.timesCalls) began = engine.clock.now();
     }

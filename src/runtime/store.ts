@@ -1,3 +1,7 @@
+import type { Breaker, BreakerObserver } from './breaker/breaker';
+import type { BreakerSettings } from './breaker/breaker-options';
+import type { LogSink } from './log';
+
 /**
  * Where idempotency records live: MemoryStore in one process, RedisStore across a fleet. Keys and
  * fingerprints arrive already hashed (SHA-256, hex); results arrive as JSON text.
@@ -29,4 +33,13 @@ export interface IdempotencyStore {
   release(key: string, token: string, now: number): Promise<void>;
   /** The live record under `key`, if any. */
   read(key: string, now: number): Promise<IdempotencyRecord | undefined>;
+}
+
+/** A store that can share circuit breakers across processes (RedisStore). */
+export interface SharedBreakerStore {
+  createBreaker(name: string, settings: BreakerSettings, now: () => number, observer: BreakerObserver, log: LogSink): Breaker;
+}
+
+export function sharesBreakers(store: unknown): store is SharedBreakerStore {
+  return typeof (store as Partial<SharedBreakerStore> | null)?.createBreaker === 'function';
 }

@@ -48,6 +48,17 @@ export interface BreakerObserver {
 
 /** Returned by tryAcquire() when the call is refused. Permits are the breaker's epoch (≥ 0). */
 export const REFUSED = -1;
+/** Returned by tryAcquire() when only an asynchronous check can decide: await acquireAsync(). */
+export const ASK_ASYNC = -2;
+
+/** A breaker's state as another party (a fleet's shared store) reports it. */
+export interface ReportedState {
+  readonly state: CircuitState;
+  readonly epoch: number;
+  readonly since: number;
+  readonly openUntil: number;
+  readonly openings: number;
+}
 
 const ALLOWED: Record<CircuitState, readonly CircuitState[]> = {
   closed: ['open', 'isolated'],
@@ -63,16 +74,16 @@ const ALLOWED: Record<CircuitState, readonly CircuitState[]> = {
  * neither spend nor release a half-open trial permit.
  */
 export class Breaker implements CircuitBreakerHandle {
-  private current: CircuitState = 'closed';
-  private epoch = 0;
-  private since: number;
-  private consecutive = 0;
-  private openUntil = 0;
-  private openings = 0;
-  private trialsInFlight = 0;
-  private trialsSucceeded = 0;
-  private rejected = 0;
-  private readonly window: OutcomeWindow;
+  protected current: CircuitState = 'closed';
+  protected epoch = 0;
+  protected since: number;
+  protected consecutive = 0;
+  protected openUntil = 0;
+  protected openings = 0;
+  protected trialsInFlight = 0;
+  protected trialsSucceeded = 0;
+  protected rejected = 0;
+  protected readonly window: OutcomeWindow;
   private readonly windowNeedsTime: boolean;
   /** true when calls must be timed (slowCall is set) */
   readonly timesCalls: boolean;
@@ -80,8 +91,8 @@ export class Breaker implements CircuitBreakerHandle {
   constructor(
     readonly name: string,
     readonly settings: BreakerSettings,
-    private readonly now: () => number,
-    private readonly observer: BreakerObserver,
+    protected readonly now: () => number,
+    protected readonly observer: BreakerObserver,
   ) {
     this.window = settings.window.type === 'count' ? new CountWindow(settings.window.size) : new TimeWindow(settings.window.size);
     this.windowNeedsTime = settings.window.type === 'time';
@@ -106,6 +117,11 @@ export class Breaker implements CircuitBreakerHandle {
     }
     this.rejected++;
     return REFUSED;
+  }
+
+  /** For breakers whose decision may need a round trip (a fleet's half-open permits). */
+  acquireAsync(): Promise<number> {
+    return Promise.resolve(this.tryAcquire());
   }
 
   /** The error for a refused call; built without a stack trace, which would only point here. */
@@ -159,7 +175,7 @@ export class Breaker implements CircuitBreakerHandle {
     };
   }
 
-  private judgeResult(result: unknown): 'success' | 'failure' {
+  protected judgeResult(result: unknown): 'success' | 'failure' {
     const { recordOnResult } = this.settings;
     if (recordOnResult === undefined) return 'success';
     try {
@@ -169,7 +185,7 @@ export class Breaker implements CircuitBreakerHandle {
     }
   }
 
-  private classify(error: unknown): 'success' | 'failure' | 'ignored' {
+  protected classify(error: unknown): 'success' | 'failure' | 'ignored' {
     const { ignoreOn, recordOn } = this.settings;
     // The caller gave up; that says nothing about the service.
     if (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError') return 'ignored';
@@ -178,7 +194,7 @@ export class Breaker implements CircuitBreakerHandle {
     return 'success';
   }
 
-  private settle(permit: number, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+  protected settle(permit: number, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
     if (permit !== this.epoch) return;
     const state = this.current;
     if (state === 'half-open') this.trialsInFlight--;
@@ -211,7 +227,7 @@ export class Breaker implements CircuitBreakerHandle {
     return undefined;
   }
 
-  private transition(to: CircuitState, reason: string): void {
+  protected transition(to: CircuitState, reason: string): void {
     const from = this.current;
     if (!ALLOWED[from].includes(to)) throw new Error(`circuit '${this.name}': illegal transition ${from} -> ${to}`);
     const now = this.now();
@@ -228,7 +244,23 @@ export class Breaker implements CircuitBreakerHandle {
     this.observer.stateChanged(this, from, to, reason);
   }
 
-  private clearHistory(): void {
+  /**
+   * Takes a state decided elsewhere (a fleet's shared store) if it is newer than ours (or always,
+   * with `force`), and reports the change as any transition is reported.
+   */
+  adopt(reported: ReportedState, reason: string, force = false): void {
+    if (!force && (reported.epoch < this.epoch || (reported.epoch === this.epoch && reported.state === this.current))) return;
+    const from = this.current;
+    this.current = reported.state;
+    this.epoch = reported.epoch;
+    this.since = reported.since;
+    this.openUntil = reported.openUntil;
+    this.openings = reported.openings;
+    this.clearHistory();
+    if (from !== reported.state) this.observer.stateChanged(this, from, reported.state, reason);
+  }
+
+  protected clearHistory(): void {
     this.window.clear();
     this.consecutive = 0;
     this.rejected = 0;
@@ -236,7 +268,7 @@ export class Breaker implements CircuitBreakerHandle {
     this.trialsSucceeded = 0;
   }
 
-  private openDurationFor(openings: number): number {
+  protected openDurationFor(openings: number): number {
     const { openDuration, maxOpenDuration } = this.settings;
     const wanted = typeof openDuration === 'number' ? openDuration : openDuration(openings);
     // A growth function that returns nonsense still leaves the breaker bounded.

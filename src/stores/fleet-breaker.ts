@@ -1,0 +1,277 @@
+import { ASK_ASYNC, Breaker, REFUSED, type BreakerObserver, type CircuitBreakerMetrics } from '../runtime/breaker/breaker';
+import type { BreakerSettings } from '../runtime/breaker/breaker-options';
+import type { CircuitState } from '../runtime/events';
+import type { LogSink } from '../runtime/log';
+import { describeError } from '../runtime/log';
+
+/** What a shared breaker's store answers: the fleet's state and its window. */
+export interface FleetReply {
+  readonly state: CircuitState;
+  readonly epoch: number;
+  readonly since: number;
+  readonly openUntil: number;
+  readonly openings: number;
+  readonly calls: number;
+  readonly failures: number;
+  readonly slowCalls: number;
+  readonly consecutive: number;
+  readonly granted: boolean;
+  readonly reason: string;
+}
+
+export type FleetOperation = 'read' | 'record' | 'acquire' | 'settle' | 'isolate' | 'reset';
+
+/** How a fleet breaker talks to its store. */
+export interface FleetLink {
+  run(breaker: FleetBreaker, operation: FleetOperation, extra: readonly (string | number)[]): Promise<FleetReply>;
+  readonly flushInterval: number;
+  readonly log: LogSink;
+}
+
+/** How long a breaker that lost the store waits before asking it again (on the next call after). */
+const RESYNC_AFTER_MS = 1_000;
+
+/**
+ * A breaker whose state is the fleet's. The closed path never waits on the store: outcomes are
+ * buffered and sent in batches every `flushInterval` ms, and state comes back with each batch and
+ * through pub/sub. Only what the fleet must decide together waits: the first call (to learn the
+ * fleet's state) and half-open trial permits. When the store fails, the breaker carries on as a
+ * local breaker from the state it last knew, and follows the fleet again once the store answers.
+ */
+export class FleetBreaker extends Breaker {
+  private mode: 'unsynced' | 'fleet' | 'local' = 'unsynced';
+  private syncing: Promise<void> | undefined;
+  private lastSyncAttempt = Number.NEGATIVE_INFINITY;
+  private pendingOutcomes = '';
+  private pendingEpoch = -1;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private inFlightFlush: Promise<void> | undefined;
+  private fleetWindow = { calls: 0, failures: 0, slowCalls: 0, consecutive: 0 };
+
+  constructor(
+    name: string,
+    settings: BreakerSettings,
+    now: () => number,
+    observer: BreakerObserver,
+    private readonly link: FleetLink,
+  ) {
+    super(name, settings, now, observer);
+  }
+
+  /** The engine clock's time, for the store's scripts. */
+  clockNow(): number {
+    return this.now();
+  }
+
+  /** The settings every process of the fleet must agree on, as the store's script reads them. */
+  fleetSettings(): string {
+    const { settings } = this;
+    const window = settings.window;
+    const buckets = window.type === 'time' ? Math.min(10, window.size) : 0;
+    const durations: number[] = [];
+    for (let openings = 1; openings <= 16; openings++) durations.push(this.openDurationFor(openings));
+    return JSON.stringify({
+      type: window.type,
+      size: window.size,
+      buckets,
+      width: buckets === 0 ? 0 : window.size / buckets,
+      consecutive: settings.consecutiveFailures,
+      threshold: settings.failureRateThreshold,
+      minimum: settings.minimumCalls,
+      slowRate: settings.slowCall?.rateThreshold,
+      halfOpenMax: settings.halfOpenMaxCalls,
+      durations,
+    });
+  }
+
+  override get state(): CircuitState {
+    if (this.mode !== 'fleet') return super.state;
+    // The fleet moves an open breaker to half-open on the next call; until then it reads as half-open.
+    return this.current === 'open' && this.now() >= this.openUntil ? 'half-open' : this.current;
+  }
+
+  override tryAcquire(): number {
+    if (this.mode === 'unsynced') return ASK_ASYNC;
+    if (this.mode === 'local') {
+      this.resyncInBackground();
+      return super.tryAcquire();
+    }
+    const state = this.current;
+    if (state === 'closed') return this.epoch;
+    if (state === 'isolated' || (state === 'open' && this.now() < this.openUntil)) {
+      this.rejected++;
+      return REFUSED;
+    }
+    return ASK_ASYNC;
+  }
+
+  override async acquireAsync(): Promise<number> {
+    if (this.mode === 'unsynced') await this.sync();
+    const permit = this.tryAcquire();
+    if (permit !== ASK_ASYNC) return permit;
+    try {
+      const reply = await this.link.run(this, 'acquire', []);
+      this.adoptReply(reply);
+      if (reply.granted && this.mode === 'fleet') {
+        if (this.current === 'half-open') this.trialsInFlight++;
+        return reply.epoch;
+      }
+      this.rejected++;
+      return REFUSED;
+    } catch (error) {
+      this.fallBack(error);
+      return super.tryAcquire();
+    }
+  }
+
+  override isolate(): void {
+    if (this.mode !== 'fleet') return super.isolate();
+    this.announce('isolated', 'isolated by hand');
+    this.command('isolate');
+  }
+
+  override reset(): void {
+    if (this.mode !== 'fleet') return super.reset();
+    this.announce('closed', 'reset by hand');
+    this.command('reset');
+  }
+
+  override metrics(): CircuitBreakerMetrics {
+    const local = super.metrics();
+    if (this.mode !== 'fleet') return local;
+    const { calls, failures, slowCalls, consecutive } = this.fleetWindow;
+    return {
+      ...local,
+      calls,
+      failures,
+      slowCalls,
+      consecutiveFailures: consecutive,
+      failureRate: calls === 0 ? 0 : failures / calls,
+      slowCallRate: calls === 0 ? 0 : slowCalls / calls,
+    };
+  }
+
+  /** A state change another process published. */
+  onPublished(reported: Omit<FleetReply, 'calls' | 'failures' | 'slowCalls' | 'consecutive' | 'granted'>): void {
+    if (this.mode !== 'fleet') return;
+    if (reported.epoch > this.epoch) this.clearFleetWindow();
+    this.adopt(reported, reported.reason);
+  }
+
+  /** The store (re)connected: learn the fleet's state again before trusting the local view. */
+  markUnsynced(): void {
+    if (this.mode === 'fleet') this.mode = 'unsynced';
+  }
+
+  /** Sends what is buffered now; resolves when the store has it (or has failed). */
+  async flush(): Promise<void> {
+    if (this.flushTimer !== undefined) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    await this.inFlightFlush;
+    const outcomes = this.pendingOutcomes;
+    if (outcomes === '') return;
+    const epoch = this.pendingEpoch;
+    this.pendingOutcomes = '';
+    this.inFlightFlush = this.link
+      .run(this, 'record', [epoch, outcomes])
+      .then((reply) => this.adoptReply(reply), (error: unknown) => this.fallBack(error))
+      .finally(() => (this.inFlightFlush = undefined));
+    await this.inFlightFlush;
+  }
+
+  protected override settle(permit: number, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+    if (this.mode !== 'fleet') return super.settle(permit, outcome, duration);
+    if (permit !== this.epoch) return;
+    const slow = this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
+    if (this.current === 'half-open') {
+      this.trialsInFlight = Math.max(0, this.trialsInFlight - 1);
+      const verdict = outcome === 'ignored' ? 'ignored' : outcome === 'failure' ? 'failure' : slow ? 'slow' : 'success';
+      this.link.run(this, 'settle', [permit, verdict]).then(
+        (reply) => this.adoptReply(reply),
+        (error: unknown) => this.fallBack(error),
+      );
+      return;
+    }
+    if (this.current !== 'closed' || outcome === 'ignored') return;
+    if (permit !== this.pendingEpoch) {
+      // Outcomes of an earlier epoch count nowhere.
+      this.pendingOutcomes = '';
+      this.pendingEpoch = permit;
+    }
+    this.pendingOutcomes += String((outcome === 'failure' ? 1 : 0) + (slow ? 2 : 0));
+    if (this.flushTimer === undefined) {
+      this.flushTimer = setTimeout(() => void this.flush(), this.link.flushInterval);
+      // Batching is an optimisation, not pending work: it must not hold the process open.
+      this.flushTimer.unref();
+    }
+  }
+
+  private sync(): Promise<void> {
+    this.syncing ??= this.link
+      .run(this, 'read', [])
+      .then(
+        (reply) => {
+          const recovered = this.mode === 'local';
+          this.mode = 'fleet';
+          this.clearFleetWindow();
+          this.adopt(reply, 'state read from the fleet', true);
+          this.setFleetWindow(reply);
+          if (recovered) this.link.log.warn(`circuit '${this.name}': the shared store answers again; following the fleet's state`, { circuit: this.name });
+        },
+        (error: unknown) => this.fallBack(error),
+      )
+      .finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private resyncInBackground(): void {
+    const now = this.now();
+    if (now - this.lastSyncAttempt < RESYNC_AFTER_MS || this.syncing !== undefined) return;
+    this.lastSyncAttempt = now;
+    void this.sync();
+  }
+
+  private fallBack(error: unknown): void {
+    this.lastSyncAttempt = this.now();
+    if (this.mode === 'local') return;
+    this.mode = 'local';
+    this.pendingOutcomes = '';
+    this.link.log.warn(`circuit '${this.name}': the shared store failed (${describeError(error)}); using local state until it answers again`, {
+      circuit: this.name,
+      error,
+    });
+  }
+
+  private adoptReply(reply: FleetReply): void {
+    if (this.mode !== 'fleet') return;
+    if (reply.epoch > this.epoch) this.clearFleetWindow();
+    this.adopt(reply, reply.reason || 'decided by the fleet');
+    if (reply.epoch === this.epoch) this.setFleetWindow(reply);
+  }
+
+  private setFleetWindow(reply: FleetReply): void {
+    this.fleetWindow = { calls: reply.calls, failures: reply.failures, slowCalls: reply.slowCalls, consecutive: reply.consecutive };
+  }
+
+  private clearFleetWindow(): void {
+    this.fleetWindow = { calls: 0, failures: 0, slowCalls: 0, consecutive: 0 };
+  }
+
+  /** Shows a hand-made change at once; the fleet's reply then confirms it with its epoch. */
+  private announce(to: CircuitState, reason: string): void {
+    const from = this.current;
+    this.current = to;
+    this.clearHistory();
+    this.clearFleetWindow();
+    if (from !== to) this.observer.stateChanged(this, from, to, reason);
+  }
+
+  private command(operation: 'isolate' | 'reset'): void {
+    this.link.run(this, operation, []).then(
+      (reply) => this.adoptReply(reply),
+      (error: unknown) => this.fallBack(error),
+    );
+  }
+}
