@@ -4,6 +4,7 @@ import {
   CircuitOpenError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
+  IdempotencyStoreError,
   type SteadfastError,
 } from '../runtime/errors';
 
@@ -28,7 +29,8 @@ interface ChainableResponse {
  * - `CircuitOpenError` → 503 Service Unavailable, with `Retry-After` (whole seconds, at least 1)
  *   when the breaker will let trial calls through (an isolated breaker gives none);
  * - `IdempotencyConflictError` → 409 Conflict (the key was used with a different request);
- * - `IdempotencyInProgressError` → 409 Conflict (the first request with the key is still running).
+ * - `IdempotencyInProgressError` → 409 Conflict (the first request with the key is still running);
+ * - `IdempotencyStoreError` → 503 Service Unavailable (the idempotency store cannot be reached).
  * The body names no breaker and no method: those are internal. Every other error keeps Nest's handling.
  */
 export class ResilienceExceptionFilter implements ExceptionFilter<SteadfastError> {
@@ -51,7 +53,7 @@ export class ResilienceExceptionFilter implements ExceptionFilter<SteadfastError
 }
 
 // steadfast is compiled with standard decorators and Nest's are legacy ones: they are applied by call.
-Catch(CircuitOpenError, IdempotencyConflictError, IdempotencyInProgressError)(ResilienceExceptionFilter);
+Catch(CircuitOpenError, IdempotencyConflictError, IdempotencyInProgressError, IdempotencyStoreError)(ResilienceExceptionFilter);
 Inject(HttpAdapterHost)(ResilienceExceptionFilter, undefined, 0);
 Optional()(ResilienceExceptionFilter, undefined, 0);
 
@@ -62,6 +64,10 @@ function httpAnswerTo(error: SteadfastError): HttpAnswer {
       body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', 'A service this request depends on is unavailable; retry later.', error),
       retryAfter: Number.isFinite(error.retryAfter) ? Math.max(1, Math.ceil(error.retryAfter / 1000)) : undefined,
     };
+  }
+  if (error instanceof IdempotencyStoreError) {
+    const message = 'Requests cannot be deduplicated right now; retry later.';
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', message, error), retryAfter: undefined };
   }
   const message =
     error instanceof IdempotencyInProgressError

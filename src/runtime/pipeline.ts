@@ -131,6 +131,8 @@ async function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[
 
     if (threw && !isRetryable(settings, error, attempt)) throw finalFailure(plan, attempt, 'not-retryable', error);
     if (attempt >= settings.maxAttempts) return giveUp(plan, attempt, 'exhausted', threw, error, result);
+    // The breaker opened on this failure: the next attempt would be refused, so do not wait for it.
+    if (breaker !== undefined && breaker.isRefusing() && breaker.tryAcquire() === REFUSED) throw refuse(plan, breaker, attempt + 1);
 
     const computed = nextDelay(settings, attempt, previousDelay, engine.random);
     previousDelay = computed;
@@ -166,13 +168,14 @@ function rejectsResult(plan: ExecutionPlan, attempt: number, result: unknown): b
   }
 }
 
+/** The breaker refused `attempt`: the call ends with CircuitOpenError after attempt - 1 bodies ran. */
 function refuse(plan: ExecutionPlan, breaker: Breaker, attempt: number): unknown {
   const refusal = breaker.refusal();
   const { engine } = plan;
   if (engine.events.has('rejected')) {
     engine.events.emit('rejected', { circuit: breaker.name, method: plan.label, state: refusal.state, retryAfter: refusal.retryAfter });
   }
-  return finalFailure(plan, attempt, 'circuit-open', refusal);
+  return finalFailure(plan, attempt - 1, 'circuit-open', refusal);
 }
 
 function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error: unknown, threw: boolean): void {

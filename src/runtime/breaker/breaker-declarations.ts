@@ -7,10 +7,11 @@ import type { OptionChecker } from '../validation';
  */
 export interface BreakerDeclaration {
   readonly name: string;
-  readonly options: CircuitBreakerOptions;
+  /** Replaced in place when a name-only declaration is followed by one that configures it. */
+  options: CircuitBreakerOptions;
   readonly explicit: boolean;
-  /** `Class.method` of the first declaration, for conflict messages */
-  readonly declaredBy: string;
+  /** `Class.method` of the declaration that configured it, for conflict messages */
+  declaredBy: string;
 }
 
 // Declarations are code, not state: they outlive any engine configuration.
@@ -23,10 +24,11 @@ export function declareBreaker(name: string, options: CircuitBreakerOptions, exp
     const sameScope = (options.scope ?? 'class') === (existing.options.scope ?? 'class');
     if ((sameScope && joinsOnly(options)) || sameOptions(existing.options, options)) return existing;
     if (sameScope && joinsOnly(existing.options)) {
-      // The first declaration only named the breaker; this one configures it.
-      const configured: BreakerDeclaration = { ...existing, options };
-      byName.set(name, configured);
-      return configured;
+      // The first declaration only named the breaker; this one configures it. In place: the
+      // earlier methods hold this very declaration, and breakers are keyed by it.
+      existing.options = options;
+      existing.declaredBy = checker.method ?? name;
+      return existing;
     }
     checker.fail('name', `names circuit '${name}', already declared with different options by ${existing.declaredBy}`, name);
   }

@@ -40,7 +40,7 @@ export interface CircuitBreakerOptions {
   readonly slowCall?: SlowCallOptions;
   /** ms the breaker stays open (default 30 000), or a function of the consecutive openings (1, 2, …) */
   readonly openDuration?: number | ((openings: number) => number);
-  /** cap on openDuration, ms (default 600 000) */
+  /** cap on openDuration, ms (default 600 000, or a fixed openDuration if longer) */
   readonly maxOpenDuration?: number;
   /** trial calls allowed while half-open; all must succeed to close (default 1) */
   readonly halfOpenMaxCalls?: number;
@@ -167,7 +167,10 @@ export function resolveBreakerSettings(own: CircuitBreakerOptions, configured: C
     minimumCalls,
     slowCall: merged.slowCall,
     openDuration: merged.openDuration ?? BREAKER_DEFAULTS.openDuration,
-    maxOpenDuration: merged.maxOpenDuration ?? BREAKER_DEFAULTS.maxOpenDuration,
+    // A fixed openDuration longer than the default cap raises the cap rather than being cut short.
+    maxOpenDuration:
+      merged.maxOpenDuration ??
+      Math.max(BREAKER_DEFAULTS.maxOpenDuration, typeof merged.openDuration === 'number' ? merged.openDuration : 0),
     halfOpenMaxCalls: merged.halfOpenMaxCalls ?? BREAKER_DEFAULTS.halfOpenMaxCalls,
     recordOn: merged.recordOn,
     ignoreOn: merged.ignoreOn,

@@ -119,6 +119,11 @@ export class Breaker implements CircuitBreakerHandle {
     return REFUSED;
   }
 
+  /** Whether a call now would surely be refused (open before openDuration has passed, or isolated). */
+  isRefusing(): boolean {
+    return this.current === 'isolated' || (this.current === 'open' && this.now() < this.openUntil);
+  }
+
   /** For breakers whose decision may need a round trip (a fleet's half-open permits). */
   acquireAsync(): Promise<number> {
     return Promise.resolve(this.tryAcquire());
