@@ -1,4 +1,5 @@
 import { checkIdempotentOptions, type IdempotentOptions } from '../runtime/idempotency/idempotency-options';
+import { isMarkedIdempotent, markIdempotent } from '../runtime/policy';
 import { methodDecorator, type SteadfastMethodDecorator } from './method-decorator';
 
 export type { IdempotentOptions };
@@ -15,8 +16,8 @@ export type { IdempotentOptions };
  */
 export function Idempotent(options?: IdempotentOptions): SteadfastMethodDecorator {
   return methodDecorator('@Idempotent', (policy, checker) => {
-    if (policy.idempotent !== undefined) checker.fail('@Idempotent', 'may be applied once per method', 'a second @Idempotent');
+    if (isMarkedIdempotent(policy)) checker.fail('@Idempotent', 'may be applied once per method', 'a second @Idempotent');
     policy.keyed = checkIdempotentOptions(options, checker);
-    policy.idempotent = true;
+    markIdempotent(policy);
   });
 }

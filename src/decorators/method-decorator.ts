@@ -63,7 +63,9 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
   function apply(fn: MethodBody, methodName: string, isStatic: boolean, className: string | undefined): MethodPolicy {
     const policy = policyOf(fn) ?? wrapMethod(fn, methodName, isStatic, className);
     const label = className ? `${className}.${methodName}` : methodName;
-    contribute(policy, new OptionChecker(decoratorName, label));
+    const checker = new OptionChecker(decoratorName, label);
+    if (policy.sealed) checker.fail(decoratorName, "cannot be added to a method whose class is already defined (decorate it in the class body)", 'a defined method');
+    contribute(policy, checker);
     return policy;
   }
 

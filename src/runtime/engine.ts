@@ -152,19 +152,23 @@ export class ResilienceEngine {
     this.events.off(event, listener);
   }
 
-  /** @internal Runs one call of a decorated method. */
-  run(policy: MethodPolicy, thisArg: unknown, args: unknown[]): Promise<unknown> {
-    let plan = policy.plan;
-    if (plan === undefined || plan.engine !== this || plan.version !== this.version) {
-      try {
-        plan = compilePlan(this, policy, thisArg);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      policy.plan = plan;
+}
+
+/**
+ * Runs one call of a decorated method on an engine. A module function rather than a method of the
+ * exported engine, so that replacing a property of `defaultEngine` never hands out a policy.
+ */
+export function runCall(engine: ResilienceEngine, policy: MethodPolicy, thisArg: unknown, args: unknown[]): Promise<unknown> {
+  let plan = policy.plan;
+  if (plan === undefined || plan.engine !== engine || plan.version !== engine.version) {
+    try {
+      plan = compilePlan(engine, policy, thisArg);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return plan.run(plan, thisArg, args);
+    policy.plan = plan;
   }
+  return plan.run(plan, thisArg, args);
 }
 
 function checkBreakerDefaults(value: unknown): CircuitBreakerOptions {

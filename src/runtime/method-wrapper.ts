@@ -1,4 +1,4 @@
-import { defaultEngine } from './engine';
+import { defaultEngine, runCall } from './engine';
 import { registerPolicy, type MethodBody, type MethodPolicy } from './policy';
 
 interface MetadataReflect {
@@ -14,7 +14,7 @@ interface MetadataReflect {
  */
 export function wrapMethod(original: MethodBody, methodName: string, isStatic: boolean, className: string | undefined): MethodPolicy {
   const wrapper: MethodBody = function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    return defaultEngine.run(policy, this, args);
+    return runCall(defaultEngine, policy, this, args);
   };
   const policy: MethodPolicy = {
     methodName,
@@ -24,7 +24,7 @@ export function wrapMethod(original: MethodBody, methodName: string, isStatic: b
     wrapper,
     retry: undefined,
     breaker: undefined,
-    idempotent: undefined,
+    sealed: false,
     keyed: undefined,
     plan: undefined,
   };
@@ -32,6 +32,9 @@ export function wrapMethod(original: MethodBody, methodName: string, isStatic: b
   Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true });
   copyOwnMetadata(original, wrapper);
   registerPolicy(policy);
+  // Decorators of one class all run while the class is defined, synchronously: once that is over,
+  // the policy is closed, so a decorator called by hand later cannot mark a defined method.
+  queueMicrotask(() => (policy.sealed = true));
   return policy;
 }
 

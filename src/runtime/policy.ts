@@ -20,10 +20,10 @@ export interface MethodPolicy {
   readonly original: MethodBody;
   readonly wrapper: MethodBody;
   retry: RetryOptions | undefined;
+  /** Set once the class that declared the method is defined: no decorator may add to it after. */
+  sealed: boolean;
   /** The breaker's options; its declaration is made at definition where the name is known, else at first call. */
   breaker: { readonly options: CircuitBreakerOptions; declaration: BreakerDeclaration | undefined } | undefined;
-  /** Set only by @Idempotent. */
-  idempotent: true | undefined;
   /** @Idempotent({ key }): deduplication by key. */
   keyed: KeyedSettings | undefined;
   /** The engine's compiled plan for this method, rebuilt when the engine is reconfigured. */
@@ -31,6 +31,17 @@ export interface MethodPolicy {
 }
 
 const policies = new WeakMap<object, MethodPolicy>();
+// The idempotency mark: outside the policy object, so that holding a policy is not enough to mark it.
+const marked = new WeakSet<MethodPolicy>();
+
+/** Marks a method idempotent. Only @Idempotent calls this. */
+export function markIdempotent(policy: MethodPolicy): void {
+  marked.add(policy);
+}
+
+export function isMarkedIdempotent(policy: MethodPolicy): boolean {
+  return marked.has(policy);
+}
 
 export function policyOf(fn: unknown): MethodPolicy | undefined {
   return typeof fn === 'function' ? policies.get(fn) : undefined;
@@ -64,7 +75,7 @@ function declaringClassName(policy: MethodPolicy, thisArg: unknown): string | un
 
 /** Whether a policy would be refused: @Retryable without @Idempotent. */
 export function isRefused(policy: MethodPolicy): boolean {
-  return policy.retry !== undefined && policy.idempotent === undefined;
+  return policy.retry !== undefined && !marked.has(policy);
 }
 
 /**

@@ -11,7 +11,9 @@ export class OptionChecker {
 
   fail(option: string, requirement: string, value: unknown): never {
     const where = this.method === undefined ? this.source : `${this.source} on ${this.method}`;
-    throw new ConfigError(`${where}: option '${option}' ${requirement}, got ${show(value)}`, option, this.method);
+    // Option '' is the options argument itself.
+    const subject = option === '' ? 'options' : `option '${option}'`;
+    throw new ConfigError(`${where}: ${subject} ${requirement}, got ${show(value)}`, option === '' ? 'options' : option, this.method);
   }
 
   /** A plain object whose keys are all known; returns it typed as a record for reading. */

@@ -275,8 +275,13 @@ export class Breaker implements CircuitBreakerHandle {
 
   protected openDurationFor(openings: number): number {
     const { openDuration, maxOpenDuration } = this.settings;
-    const wanted = typeof openDuration === 'number' ? openDuration : openDuration(openings);
-    // A growth function that returns nonsense still leaves the breaker bounded.
+    let wanted: number;
+    try {
+      wanted = typeof openDuration === 'number' ? openDuration : openDuration(openings);
+    } catch {
+      wanted = Number.NaN;
+    }
+    // A growth function that returns nonsense (or throws) still leaves the breaker bounded.
     return Number.isFinite(wanted) && wanted >= 0 ? Math.min(wanted, maxOpenDuration) : maxOpenDuration;
   }
 }

@@ -81,7 +81,10 @@ export function checkRetryOptions(raw: unknown, checker: OptionChecker): RetryOp
   read('retryOnResult', (v) => checker.func('retryOnResult', v));
   read('maxElapsed', (v) => checker.duration('maxElapsed', v));
   read('signal', (v) => checker.func('signal', v));
-  return Object.freeze(checked) as RetryOptions;
+  const own = Object.freeze(checked) as RetryOptions;
+  // Checked whole against the library's defaults now; against configured defaults at the first call.
+  resolveRetrySettings(own, undefined, checker);
+  return own;
 }
 
 function checkRetryOn(value: unknown, checker: OptionChecker): RetryOptions['retryOn'] {
