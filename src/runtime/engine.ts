@@ -51,27 +51,22 @@ export class ResilienceEngine {
     this.configure(options);
   }
 
-  /** Replaces the settings given; the others stay as they are. */
+  /** Replaces the settings given; the others stay as they are. All are checked before any applies. */
   configure(options: EngineOptions): this {
     const checker: OptionChecker = new OptionChecker('configure()', undefined);
     const given = checker.object('', options, ENGINE_OPTION_KEYS);
-    if (given.logger !== undefined) this.log = createLogSink(checkLogger(given.logger, checker));
-    if (given.clock !== undefined) this.clock = checkClock(given.clock, checker);
-    if (given.random !== undefined) this.random = checker.func('random', given.random);
-    const store = given.store;
-    if (store !== undefined) {
-      if (!isStore(store)) checker.fail('store', 'must be a store (MemoryStore, RedisStore)', store);
-      // Breakers live in the store they were created with: a new store starts them afresh.
-      if (store !== this.store) this.breakerStates.clear();
-      this.store = store;
-    }
-    if (given.defaults !== undefined) {
-      const defaults = checker.object('defaults', given.defaults, ['retry', 'circuitBreaker']);
-      this.defaults = {
-        retry: defaults.retry === undefined ? undefined : checkRetryOptions(defaults.retry, new OptionChecker('configure() defaults.retry', undefined)),
-        circuitBreaker: defaults.circuitBreaker === undefined ? undefined : checkBreakerDefaults(defaults.circuitBreaker),
-      };
-    }
+    const log = given.logger === undefined ? this.log : createLogSink(checkLogger(given.logger, checker));
+    const clock = given.clock === undefined ? this.clock : checkClock(given.clock, checker);
+    const random = given.random === undefined ? this.random : checker.func<() => number>('random', given.random);
+    const store = given.store === undefined ? this.store : checkStore(given.store, checker);
+    const defaults = given.defaults === undefined ? this.defaults : checkDefaults(given.defaults, checker);
+    // Breakers live in the store they were created with: a new store starts them afresh.
+    if (store !== this.store) this.breakerStates.clear();
+    this.log = log;
+    this.clock = clock;
+    this.random = random;
+    this.store = store;
+    this.defaults = defaults;
     this.version++;
     return this;
   }
@@ -169,6 +164,19 @@ export function runCall(engine: ResilienceEngine, policy: MethodPolicy, thisArg:
     policy.plan = plan;
   }
   return plan.run(plan, thisArg, args);
+}
+
+function checkStore(value: unknown, checker: OptionChecker): IdempotencyStore {
+  if (!isStore(value)) checker.fail('store', 'must be a store (MemoryStore, RedisStore)', value);
+  return value;
+}
+
+function checkDefaults(value: unknown, checker: OptionChecker): EngineDefaults {
+  const defaults = checker.object('defaults', value, ['retry', 'circuitBreaker']);
+  return {
+    retry: defaults.retry === undefined ? undefined : checkRetryOptions(defaults.retry, new OptionChecker('configure() defaults.retry', undefined)),
+    circuitBreaker: defaults.circuitBreaker === undefined ? undefined : checkBreakerDefaults(defaults.circuitBreaker),
+  };
 }
 
 function checkBreakerDefaults(value: unknown): CircuitBreakerOptions {

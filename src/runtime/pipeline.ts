@@ -96,7 +96,8 @@ function runDirect(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Prom
 async function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Promise<unknown> {
   const { engine, retry: settings } = plan;
   const breaker = plan.sharedBreaker ?? (plan.instanceBreaker === undefined ? undefined : engine.breakerFor(plan.instanceBreaker, thisArg));
-  const signal = settings.maxAttempts > 1 ? signalOf(settings, args) : undefined;
+  // A method without @Retryable leaves its signal to its body; a retried one honours it.
+  const signal = settings === SINGLE_ATTEMPT ? undefined : signalOf(settings, args);
   const startedAt = settings.maxElapsed === undefined ? 0 : engine.clock.now();
   let previousDelay = settings.initialDelay;
   for (let attempt = 1; ; attempt++) {
