@@ -21,8 +21,8 @@ export type CircuitHealthResult = Record<string, { status: 'up' | 'down'; circui
  * check() { return this.health.check([() => this.circuits.isHealthy('circuits')]); }
  * ```
  *
- * terminus 10.3+ (the `HealthIndicatorService` generation) reads a resolved result whose status is
- * `down` as a failed check. Report breakers on a readiness probe, not a liveness one: an open breaker
+ * terminus 11 and 12 (the `HealthIndicatorService` generation) read a resolved result whose status
+ * is `down` as a failed check. Report breakers on a readiness probe, not a liveness one: an open breaker
  * means a dependency is down, and restarting this process does not cure that.
  */
 export class CircuitBreakerHealthIndicator {

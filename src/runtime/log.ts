@@ -50,8 +50,10 @@ export function createLogSink(logger: LoggerLike | false): LogSink {
     try {
       if (style === 'pino') logger[level](serialise(fields), message);
       else if (style === 'nest') {
-        if (level === 'error') logger.error(message, errorStack(fields.error), 'steadfast');
-        else logger.warn(message, 'steadfast');
+        // A Nest Logger made with a context prints an extra argument as a second message: pass ours only to one without.
+        const context = typeof (logger as { context?: unknown }).context === 'string' ? [] : ['steadfast'];
+        if (level === 'error') logger.error(message, errorStack(fields.error), ...context);
+        else logger.warn(message, ...context);
       } else logger[level](message, fields);
     } catch {
       // ignored on purpose
