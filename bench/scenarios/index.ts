@@ -1,0 +1,9 @@
+import type { Scenario } from '../harness/types';
+import { concurrency } from './concurrency';
+import { failurePath } from './failure-path';
+import { happyPath } from './happy-path';
+import { heapGrowth } from './heap-growth';
+import { openBreakerRejection } from './open-breaker';
+
+/** Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below. */
+export const scenarios: readonly Scenario[] = [happyPath, failurePath, openBreakerRejection, concurrency, heapGrowth];

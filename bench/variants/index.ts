@@ -1,0 +1,9 @@
+export { bare, bareRejection } from './bare';
+export { handWrittenRetry, MinimalRetry } from './hand-written';
+export { steadfastIdempotent, steadfastRetry, steadfastBreaker, steadfastAllThree } from './steadfast';
+export { cockatielRetry, cockatielBreaker, cockatielWrap } from './cockatiel';
+export { opossumFire, opossumNoTimeout } from './opossum';
+export { pRetry } from './p-retry';
+export { asyncRetry } from './async-retry';
+export { typescriptRetryDecorator } from './typescript-retry-decorator';
+export { ATTEMPTS, RETRIES, FAILURES_TO_OPEN, NEVER_OPENS, OPEN_MS } from './equivalence';
