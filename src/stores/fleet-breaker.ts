@@ -56,6 +56,8 @@ export class FleetBreaker extends Breaker {
     private readonly link: FleetLink,
   ) {
     super(name, settings, now, observer);
+    // Every outcome of a fleet breaker goes through settle(), to reach the fleet's window.
+    this.successIsBookkeeping = false;
   }
 
   /** The engine clock's time, for the store's scripts. */
@@ -125,13 +127,13 @@ export class FleetBreaker extends Breaker {
   }
 
   override isolate(): void {
-    if (this.mode !== 'fleet') return super.isolate();
+    if (this.mode === 'local') return super.isolate();
     this.announce('isolated', 'isolated by hand');
     this.command('isolate');
   }
 
   override reset(): void {
-    if (this.mode !== 'fleet') return super.reset();
+    if (this.mode === 'local') return super.reset();
     this.announce('closed', 'reset by hand');
     this.command('reset');
   }
@@ -176,7 +178,7 @@ export class FleetBreaker extends Breaker {
     this.pendingOutcomes = '';
     this.inFlightFlush = this.link
       .run(this, 'record', [epoch, outcomes])
-      .then((reply) => this.adoptReply(reply), (error: unknown) => this.fallBack(error))
+      .then((reply) => this.adoptReply(reply), (error: unknown) => this.fallBack(error, outcomes))
       .finally(() => (this.inFlightFlush = undefined));
     await this.inFlightFlush;
   }
@@ -212,14 +214,7 @@ export class FleetBreaker extends Breaker {
     this.syncing ??= this.link
       .run(this, 'read', [])
       .then(
-        (reply) => {
-          const recovered = this.mode === 'local';
-          this.mode = 'fleet';
-          this.clearFleetWindow();
-          this.adopt(reply, 'state read from the fleet', true);
-          this.setFleetWindow(reply);
-          if (recovered) this.link.log.warn(`circuit '${this.name}': the shared store answers again; following the fleet's state`, { circuit: this.name });
-        },
+        (reply) => this.follow(reply),
         (error: unknown) => this.fallBack(error),
       )
       .finally(() => (this.syncing = undefined));
@@ -233,11 +228,18 @@ export class FleetBreaker extends Breaker {
     void this.sync();
   }
 
-  private fallBack(error: unknown): void {
+  private fallBack(error: unknown, unsent = ''): void {
     this.lastSyncAttempt = this.now();
     if (this.mode === 'local') return;
     this.mode = 'local';
+    // Outcomes the fleet never got still count, in the local state the breaker carries on with.
+    const outcomes = unsent + this.pendingOutcomes;
+    const epoch = this.pendingEpoch;
     this.pendingOutcomes = '';
+    for (const code of outcomes) {
+      const failed = code === '1' || code === '3';
+      super.settle(epoch, failed ? 'failure' : 'success', code >= '2' ? Number.POSITIVE_INFINITY : 0);
+    }
     this.link.log.warn(`circuit '${this.name}': the shared store failed (${describeError(error)}); using local state until it answers again`, {
       circuit: this.name,
       error,
@@ -268,10 +270,21 @@ export class FleetBreaker extends Breaker {
     if (from !== to) this.observer.stateChanged(this, from, to, reason);
   }
 
+  /** A hand command goes to the fleet even before this process's first call; its reply syncs the view. */
   private command(operation: 'isolate' | 'reset'): void {
     this.link.run(this, operation, []).then(
-      (reply) => this.adoptReply(reply),
+      (reply) => (this.mode === 'fleet' ? this.adoptReply(reply) : this.follow(reply)),
       (error: unknown) => this.fallBack(error),
     );
+  }
+
+  /** Starts following the fleet from a reply of the store. */
+  private follow(reply: FleetReply): void {
+    const recovered = this.mode === 'local';
+    this.mode = 'fleet';
+    this.clearFleetWindow();
+    this.adopt(reply, reply.reason || 'state read from the fleet', true);
+    this.setFleetWindow(reply);
+    if (recovered) this.link.log.warn(`circuit '${this.name}': the shared store answers again; following the fleet's state`, { circuit: this.name });
   }
 }

@@ -10,12 +10,13 @@ if redis.call('SET', KEYS[1], record, 'NX', 'PX', ARGV[3]) then return {1} end
 return {0, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
 `;
 
-/** KEYS[1] record; ARGV token, fingerprint, result, ttlMs. Completes unless another claim owns the key. */
+/** KEYS[1] record; ARGV token, fingerprint, result, ttlMs. Completes unless another claim owns the key or a result is recorded. */
 export const COMPLETE = `
 local current = redis.call('GET', KEYS[1])
 if current then
   local record = cjson.decode(current)
-  if record.s == 'p' and record.t ~= ARGV[1] then return 0 end
+  -- A lapsed claim taken over belongs to its new owner, and a recorded result stays.
+  if record.s ~= 'p' or record.t ~= ARGV[1] then return 0 end
 end
 redis.call('SET', KEYS[1], cjson.encode({s = 'c', f = ARGV[2], r = ARGV[3]}), 'PX', ARGV[4])
 return 1

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../clock';
 import { createHash } from 'node:crypto';
 
 /** SHA-256 in hex: keys and argument fingerprints are stored hashed, never raw. */
@@ -6,7 +7,7 @@ export function sha256(text: string): string {
 }
 
 function isAbortSignalLike(value: object): boolean {
-  return typeof (value as AbortSignal).aborted === 'boolean' && typeof (value as AbortSignal).addEventListener === 'function';
+  return typeof (value as AbortSignalLike).aborted === 'boolean' && typeof (value as AbortSignalLike).addEventListener === 'function';
 }
 
 /**

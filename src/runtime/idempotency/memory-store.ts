@@ -27,16 +27,16 @@ export class MemoryStore implements IdempotencyStore {
   }
 
   async claim(key: string, fingerprint: string, token: string, leaseMs: number, now: number): Promise<ClaimOutcome> {
-    const record = this.live(key, now);
-    if (record !== undefined) return { claimed: false, record };
+    const entry = this.live(key, now);
+    if (entry !== undefined) return { claimed: false, record: recordOf(entry) };
     this.put(key, { state: 'in-progress', fingerprint, token, leaseUntil: now + leaseMs, expiresAt: now + leaseMs });
     return { claimed: true };
   }
 
   async complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number, now: number): Promise<void> {
     const entry = this.entries.get(key);
-    // A claim that lapsed and was taken over belongs to its new owner.
-    if (entry !== undefined && entry.state === 'in-progress' && entry.token !== token) return;
+    // A claim that lapsed and was taken over belongs to its new owner, and a recorded result stays.
+    if (entry !== undefined && (entry.state !== 'in-progress' || entry.token !== token)) return;
     this.put(key, { state: 'completed', fingerprint, result, expiresAt: now + ttlMs });
   }
 
@@ -46,7 +46,8 @@ export class MemoryStore implements IdempotencyStore {
   }
 
   async read(key: string, now: number): Promise<IdempotencyRecord | undefined> {
-    return this.live(key, now);
+    const entry = this.live(key, now);
+    return entry === undefined ? undefined : recordOf(entry);
   }
 
   private live(key: string, now: number): Entry | undefined {
@@ -70,4 +71,11 @@ export class MemoryStore implements IdempotencyStore {
       this.entries.delete(oldest);
     }
   }
+}
+
+/** A copy for callers: what the store holds cannot be changed from outside. */
+function recordOf(entry: Entry): IdempotencyRecord {
+  return entry.state === 'in-progress'
+    ? { state: 'in-progress', fingerprint: entry.fingerprint, token: entry.token, leaseUntil: entry.leaseUntil }
+    : { state: 'completed', fingerprint: entry.fingerprint, result: entry.result };
 }

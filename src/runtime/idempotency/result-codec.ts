@@ -31,6 +31,7 @@ function jsonProblem(value: unknown, path: string, seen: Set<object>): string | 
     case 'boolean':
       return undefined;
     case 'number':
+      if (Object.is(value, -0)) return `${path} is -0, which JSON turns into 0`;
       return Number.isFinite(value) ? undefined : `${path} is ${value}, which JSON turns into null`;
     case 'object':
       break;
