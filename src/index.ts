@@ -3,7 +3,7 @@ export { Idempotent, type IdempotentOptions } from './decorators/idempotent';
 export { CircuitBreaker } from './decorators/circuit-breaker';
 export type { SteadfastMethodDecorator } from './decorators/method-decorator';
 export { ResilienceEngine, defaultEngine, configure, type EngineOptions, type EngineDefaults } from './runtime/engine';
-export { systemClock, type Clock } from './runtime/clock';
+export { systemClock, type Clock, type AbortSignalLike } from './runtime/clock';
 export type { LoggerLike, LogFields } from './runtime/log';
 export { MemoryStore, type MemoryStoreOptions } from './runtime/idempotency/memory-store';
 export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome } from './runtime/store';

@@ -31,6 +31,25 @@ class CatalogService {
   }
 }
 
+interface ChargeRequest {
+  readonly requestId: string;
+  readonly cents: number;
+}
+
+class PaymentService {
+  charges = 0;
+
+  // Charging twice would be wrong, so it is made safe by a key: within 24 h the body runs once per
+  // requestId, retries included; a duplicate request gets the recorded receipt.
+  @Idempotent({ key: (request: ChargeRequest) => request.requestId })
+  @Retryable({ maxAttempts: 3, initialDelay: 50, jitter: 'none' })
+  async charge(request: ChargeRequest): Promise<{ receipt: string; cents: number }> {
+    this.charges++;
+    if (this.charges === 1) throw new Error('payment gateway timed out');
+    return { receipt: `rcpt-${this.charges}`, cents: request.cents };
+  }
+}
+
 class PricingService {
   constructor(private readonly inventory: FlakyInventory) {}
 
@@ -76,7 +95,15 @@ async function main(): Promise<void> {
   console.log(`${stamp()}  the inventory saw ${inventory.callCount} calls; breaker is ${defaultEngine.breaker('pricing').state}`);
   await new Promise((resolve) => setTimeout(resolve, 320));
   const price = await pricing.price('sku-42');
-  console.log(`${stamp()}  OK     trial call succeeded, price = ${price}; breaker is ${defaultEngine.breaker('pricing').state}`);
+  console.log(`${stamp()}  OK     trial call succeeded, price = ${price}; breaker is ${defaultEngine.breaker('pricing').state}\n`);
+
+  console.log('6. A charge made safe by an idempotency key: retried inside one claim, the duplicate replayed:');
+  const payments = new PaymentService();
+  const first = await payments.charge({ requestId: 'req-7', cents: 1_000 });
+  console.log(`${stamp()}  OK     first request:  ${JSON.stringify(first)}`);
+  const again = await payments.charge({ cents: 1_000, requestId: 'req-7' });
+  console.log(`${stamp()}  OK     same request again: ${JSON.stringify(again)} (the gateway saw ${payments.charges} charges: one failed, one succeeded)`);
+  await payments.charge({ requestId: 'req-7', cents: 2_000 }).catch((error: Error) => console.log(`${stamp()}  CALLER same key, other amount: ${error.name}`));
 }
 
 main().catch((error: unknown) => {

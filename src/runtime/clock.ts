@@ -1,15 +1,26 @@
+/**
+ * What steadfast needs of an AbortSignal. Node's (and the DOM's) AbortSignal fits; declared here so
+ * that the published types need neither @types/node nor the DOM library.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** Where the engine reads time and sleeps; injectable so that tests control time. */
 export interface Clock {
   /** Milliseconds since the epoch (or any fixed origin shared by this clock). */
   now(): number;
   /** Resolves after `ms`; rejects with `signal.reason` as soon as the signal aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AbortSignalLike): Promise<void>;
 }
 
 /** The real clock. A pending sleep is pending work and keeps the process alive, like pending I/O. */
 export const systemClock: Clock = {
   now: Date.now,
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
     if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {

@@ -124,10 +124,13 @@ export class ResilienceEngine {
   }
 
   /** Logs through whatever logger is configured at the time of logging. */
-  private readonly currentLog: LogSink = {
-    warn: (message, fields) => this.log.warn(message, fields),
-    error: (message, fields) => this.log.error(message, fields),
-  };
+  private readonly currentLog: LogSink = ((engine: ResilienceEngine): LogSink => ({
+    get enabled(): boolean {
+      return engine.log.enabled;
+    },
+    warn: (message, fields) => engine.log.warn(message, fields),
+    error: (message, fields) => engine.log.error(message, fields),
+  }))(this);
 
   private readonly breakerStates = new Map<BreakerDeclaration, Breaker | WeakMap<object, Breaker>>();
 

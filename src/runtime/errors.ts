@@ -11,22 +11,32 @@ export type SteadfastErrorCode =
   | 'STEADFAST_UNSTORABLE_RESULT'
   | 'STEADFAST_IDEMPOTENCY_STORE';
 
-/** The base of every error steadfast throws. */
+/**
+ * The base of every error steadfast throws. `name`, `code`, `retryable` and the marker live on the
+ * prototype: an error costs only its message and own fields to build.
+ */
 export abstract class SteadfastError extends Error {
-  abstract readonly code: SteadfastErrorCode;
+  declare readonly code: SteadfastErrorCode;
   /** Errors of the library's own that retrying cannot cure. */
-  readonly retryable: boolean = false;
-  readonly [STEADFAST_ERROR] = true;
+  declare readonly retryable: boolean;
+  declare readonly [STEADFAST_ERROR]: true;
+}
 
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    Object.defineProperty(this, 'name', { value: new.target.name, enumerable: false });
+/** Puts an error class's constant fields on its prototype. */
+function constants(errorClass: abstract new (...args: never[]) => SteadfastError, code: SteadfastErrorCode): void {
+  for (const [key, value] of [
+    ['name', errorClass.name],
+    ['code', code],
+    ['retryable', false],
+    [STEADFAST_ERROR, true],
+  ] as const) {
+    Object.defineProperty(errorClass.prototype, key, { value, enumerable: false, writable: false, configurable: true });
   }
 }
 
 /** An invalid option, thrown when the class is defined. */
 export class ConfigError extends SteadfastError {
-  readonly code = 'STEADFAST_CONFIG';
+  declare readonly code: 'STEADFAST_CONFIG';
   constructor(
     message: string,
     /** The option at fault, as written: `maxAttempts`, `failureRate.threshold`. */
@@ -40,7 +50,7 @@ export class ConfigError extends SteadfastError {
 
 /** A `@Retryable` method that is not marked `@Idempotent`. */
 export class NotIdempotentError extends SteadfastError {
-  readonly code = 'STEADFAST_NOT_IDEMPOTENT';
+  declare readonly code: 'STEADFAST_NOT_IDEMPOTENT';
   constructor(readonly method: string) {
     super(
       `${method} is @Retryable but not @Idempotent: only idempotent operations may be retried. ` +
@@ -51,7 +61,7 @@ export class NotIdempotentError extends SteadfastError {
 
 /** A call refused by an open (or isolated, or saturated half-open) circuit breaker. */
 export class CircuitOpenError extends SteadfastError {
-  readonly code = 'STEADFAST_CIRCUIT_OPEN';
+  declare readonly code: 'STEADFAST_CIRCUIT_OPEN';
   constructor(
     /** The breaker's name. */
     readonly circuit: string,
@@ -66,7 +76,7 @@ export class CircuitOpenError extends SteadfastError {
 
 /** The same idempotency key used with different arguments. */
 export class IdempotencyConflictError extends SteadfastError {
-  readonly code = 'STEADFAST_IDEMPOTENCY_CONFLICT';
+  declare readonly code: 'STEADFAST_IDEMPOTENCY_CONFLICT';
   constructor(readonly method: string) {
     super(`${method}: this idempotency key was already used with different arguments`);
   }
@@ -74,7 +84,7 @@ export class IdempotencyConflictError extends SteadfastError {
 
 /** A duplicate of a call that is still running elsewhere did not finish within the wait bound. */
 export class IdempotencyInProgressError extends SteadfastError {
-  readonly code = 'STEADFAST_IDEMPOTENCY_IN_PROGRESS';
+  declare readonly code: 'STEADFAST_IDEMPOTENCY_IN_PROGRESS';
   constructor(
     readonly method: string,
     /** How long this call waited for the one in progress, ms. */
@@ -86,7 +96,7 @@ export class IdempotencyInProgressError extends SteadfastError {
 
 /** A keyed @Idempotent method returned a value that would not survive the store's JSON round trip. */
 export class UnstorableResultError extends SteadfastError {
-  readonly code = 'STEADFAST_UNSTORABLE_RESULT';
+  declare readonly code: 'STEADFAST_UNSTORABLE_RESULT';
   constructor(
     readonly method: string,
     /** what JSON would change, e.g. "(result).createdAt is a Date, which JSON would turn into a string" */
@@ -101,7 +111,7 @@ export class UnstorableResultError extends SteadfastError {
 
 /** The idempotency store failed (Redis down, say) and `onStoreError` is 'reject'. */
 export class IdempotencyStoreError extends SteadfastError {
-  readonly code = 'STEADFAST_IDEMPOTENCY_STORE';
+  declare readonly code: 'STEADFAST_IDEMPOTENCY_STORE';
   constructor(
     readonly method: string,
     /** the store's own error, also as `cause` */
@@ -110,6 +120,14 @@ export class IdempotencyStoreError extends SteadfastError {
     super(`${method}: the idempotency store is unavailable, so the call was not run (onStoreError: 'reject')`, { cause: storeError });
   }
 }
+
+constants(ConfigError, 'STEADFAST_CONFIG');
+constants(NotIdempotentError, 'STEADFAST_NOT_IDEMPOTENT');
+constants(CircuitOpenError, 'STEADFAST_CIRCUIT_OPEN');
+constants(IdempotencyConflictError, 'STEADFAST_IDEMPOTENCY_CONFLICT');
+constants(IdempotencyInProgressError, 'STEADFAST_IDEMPOTENCY_IN_PROGRESS');
+constants(UnstorableResultError, 'STEADFAST_UNSTORABLE_RESULT');
+constants(IdempotencyStoreError, 'STEADFAST_IDEMPOTENCY_STORE');
 
 /** True for any error created by steadfast, from this copy of the package or another. */
 export function isSteadfastError(error: unknown): error is SteadfastError {

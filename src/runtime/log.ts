@@ -20,11 +20,13 @@ export interface LogFields {
 
 /** The engine's own view of a logger: a level, a message and fields. */
 export interface LogSink {
+  /** false for `logger: false`: callers skip building messages nobody reads */
+  readonly enabled: boolean;
   warn(message: string, fields: LogFields): void;
   error(message: string, fields: LogFields): void;
 }
 
-const silent: LogSink = { warn() {}, error() {} };
+const silent: LogSink = { enabled: false, warn() {}, error() {} };
 
 type Style = 'pino' | 'nest' | 'plain';
 
@@ -60,6 +62,7 @@ export function createLogSink(logger: LoggerLike | false): LogSink {
     }
   };
   return {
+    enabled: true,
     warn: (message, fields) => write('warn', message, fields),
     error: (message, fields) => write('error', message, fields),
   };

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from './clock';
 import type { ResilienceEngine } from './engine';
 import { NotIdempotentError } from './errors';
 import { describeError } from './log';
@@ -26,6 +27,8 @@ export interface ExecutionPlan {
   readonly sharedBreaker: Breaker | undefined;
   /** the declaration whose breaker depends on `this` (scope 'instance') */
   readonly instanceBreaker: BreakerDeclaration | undefined;
+  /** whether the first attempt may run without the async loop (see runAttempts) */
+  readonly fastFirstAttempt: boolean;
   /** deduplication by key, the outermost stage */
   readonly keyed: KeyedSettings | undefined;
   /** what runs inside the idempotency stage: retry(breaker(method)) */
@@ -61,13 +64,16 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
   const perInstance = declaration?.options.scope === 'instance';
   const refused = isRefused(policy);
   const inner = policy.retry === undefined && declaration === undefined ? runDirect : runAttempts;
+  const sharedBreaker = declaration !== undefined && !perInstance ? engine.breakerFor(declaration, undefined) : undefined;
   return {
     engine,
     version: engine.version,
     label,
     method: policy.original,
     retry,
-    sharedBreaker: declaration !== undefined && !perInstance ? engine.breakerFor(declaration, undefined) : undefined,
+    sharedBreaker,
+    fastFirstAttempt:
+      !perInstance && retry.maxElapsed === undefined && retry.retryOnResult === undefined && retry.signal === undefined && sharedBreaker?.timesCalls !== true,
     instanceBreaker: perInstance ? declaration : undefined,
     keyed: policy.keyed,
     inner,
@@ -90,44 +96,111 @@ function runDirect(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Prom
 }
 
 /**
- * The attempt loop, each attempt through the breaker. One async frame per call; no closure, timer
- * or extra promise on the happy path.
+ * The attempts of one call, each through the breaker. The first attempt runs without an async
+ * frame where the plan allows (no budget, result check, signal, timing or per-instance breaker):
+ * its promise is returned with one `then`, and the async loop starts only when it fails.
  */
-async function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Promise<unknown> {
+function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Promise<unknown> {
+  const settings = plan.retry;
+  if (!plan.fastFirstAttempt || (settings !== SINGLE_ATTEMPT && signalOf(settings, args) !== undefined)) {
+    return attemptLoop(plan, thisArg, args, 0, undefined);
+  }
+  const breaker = plan.sharedBreaker;
+  let permit = REFUSED;
+  if (breaker !== undefined) {
+    permit = breaker.tryAcquire();
+    if (permit === ASK_ASYNC) return attemptLoop(plan, thisArg, args, 0, undefined);
+    if (permit === REFUSED) return rejectOnceSubscribed(refuse(plan, breaker, 1));
+  }
+  let pending: Promise<unknown>;
+  try {
+    pending = Promise.resolve(plan.method.apply(thisArg, args));
+  } catch (error) {
+    return afterFirstFailure(plan, thisArg, args, breaker, permit, error);
+  }
+  const { events } = plan.engine;
+  if (breaker === undefined) {
+    return pending.then(
+      events.has('success') ? (result: unknown) => succeeded(plan, result) : undefined,
+      (error: unknown) => afterFirstFailure(plan, thisArg, args, undefined, permit, error),
+    );
+  }
+  return pending.then(
+    (result: unknown) => {
+      breaker.succeeded(permit, result, 0);
+      return events.has('success') ? succeeded(plan, result) : result;
+    },
+    (error: unknown) => afterFirstFailure(plan, thisArg, args, breaker, permit, error),
+  );
+}
+
+/** The first attempt succeeded on the fast path: report it to `success` listeners. */
+function succeeded(plan: ExecutionPlan, result: unknown): unknown {
+  plan.engine.events.emit('success', { method: plan.label, attempts: 1 });
+  return result;
+}
+
+function afterFirstFailure(plan: ExecutionPlan, thisArg: unknown, args: unknown[], breaker: Breaker | undefined, permit: number, error: unknown): Promise<unknown> {
+  breaker?.failed(permit, error, 0);
+  return attemptLoop(plan, thisArg, args, 1, error);
+}
+
+/**
+ * Rejects one microtask later, once the caller has subscribed: a promise rejected before anyone
+ * listens costs Node's unhandled-rejection bookkeeping, the largest part of a cheap refusal.
+ */
+async function rejectOnceSubscribed(error: unknown): Promise<never> {
+  await undefined;
+  throw error;
+}
+
+/**
+ * The general attempt loop. `failedAttempts` is 1 when the fast path already ran the first attempt
+ * and it failed with `firstError` (the breaker already told).
+ */
+async function attemptLoop(plan: ExecutionPlan, thisArg: unknown, args: unknown[], failedAttempts: 0 | 1, firstError: unknown): Promise<unknown> {
   const { engine, retry: settings } = plan;
   const breaker = plan.sharedBreaker ?? (plan.instanceBreaker === undefined ? undefined : engine.breakerFor(plan.instanceBreaker, thisArg));
   // A method without @Retryable leaves its signal to its body; a retried one honours it.
   const signal = settings === SINGLE_ATTEMPT ? undefined : signalOf(settings, args);
   const startedAt = settings.maxElapsed === undefined ? 0 : engine.clock.now();
   let previousDelay = settings.initialDelay;
-  for (let attempt = 1; ; attempt++) {
-    if (isAborted(signal)) throw finalFailure(plan, attempt - 1, 'aborted', (signal as AbortSignal).reason);
-    let permit = REFUSED;
-    let began = 0;
-    if (breaker !== undefined) {
-      permit = breaker.tryAcquire();
-      if (permit === ASK_ASYNC) permit = await breaker.acquireAsync();
-      if (permit === REFUSED) throw refuse(plan, breaker, attempt);
-      if (breaker.timesCalls) began = engine.clock.now();
-    }
-
-    let error: unknown;
-    let result: unknown;
-    let threw = false;
-    try {
-      result = await plan.method.apply(thisArg, args);
-    } catch (caught) {
-      error = caught;
-      threw = true;
-    }
-    if (breaker !== undefined) {
-      const duration = breaker.timesCalls ? engine.clock.now() - began : 0;
-      if (threw) breaker.failed(permit, error, duration);
-      else breaker.succeeded(permit, result, duration);
-    }
-    if (!threw && !rejectsResult(plan, attempt, result)) {
-      if (engine.events.has('success')) engine.events.emit('success', { method: plan.label, attempts: attempt });
-      return result;
+  let attempt = failedAttempts;
+  let error: unknown = firstError;
+  let result: unknown;
+  let threw = failedAttempts === 1;
+  // The fast path ran the first attempt: go straight to deciding what follows its failure.
+  let resumed = failedAttempts === 1;
+  for (;;) {
+    if (resumed) {
+      resumed = false;
+    } else {
+      attempt++;
+      if (isAborted(signal)) throw finalFailure(plan, attempt - 1, 'aborted', (signal as AbortSignalLike).reason);
+      let permit = REFUSED;
+      let began = 0;
+      if (breaker !== undefined) {
+        permit = breaker.tryAcquire();
+        if (permit === ASK_ASYNC) permit = await breaker.acquireAsync();
+        if (permit === REFUSED) throw refuse(plan, breaker, attempt);
+        if (breaker.timesCalls) began = engine.clock.now();
+      }
+      threw = false;
+      try {
+        result = await plan.method.apply(thisArg, args);
+      } catch (caught) {
+        error = caught;
+        threw = true;
+      }
+      if (breaker !== undefined) {
+        const duration = breaker.timesCalls ? engine.clock.now() - began : 0;
+        if (threw) breaker.failed(permit, error, duration);
+        else breaker.succeeded(permit, result, duration);
+      }
+      if (!threw && !rejectsResult(plan, attempt, result)) {
+        if (engine.events.has('success')) engine.events.emit('success', { method: plan.label, attempts: attempt });
+        return result;
+      }
     }
 
     if (threw && !isRetryable(settings, error, attempt)) throw finalFailure(plan, attempt, 'not-retryable', error);
@@ -141,7 +214,7 @@ async function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[
     if (settings.maxElapsed !== undefined && engine.clock.now() + delay > startedAt + settings.maxElapsed) {
       return giveUp(plan, attempt, 'budget', threw, error, result);
     }
-    if (isAborted(signal)) throw finalFailure(plan, attempt, 'aborted', (signal as AbortSignal).reason);
+    if (isAborted(signal)) throw finalFailure(plan, attempt, 'aborted', (signal as AbortSignalLike).reason);
 
     reportRetry(plan, attempt, delay, error, threw);
     if (delay > 0) {
@@ -154,7 +227,7 @@ async function runAttempts(plan: ExecutionPlan, thisArg: unknown, args: unknown[
   }
 }
 
-function isAborted(signal: AbortSignal | undefined): boolean {
+function isAborted(signal: AbortSignalLike | undefined): boolean {
   return signal !== undefined && signal.aborted;
 }
 
@@ -182,6 +255,8 @@ function refuse(plan: ExecutionPlan, breaker: Breaker, attempt: number): unknown
 function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error: unknown, threw: boolean): void {
   const { engine, label } = plan;
   const { maxAttempts } = plan.retry;
+  if (engine.events.has('retry')) engine.events.emit('retry', { method: label, attempt, maxAttempts, delay, error });
+  if (!engine.log.enabled) return;
   const what = threw ? `failed (${describeError(error)})` : 'returned a result that retryOnResult rejects';
   engine.log.warn(`${label} attempt ${attempt}/${maxAttempts} ${what}; retrying in ${Math.round(delay)} ms`, {
     method: label,
@@ -190,7 +265,6 @@ function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error:
     delay,
     error,
   });
-  if (engine.events.has('retry')) engine.events.emit('retry', { method: label, attempt, maxAttempts, delay, error });
 }
 
 /** The loop ends without success: the last error rejects, or the last (rejected) result resolves. */
@@ -202,21 +276,23 @@ function giveUp(plan: ExecutionPlan, attempts: number, reason: FailureReason, th
 
 /** Logs and reports the final failure; returns the error for the caller to throw, unchanged. */
 function finalFailure(plan: ExecutionPlan, attempts: number, reason: FailureReason, error: unknown): unknown {
-  logFinal(plan, attempts, reason, error, describeError(error));
+  logFinal(plan, attempts, reason, error, undefined);
   return error;
 }
 
-function logFinal(plan: ExecutionPlan, attempts: number, reason: FailureReason, error: unknown, detail: string): void {
+/** `detail` defaults to the error's description, built only if something is logged. */
+function logFinal(plan: ExecutionPlan, attempts: number, reason: FailureReason, error: unknown, detail: string | undefined): void {
   const { engine, label } = plan;
   const { maxAttempts } = plan.retry;
-  engine.log.error(finalMessage(label, attempts, maxAttempts, reason, detail), {
+  if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts, reason, error });
+  if (!engine.log.enabled) return;
+  engine.log.error(finalMessage(label, attempts, maxAttempts, reason, detail ?? describeError(error)), {
     method: label,
     attempt: attempts,
     maxAttempts,
     reason,
     error,
   });
-  if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts, reason, error });
 }
 
 function finalMessage(label: string, attempts: number, maxAttempts: number, reason: FailureReason, detail: string): string {

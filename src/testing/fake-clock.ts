@@ -1,11 +1,11 @@
-import type { Clock } from '../runtime/clock';
+import type { AbortSignalLike, Clock } from '../runtime/clock';
 
 interface Sleeper {
   readonly wakeAt: number;
   readonly order: number;
   readonly resolve: () => void;
   readonly reject: (reason: unknown) => void;
-  readonly signal: AbortSignal | undefined;
+  readonly signal: AbortSignalLike | undefined;
   readonly onAbort: (() => void) | undefined;
 }
 
@@ -33,7 +33,7 @@ export class FakeClock implements Clock {
     return this.time;
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
     this.sleeps.push(ms);
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {

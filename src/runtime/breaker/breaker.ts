@@ -87,6 +87,13 @@ export class Breaker implements CircuitBreakerHandle {
   private readonly windowNeedsTime: boolean;
   /** true when calls must be timed (slowCall is set) */
   readonly timesCalls: boolean;
+  /** A success in the closed state only resets counters: no criterion can open on it. */
+  protected successIsBookkeeping: boolean;
+  /**
+   * The last refusal, kept alive on purpose: while one CircuitOpenError lives, V8 keeps its hidden
+   * class, and the optimised code of the rejection path survives full GCs instead of deoptimising.
+   */
+  protected lastRefusal: CircuitOpenError | undefined;
 
   constructor(
     readonly name: string,
@@ -97,6 +104,10 @@ export class Breaker implements CircuitBreakerHandle {
     this.window = settings.window.type === 'count' ? new CountWindow(settings.window.size) : new TimeWindow(settings.window.size);
     this.windowNeedsTime = settings.window.type === 'time';
     this.timesCalls = settings.slowCall !== undefined;
+    // With a failure rate, a success can complete minimumCalls and so open the breaker; a time
+    // window needs the time of every call.
+    this.successIsBookkeeping =
+      !this.timesCalls && settings.recordOnResult === undefined && settings.failureRateThreshold === undefined && settings.window.type === 'count';
     this.since = now();
   }
 
@@ -136,7 +147,7 @@ export class Breaker implements CircuitBreakerHandle {
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
-      return new CircuitOpenError(this.name, state, retryAfter);
+      return (this.lastRefusal = new CircuitOpenError(this.name, state, retryAfter));
     } finally {
       Error.stackTraceLimit = limit;
     }
@@ -144,6 +155,11 @@ export class Breaker implements CircuitBreakerHandle {
 
   /** The call with this permit resolved with `result`, taking `duration` ms (0 if untimed). */
   succeeded(permit: number, result: unknown, duration: number): void {
+    if (this.successIsBookkeeping && permit === this.epoch && this.current === 'closed') {
+      this.window.record(0, false, false);
+      this.consecutive = 0;
+      return;
+    }
     this.settle(permit, this.judgeResult(result), duration);
   }
 

@@ -26,7 +26,7 @@ export class CountWindow implements OutcomeWindow {
     this.outcomes[this.next] = (failed ? FAILED : 0) | (slow ? SLOW : 0);
     if (failed) this.failures++;
     if (slow) this.slowCalls++;
-    this.next = (this.next + 1) % this.size;
+    if (++this.next === this.size) this.next = 0;
   }
 
   advance(): void {}

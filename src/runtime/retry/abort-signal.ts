@@ -1,17 +1,18 @@
+import type { AbortSignalLike } from '../clock';
 import type { RetrySettings } from './retry-options';
 
-function isAbortSignal(value: unknown): value is AbortSignal {
+function isAbortSignal(value: unknown): value is AbortSignalLike {
   // Duck-typed so that signals from another realm (vm contexts, test sandboxes) count too.
   return (
     typeof value === 'object' &&
     value !== null &&
-    typeof (value as AbortSignal).aborted === 'boolean' &&
-    typeof (value as AbortSignal).addEventListener === 'function'
+    typeof (value as AbortSignalLike).aborted === 'boolean' &&
+    typeof (value as AbortSignalLike).addEventListener === 'function'
   );
 }
 
 /** The call's AbortSignal: the `signal` option's pick, else an AbortSignal argument or an argument's `signal`. */
-export function signalOf(settings: RetrySettings, args: readonly unknown[]): AbortSignal | undefined {
+export function signalOf(settings: RetrySettings, args: readonly unknown[]): AbortSignalLike | undefined {
   if (settings.signal !== undefined) return settings.signal(args);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

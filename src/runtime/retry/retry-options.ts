@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../clock';
 import type { OptionChecker } from '../validation';
 
 export type JitterKind = 'full' | 'equal' | 'decorrelated' | 'none';
@@ -27,7 +28,7 @@ export interface RetryOptions {
   /** ms budget for the whole call, sleeps included; no sleep starts that would end past it */
   readonly maxElapsed?: number;
   /** picks the call's AbortSignal from its arguments (default: an AbortSignal argument, or an argument's `signal`) */
-  signal?(args: readonly unknown[]): AbortSignal | undefined;
+  signal?(args: readonly unknown[]): AbortSignalLike | undefined;
 }
 
 /** Retry options with every default filled in. */
@@ -40,7 +41,7 @@ export interface RetrySettings {
   readonly retryOn: readonly ErrorClass[] | RetryPredicate | undefined;
   readonly retryOnResult: ((result: unknown) => boolean) | undefined;
   readonly maxElapsed: number | undefined;
-  readonly signal: ((args: readonly unknown[]) => AbortSignal | undefined) | undefined;
+  readonly signal: ((args: readonly unknown[]) => AbortSignalLike | undefined) | undefined;
 }
 
 export const RETRY_DEFAULTS = {
