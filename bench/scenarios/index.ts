@@ -4,6 +4,7 @@ import { failurePath } from './failure-path';
 import { happyPath } from './happy-path';
 import { heapGrowth } from './heap-growth';
 import { openBreakerRejection } from './open-breaker';
+import { keyedFirstCall, keyedReplay } from './idempotency';
 
 /** Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below. */
-export const scenarios: readonly Scenario[] = [happyPath, failurePath, openBreakerRejection, concurrency, heapGrowth];
+export const scenarios: readonly Scenario[] = [happyPath, failurePath, openBreakerRejection, concurrency, heapGrowth, keyedFirstCall, keyedReplay];
