@@ -35,6 +35,8 @@ export async function benchRedisUrl(): Promise<string> {
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-bench-redis-'));
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  // The server must not keep the bench process alive; it is killed when the process exits.
+  child.unref();
   running = { url: `redis://127.0.0.1:${port}`, process: child, dir };
   process.once('exit', () => {
     child.kill('SIGKILL');
