@@ -69,6 +69,11 @@ export class FakeClock implements Clock {
     await flushMicrotasks();
   }
 
+  /** The same as advance(ms), under the name other fake timers use. */
+  tick(ms: number): Promise<void> {
+    return this.advance(ms);
+  }
+
   /** Moves time to the next pending sleep and wakes it; false if none is pending. */
   async next(): Promise<boolean> {
     await flushMicrotasks();

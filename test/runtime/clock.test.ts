@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { configure, Idempotent, Retryable, systemClock } from '../../src';
 import { useHarness, decoratorMode } from '../support/harness';
 import { reasonOf } from './support/services';
+import { FakeClock } from '../../src/testing';
 
 /** Active Node timers (jest's own per-test timeout among them, so compare counts, not zero). */
 function activeTimeouts(): number {
@@ -114,5 +115,20 @@ describe(`systemClock, the real clock (${decoratorMode})`, () => {
 
     expect(runTimes).toHaveLength(2);
     expect((runTimes[1] as number) - (runTimes[0] as number)).toBeGreaterThanOrEqual(14);
+  });
+});
+
+describe('FakeClock', () => {
+  it('wakes sleeps with tick(ms) exactly as with advance(ms)', async () => {
+    const clock = new FakeClock(0);
+    const woken: number[] = [];
+    void clock.sleep(50).then(() => woken.push(clock.now()));
+    void clock.sleep(150).then(() => woken.push(clock.now()));
+    await clock.tick(100);
+    expect(woken).toEqual([50]);
+    expect(clock.now()).toBe(100);
+    expect(clock.pending).toBe(1);
+    await clock.advance(50);
+    expect(woken).toEqual([50, 150]);
   });
 });
