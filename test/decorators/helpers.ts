@@ -81,5 +81,11 @@ export function definitionLabel(className: string, methodName: string): string {
   return decoratorMode === 'legacy' ? `${className}.${methodName}` : methodName;
 }
 
-/** Runs only in legacy mode: for what standard decorators cannot do by design (the reason is in the title). */
-export const itInLegacyMode: jest.It = decoratorMode === 'legacy' ? it : it.skip;
+/** Runs only in legacy mode: for what standard decorators cannot do by design (the reason is in the title, printed when skipped). */
+export const itInLegacyMode: jest.It =
+  decoratorMode === 'legacy'
+    ? it
+    : (Object.assign((title: string, ...rest: unknown[]) => {
+        console.log(`skipped in the 'standard' jest project (legacy decorators only): ${title}`);
+        return (it.skip as (title: string, ...rest: unknown[]) => void)(title, ...rest);
+      }, it) as unknown as jest.It);
