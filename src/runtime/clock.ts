@@ -19,7 +19,8 @@ export interface Clock {
 
 /** The real clock. A pending sleep is pending work and keeps the process alive, like pending I/O. */
 export const systemClock: Clock = {
-  now: Date.now,
+  // Looked up per call, so that fake timers installed later (jest.useFakeTimers) are seen.
+  now: () => Date.now(),
   sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
     if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
     if (signal.aborted) return Promise.reject(signal.reason);
