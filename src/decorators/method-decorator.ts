@@ -10,10 +10,12 @@ import { OptionChecker } from '../runtime/validation';
  * return a Promise are accepted; getters, setters, fields and synchronous methods are type errors.
  */
 export interface SteadfastMethodDecorator {
+  // Declared void, though it returns the wrapper: a declared function type would not be assignable
+  // to a generic method (`get<T>(): Promise<T>`), and TypeScript installs what is returned anyway.
   <This, Args extends unknown[], Return extends Promise<unknown>>(
     value: (this: This, ...args: Args) => Return,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
-  ): (this: This, ...args: Args) => Return;
+  ): void;
   <Method extends (...args: never[]) => Promise<unknown>>(
     target: object,
     propertyKey: string | symbol,

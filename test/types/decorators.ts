@@ -3,7 +3,7 @@
  * (tsconfig.json: legacy; tsconfig.standard.json: standard). Never run: each `@ts-expect-error`
  * must be an error in both modes, and everything else must compile in both.
  */
-import { Idempotent, Retryable, type SteadfastMethodDecorator } from '../../src';
+import { CircuitBreaker, Idempotent, Retryable, type SteadfastMethodDecorator } from '../../src';
 
 interface Invoice {
   readonly id: string;
@@ -145,3 +145,26 @@ export class PositionalChecks {
   @Retryable({ maxAttempts: 3 }, 100)
   async mixed(): Promise<void> {}
 }
+
+// Generic methods, `this` parameters with rest arguments, and static methods compile in both modes.
+export class GenericRepository {
+  @Idempotent()
+  @Retryable(3)
+  @CircuitBreaker()
+  async get<T>(id: string): Promise<T> {
+    return JSON.parse(id) as T;
+  }
+
+  @Idempotent()
+  @Retryable()
+  async many(this: GenericRepository, ...ids: string[]): Promise<string[]> {
+    return ids;
+  }
+
+  @Idempotent()
+  @Retryable()
+  static async create(): Promise<GenericRepository> {
+    return new GenericRepository();
+  }
+}
+export const typedResult: Promise<number> = new GenericRepository().get<number>('1');
