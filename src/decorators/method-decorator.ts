@@ -29,7 +29,6 @@ export type PolicyContribution = (policy: MethodPolicy, checker: OptionChecker) 
 interface StandardContext {
   kind: string;
   name: string | symbol;
-  static: boolean;
 }
 
 function isStandardContext(value: unknown): value is StandardContext {
@@ -48,7 +47,7 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
       if (context.kind !== 'method' || typeof value !== 'function') {
         throw new ConfigError(`${decoratorName} on ${methodName}: only methods can be decorated, not a ${context.kind}`, undefined, methodName);
       }
-      return apply(value as MethodBody, methodName, context.static, undefined).wrapper;
+      return apply(value as MethodBody, methodName, undefined).wrapper;
     }
     const [target, key, descriptor] = params as [unknown, unknown, PropertyDescriptor | undefined];
     const className = typeof target === 'function' ? target.name : (target as { constructor?: { name?: string } } | undefined)?.constructor?.name;
@@ -57,13 +56,13 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
       const what = descriptor === undefined ? 'a field' : descriptor.get || descriptor.set ? 'an accessor' : 'a non-function';
       throw new ConfigError(`${decoratorName} on ${label}: only methods can be decorated, not ${what}`, undefined, label);
     }
-    const policy = apply(descriptor.value as MethodBody, String(key), typeof target === 'function', className || undefined);
+    const policy = apply(descriptor.value as MethodBody, String(key), className || undefined);
     descriptor.value = policy.wrapper;
     return descriptor;
   }
 
-  function apply(fn: MethodBody, methodName: string, isStatic: boolean, className: string | undefined): MethodPolicy {
-    const policy = policyOf(fn) ?? wrapMethod(fn, methodName, isStatic, className);
+  function apply(fn: MethodBody, methodName: string, className: string | undefined): MethodPolicy {
+    const policy = policyOf(fn) ?? wrapMethod(fn, methodName, className);
     const label = className ? `${className}.${methodName}` : methodName;
     const checker = new OptionChecker(decoratorName, label);
     if (policy.sealed) checker.fail(decoratorName, "cannot be added to a method whose class is already defined (decorate it in the class body)", 'a defined method');

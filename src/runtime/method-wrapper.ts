@@ -12,13 +12,12 @@ interface MetadataReflect {
  * `name`, `length` and every own reflect-metadata entry (NestJS route, guard and pipe metadata),
  * and runs each call through the engine that is current at call time.
  */
-export function wrapMethod(original: MethodBody, methodName: string, isStatic: boolean, className: string | undefined): MethodPolicy {
+export function wrapMethod(original: MethodBody, methodName: string, className: string | undefined): MethodPolicy {
   const wrapper: MethodBody = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     return runCall(defaultEngine, policy, this, args);
   };
   const policy: MethodPolicy = {
     methodName,
-    isStatic,
     className,
     original,
     wrapper,

@@ -14,7 +14,6 @@ export type MethodBody = (this: unknown, ...args: unknown[]) => unknown;
  */
 export interface MethodPolicy {
   readonly methodName: string;
-  readonly isStatic: boolean;
   /** The declaring class, where the decorator mode tells it at definition (legacy does). */
   className: string | undefined;
   readonly original: MethodBody;

@@ -4,7 +4,6 @@ interface Sleeper {
   readonly wakeAt: number;
   readonly order: number;
   readonly resolve: () => void;
-  readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignalLike | undefined;
   readonly onAbort: (() => void) | undefined;
 }
@@ -46,7 +45,7 @@ export class FakeClock implements Clock {
               reject(signal.reason);
             };
       signal?.addEventListener('abort', onAbort as () => void, { once: true });
-      this.sleepers.push({ wakeAt: this.time + ms, order, resolve, reject, signal, onAbort });
+      this.sleepers.push({ wakeAt: this.time + ms, order, resolve, signal, onAbort });
     });
   }
 

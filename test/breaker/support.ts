@@ -1,22 +1,7 @@
 import { CircuitOpenError, defaultEngine, type CircuitBreakerHandle } from '../../src';
 import { decoratorMode } from '../support/harness';
 
-/** A promise the test settles by hand, so that calls stay in flight as long as it wants. */
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { deferred, type Deferred } from '../support/deferred';
 
 /** A call's outcome, observed without leaving a rejection unhandled while the clock runs. */
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };

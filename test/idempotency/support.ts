@@ -1,21 +1,6 @@
 import { MemoryStore, type ClaimOutcome, type IdempotencyRecord, type IdempotencyStore } from '../../src';
 
-/** A promise the test settles by hand, so that a call stays in flight as long as it wants. */
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { deferred, type Deferred } from '../support/deferred';
 
 /** The error a call rejected with; fails the test if it resolved. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
