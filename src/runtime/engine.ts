@@ -39,7 +39,7 @@ const ENGINE_OPTION_KEYS = ['logger', 'clock', 'random', 'defaults', 'store'] as
 /** Runs every call of every decorated method. Decorators find it at call time, so it can be configured late. */
 export class ResilienceEngine {
   /** @internal */ clock: Clock = systemClock;
-  /** @internal */ random: () => number = Math.random;
+  /** @internal Looked up per call by default, so that a spy on Math.random is seen. */ random: () => number = () => Math.random();
   /** @internal */ log: LogSink = createLogSink(console);
   /** @internal */ defaults: EngineDefaults = {};
   /** @internal */ store: IdempotencyStore = new MemoryStore();
