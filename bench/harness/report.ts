@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Environment } from './environment';
 import type { BenchSettings } from './settings';
 import type { MetricKey, ScenarioResult, Target, VariantResult } from './types';
@@ -175,8 +177,17 @@ export function renderReport(results: readonly ScenarioResult[], environment: En
         : `Durations are wall time (\`performance.now()\`); ${settings.clockReason}.`),
   ];
   const verdicts = judgeTargets(results);
-  return [header.join('\n'), targetsSection(verdicts), ...results.map((result) => scenarioSection(result, settings)), configurationsSection(results)]
+  return [header.join('\n'), targetsSection(verdicts), ...results.map((result) => scenarioSection(result, settings)), configurationsSection(results), profileNotes()]
     .filter((section) => section !== '')
     .join('\n\n')
     .concat('\n');
+}
+
+/** bench/PROFILE.md: the hand-written before/after of the profiling work, kept in every report. */
+function profileNotes(): string {
+  // Transpiled into .tmp/<dir>/bench/harness; the notes stay in the source tree's bench/.
+  for (const candidate of [join(__dirname, '..', 'PROFILE.md'), join(__dirname, '..', '..', '..', '..', 'bench', 'PROFILE.md')]) {
+    if (existsSync(candidate)) return readFileSync(candidate, 'utf8').trim();
+  }
+  return '';
 }
