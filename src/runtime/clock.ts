@@ -9,6 +9,16 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void;
 }
 
+/** Duck-typed, so that signals from another realm (vm contexts, test sandboxes) count too. */
+export function isAbortSignal(value: unknown): value is AbortSignalLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AbortSignalLike).aborted === 'boolean' &&
+    typeof (value as AbortSignalLike).addEventListener === 'function'
+  );
+}
+
 /** Where the engine reads time and sleeps; injectable so that tests control time. */
 export interface Clock {
   /** Milliseconds since the epoch (or any fixed origin shared by this clock). */

@@ -142,5 +142,10 @@ export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
 /** True for errors that end a retry loop whatever `retryOn` says: the library's own and aborts. */
 export function isNeverRetried(error: unknown): boolean {
   if (isSteadfastError(error)) return !error.retryable;
+  return isAbortError(error);
+}
+
+/** An error that says the caller gave up (AbortSignal's default reason, Node's AbortError). */
+export function isAbortError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
 }

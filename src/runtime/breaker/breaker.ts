@@ -1,4 +1,4 @@
-import { CircuitOpenError } from '../errors';
+import { CircuitOpenError, isAbortError } from '../errors';
 import type { CircuitState } from '../events';
 import type { ErrorClass } from '../retry/retry-options';
 import type { BreakerSettings, ErrorPredicate } from './breaker-options';
@@ -209,7 +209,7 @@ export class Breaker implements CircuitBreakerHandle {
   protected classify(error: unknown): 'success' | 'failure' | 'ignored' {
     const { ignoreOn, recordOn } = this.settings;
     // The caller gave up; that says nothing about the service.
-    if (typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError') return 'ignored';
+    if (isAbortError(error)) return 'ignored';
     if (ignoreOn !== undefined && matches(ignoreOn, error)) return 'ignored';
     if (recordOn === undefined || matches(recordOn, error)) return 'failure';
     return 'success';

@@ -1,4 +1,4 @@
-import type { AbortSignalLike } from '../clock';
+import { isAbortSignal } from '../clock';
 import * as crypto from 'node:crypto';
 
 // Node 20.12+ has a one-shot hash, about twice as fast as a Hash object for short texts.
@@ -7,10 +7,6 @@ const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 
 /** SHA-256 in hex: keys and argument fingerprints are stored hashed, never raw. */
 export function sha256(text: string): string {
   return oneShot !== undefined ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
-}
-
-function isAbortSignalLike(value: object): boolean {
-  return typeof (value as AbortSignalLike).aborted === 'boolean' && typeof (value as AbortSignalLike).addEventListener === 'function';
 }
 
 /**
@@ -47,12 +43,12 @@ export function canonical(value: unknown, seen: Set<object> = new Set()): string
       return `M{${[...value].map(([k, v]) => `${canonical(k, seen)}:${canonical(v, seen)}`).sort().join(',')}}`;
     }
     if (value instanceof Set) return `S[${[...value].map((item) => canonical(item, seen)).sort().join(',')}]`;
-    if (isAbortSignalLike(object)) return 'signal';
+    if (isAbortSignal(object)) return 'signal';
     const entries: string[] = [];
     for (const key of Object.keys(object).sort()) {
       const property = (object as Record<string, unknown>)[key];
       if (property === undefined || typeof property === 'function') continue;
-      if (typeof property === 'object' && property !== null && isAbortSignalLike(property)) continue;
+      if (isAbortSignal(property)) continue;
       entries.push(`${JSON.stringify(key)}:${canonical(property, seen)}`);
     }
     return `{${entries.join(',')}}`;
@@ -68,7 +64,7 @@ export function fingerprintOf(args: readonly unknown[]): string {
   const parts: string[] = [];
   for (let i = 0; i < end; i++) {
     const arg = args[i];
-    parts.push(typeof arg === 'object' && arg !== null && isAbortSignalLike(arg) ? 'signal' : canonical(arg));
+    parts.push(isAbortSignal(arg) ? 'signal' : canonical(arg));
   }
   return sha256(parts.join('\u0000'));
 }

@@ -1,15 +1,5 @@
-import type { AbortSignalLike } from '../clock';
+import { isAbortSignal, type AbortSignalLike } from '../clock';
 import type { RetrySettings } from './retry-options';
-
-function isAbortSignal(value: unknown): value is AbortSignalLike {
-  // Duck-typed so that signals from another realm (vm contexts, test sandboxes) count too.
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as AbortSignalLike).aborted === 'boolean' &&
-    typeof (value as AbortSignalLike).addEventListener === 'function'
-  );
-}
 
 /** The call's AbortSignal: the `signal` option's pick, else an AbortSignal argument or an argument's `signal`. */
 export function signalOf(settings: RetrySettings, args: readonly unknown[]): AbortSignalLike | undefined {
