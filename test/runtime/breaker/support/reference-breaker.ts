@@ -1,4 +1,5 @@
 import type { CircuitBreakerOptions } from '../../../../src/runtime/breaker/breaker-options';
+import type { CircuitBreakerMetrics } from '../../../../src/runtime/breaker/breaker';
 import type { CircuitState } from '../../../../src/runtime/events';
 import { ReferenceWindow } from './reference-window';
 
@@ -10,19 +11,8 @@ export interface ReferenceTicket {
   readonly stretch: number;
 }
 
-export interface ReferenceMetrics {
-  readonly state: CircuitState;
-  readonly since: number;
-  readonly calls: number;
-  readonly failures: number;
-  readonly slowCalls: number;
-  readonly failureRate: number;
-  readonly slowCallRate: number;
-  readonly consecutiveFailures: number;
-  readonly rejected: number;
-  readonly openings: number;
-  readonly trialCalls: number;
-}
+/** The reference reports the same figures as the breaker's public metrics, computed its own way. */
+export type ReferenceMetrics = CircuitBreakerMetrics;
 
 /**
  * The circuit breaker as SPEC.md and the option docs describe it, written plainly and without
