@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /*
- * Transpiles src/ and bench/ into OUT_DIR (default .tmp/bench) with tsconfig.json's compiler
+ * Transpiles src/, bench/ and the Redis test fixture into OUT_DIR (default .tmp/bench) with tsconfig.json's compiler
  * options (legacy decorators, as NestJS compiles them; CommonJS), without type checking
  * (`npm run typecheck` does that). The bench then runs on plain node: under ts-node the
  * TypeScript compiler stays in the heap (about 25 MB), and the full GC before every batch
@@ -29,10 +29,13 @@ function* sources(directory) {
   }
 }
 
+// The bench starts Redis with the test suite's own fixture, rather than a copy of it.
+const sharedFixtures = [path.join(root, 'test', 'support', 'redis-server.ts')];
+
 fs.rmSync(outDir, { recursive: true, force: true });
 let count = 0;
 for (const folder of ['src', 'bench']) {
-  for (const file of sources(path.join(root, folder))) {
+  for (const file of [...sources(path.join(root, folder)), ...(folder === 'bench' ? sharedFixtures : [])]) {
     const { outputText, diagnostics } = ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions, fileName: file, reportDiagnostics: true });
     if (diagnostics && diagnostics.length > 0) {
       throw new Error(`${file}: ${diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('\n')}`);

@@ -1,7 +1,8 @@
 import { configure, CircuitBreaker, defaultEngine, Idempotent, MemoryStore } from '../src';
 import { RedisStore } from '../src/redis';
 import { useHarness, decoratorMode } from './support/harness';
-import { describeWithRedis, RedisServer } from './support/redis-server';
+import { RedisServer } from './support/redis-server';
+import { describeWithRedis } from './support/describe-with-redis';
 
 describeWithRedis(`RedisStore smoke (${decoratorMode})`, () => {
   let server: RedisServer;

@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { decoratorMode } from '../support/harness';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { RedisServer } from '../support/redis-server';
+import { describeWithRedis } from '../support/describe-with-redis';
 import { FleetMember, killRunningMembers, median, pause, type BreakerSpec, type Line } from './fleet-member';
 
 /** The documented propagation bound is 100 ms; the tests allow 150 for a busy CI machine. */

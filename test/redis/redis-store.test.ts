@@ -14,7 +14,8 @@ import {
 import { RedisStore } from '../../src/redis';
 import type { FakeClock } from '../../src/testing';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
-import { describeWithRedis, RedisServer } from '../support/redis-server';
+import { RedisServer } from '../support/redis-server';
+import { describeWithRedis } from '../support/describe-with-redis';
 import { deferred, isSettled, rejectionOf, SHA256_HEX, type Deferred } from '../idempotency/support';
 
 const realDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

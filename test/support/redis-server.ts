@@ -10,19 +10,6 @@ export const redisServerPath: string | undefined = (() => {
   return found.status === 0 ? found.stdout.trim() : undefined;
 })();
 
-/**
- * `describe` when redis-server exists; otherwise the suite is skipped and the reason printed, so
- * that `npm test` says plainly what it did not run.
- */
-export const describeWithRedis: jest.Describe = (() => {
-  if (redisServerPath !== undefined) return describe;
-  const skipping = ((name: string, body: () => void) => {
-    console.log(`SKIPPED '${name}': redis-server is not installed (apt-get install -y redis-server; .ci/run does this)`);
-    describe.skip(name, body);
-  }) as jest.Describe;
-  return Object.assign(skipping, describe);
-})();
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -53,7 +40,10 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-/** A real redis-server on 127.0.0.1 at a free port, with its own data folder, for one test file. */
+/**
+ * A real redis-server on 127.0.0.1 at a free port, with its own data folder: for one test file, or
+ * for a bench run. Free of jest, so that the bench can use it too.
+ */
 export class RedisServer {
   private process: ChildProcess | undefined;
   readonly dir = mkdtempSync(join(tmpdir(), 'steadfast-redis-'));
@@ -62,15 +52,17 @@ export class RedisServer {
     readonly port: number,
     /** with AOF persistence, what was written survives a restart */
     private readonly persistent: boolean,
+    /** false: the server does not keep this process alive (kill it on exit) */
+    private readonly holdsProcess: boolean,
   ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { persistent?: boolean } = {}): Promise<RedisServer> {
+  static async start(options: { persistent?: boolean; holdsProcess?: boolean } = {}): Promise<RedisServer> {
     if (redisServerPath === undefined) throw new Error('redis-server is not installed');
-    const server = new RedisServer(await freePort(), options.persistent ?? false);
+    const server = new RedisServer(await freePort(), options.persistent ?? false, options.holdsProcess ?? true);
     await server.launch();
     return server;
   }
@@ -80,6 +72,7 @@ export class RedisServer {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
     args.push('--appendonly', this.persistent ? 'yes' : 'no', '--appendfsync', 'always');
     this.process = spawn(redisServerPath as string, args, { stdio: 'ignore' });
+    if (!this.holdsProcess) this.process.unref();
     for (let tries = 0; tries < 100; tries++) {
       if (await answersPing(this.port)) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
