@@ -126,7 +126,8 @@ async function runClaimed(
 
 /** Logs a failure of the idempotency stage itself at error; returns the error for the caller. */
 function finalError(plan: ExecutionPlan, error: unknown): unknown {
-  plan.engine.log.error(`${plan.label} failed: ${describeError(error)}`, { method: plan.label, error });
-  if (plan.engine.events.has('failure')) plan.engine.events.emit('failure', { method: plan.label, attempts: 0, reason: 'not-retryable', error });
+  const { engine, label } = plan;
+  if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts: 0, reason: 'not-retryable', error });
+  if (engine.log.enabled) engine.log.error(`${label} failed: ${describeError(error)}`, { method: label, error });
   return error;
 }
