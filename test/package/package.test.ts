@@ -50,6 +50,7 @@ interface PackageJson {
   dependencies?: Record<string, string>;
   peerDependencies?: Record<string, string>;
   optionalDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson;
@@ -438,6 +439,30 @@ suite('the packed package', () => {
       }
       return reports.get(script) as Promise<Record<string, unknown>>;
     };
+
+    it('has reflect-metadata as its only runtime dependency, and only optional peers', () => {
+      expect(Object.keys(pkg.dependencies ?? {})).toEqual(['reflect-metadata']);
+      const peers = Object.keys(pkg.peerDependencies ?? {});
+      expect(peers.sort()).toEqual(['@nestjs/common', '@nestjs/core', 'ioredis']);
+      for (const peer of peers) expect([peer, pkg.peerDependenciesMeta?.[peer]?.optional]).toEqual([peer, true]);
+    });
+
+    it('loads ioredis and NestJS only from their own entry points, though both are installed', async () => {
+      const loadedPeers = (entries: string[]): Promise<string[]> =>
+        runOk(
+          process.execPath,
+          [
+            '-e',
+            `for (const entry of ${JSON.stringify(entries)}) require(entry);` +
+              "console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((f) => /node_modules[\\/](ioredis|@nestjs[\\/][^\\/]+)[\\/]/.exec(f)?.[1]).filter(Boolean))].sort()))",
+          ],
+          consumer,
+        ).then((stdout) => JSON.parse(stdout) as string[]);
+      expect(await loadedPeers(['steadfast', 'steadfast/testing'])).toEqual([]);
+      // The same check sees them when an entry point that needs them is loaded.
+      expect(await loadedPeers(['steadfast/redis'])).toEqual(['ioredis']);
+      expect(await loadedPeers(['steadfast/nestjs'])).toEqual(expect.arrayContaining(['@nestjs/common']));
+    });
 
     it('require() loads every entry point, and the exports map refuses deep paths', async () => {
       expect(Object.keys(await report('require.cjs'))).toEqual(specifiers);
