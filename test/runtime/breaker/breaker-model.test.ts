@@ -367,6 +367,7 @@ function commandsFor(set: OptionSet): fc.Arbitrary<Iterable<BreakerCommand>> {
 }
 
 const RUNS_PER_SET = 1_000;
+const MAX_BATCHES = 5;
 let totalRuns = 0;
 
 afterAll(() => {
@@ -377,40 +378,44 @@ describe('Breaker against a reference model', () => {
   it.each(optionSets)('agrees on admission, refusals, state, every metric and every transition with $label', (set) => {
     const milestones = new Map<string, number>();
     const seen = new Set<string>();
-    const details = fc.check(
-      fc.property(commandsFor(set), (commands) => {
-        const clock: Clock = { now: 1_000_000 };
-        const transitions: string[] = [];
-        const observer: BreakerObserver = {
-          stateChanged: (breaker, from: CircuitState, to: CircuitState, reason) => {
-            if (breaker !== real.breaker) throw new Error('the observer was told about another breaker');
-            if (!ALLOWED.has(`${from}->${to}`)) throw new Error(`illegal transition ${from}->${to}`);
-            if (reason.length === 0) throw new Error(`transition ${from}->${to} without a reason`);
-            transitions.push(`${from}->${to}`);
-          },
-        };
-        const options = { ...outcomeRules, ...set.options };
-        const real: Real = {
-          breaker: new Breaker('model-under-test', resolveBreakerSettings(options, undefined), () => clock.now, observer),
-          held: [],
-          transitions,
-        };
-        const model: Model = { clock, reference: new ReferenceBreaker(options, () => clock.now), held: [] };
-        fc.modelRun(() => ({ model, real }), commands);
-        for (const [name, count] of model.reference.milestones) milestones.set(name, (milestones.get(name) ?? 0) + count);
-        for (const transition of transitions) seen.add(transition);
-      }),
-      { numRuns: RUNS_PER_SET },
-    );
-    if (details.failed) {
-      const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-      throw new Error(`${fc.defaultReportMessage(details)}\n\nWhat disagreed:\n${cause}`);
+    // Coverage of rare situations is probabilistic: a batch that misses one is followed by more
+    // batches (every run still checked against the model), up to MAX_BATCHES, before asserting it.
+    const missing = (): string[] => [...COMMON_MILESTONES, ...set.reaches].filter((name) => (milestones.get(name) ?? 0) === 0);
+    for (let batch = 0; batch < MAX_BATCHES && (batch === 0 || missing().length > 0 || seen.size < ALLOWED.size); batch++) {
+      const details = fc.check(
+        fc.property(commandsFor(set), (commands) => {
+          const clock: Clock = { now: 1_000_000 };
+          const transitions: string[] = [];
+          const observer: BreakerObserver = {
+            stateChanged: (breaker, from: CircuitState, to: CircuitState, reason) => {
+              if (breaker !== real.breaker) throw new Error('the observer was told about another breaker');
+              if (!ALLOWED.has(`${from}->${to}`)) throw new Error(`illegal transition ${from}->${to}`);
+              if (reason.length === 0) throw new Error(`transition ${from}->${to} without a reason`);
+              transitions.push(`${from}->${to}`);
+            },
+          };
+          const options = { ...outcomeRules, ...set.options };
+          const real: Real = {
+            breaker: new Breaker('model-under-test', resolveBreakerSettings(options, undefined), () => clock.now, observer),
+            held: [],
+            transitions,
+          };
+          const model: Model = { clock, reference: new ReferenceBreaker(options, () => clock.now), held: [] };
+          fc.modelRun(() => ({ model, real }), commands);
+          for (const [name, count] of model.reference.milestones) milestones.set(name, (milestones.get(name) ?? 0) + count);
+          for (const transition of transitions) seen.add(transition);
+        }),
+        { numRuns: RUNS_PER_SET },
+      );
+      if (details.failed) {
+        const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+        throw new Error(`${fc.defaultReportMessage(details)}\n\nWhat disagreed:\n${cause}`);
+      }
+      totalRuns += details.numRuns;
     }
-    totalRuns += details.numRuns;
 
     // The runs reached every situation worth checking, and saw every allowed transition.
-    const missed = [...COMMON_MILESTONES, ...set.reaches].filter((name) => (milestones.get(name) ?? 0) === 0);
-    expect(missed).toEqual([]);
+    expect(missing()).toEqual([]);
     expect([...seen].sort()).toEqual([...ALLOWED].sort());
   });
 });
