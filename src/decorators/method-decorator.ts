@@ -29,15 +29,38 @@ export type PolicyContribution = (policy: MethodPolicy, checker: OptionChecker) 
 interface StandardContext {
   kind: string;
   name: string | symbol;
+  addInitializer?: unknown;
 }
 
 function isStandardContext(value: unknown): value is StandardContext {
   return typeof value === 'object' && value !== null && typeof (value as StandardContext).kind === 'string' && 'name' in value;
 }
 
+const noInitializer = (): void => {};
+
 /**
- * Builds a decorator that works in both modes. The first steadfast decorator applied to a method
- * wraps it; every later one adds to the same policy, so any order gives the same behaviour.
+ * Whether a standard decorator context belongs to a class definition still running: the language
+ * makes `addInitializer` throw once the decoration it was given for is over, and a context written
+ * by hand has none.
+ */
+function isLiveContext(context: StandardContext): boolean {
+  if (typeof context.addInitializer !== 'function') return false;
+  try {
+    (context.addInitializer as (initializer: () => void) => void)(noInitializer);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const ALREADY_DEFINED = 'cannot be added to a method whose class is already defined (decorate it in the class body)';
+
+/**
+ * Builds a decorator that works in both modes. Each steadfast decorator applied to a method wraps
+ * it: the first wraps the body, each later one derives a new policy (and wrapper) from the one below
+ * it, so any order gives the same behaviour. Building on a steadfast wrapper is refused once its
+ * class is defined: the wrapper is then installed (legacy), its context is over (standard), or at the
+ * latest a microtask has passed.
  */
 export function methodDecorator(decoratorName: string, contribute: PolicyContribution): SteadfastMethodDecorator {
   function decorate(...params: unknown[]): unknown {
@@ -47,7 +70,7 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
       if (context.kind !== 'method' || typeof value !== 'function') {
         throw new ConfigError(`${decoratorName} on ${methodName}: only methods can be decorated, not a ${context.kind}`, undefined, methodName);
       }
-      return apply(value as MethodBody, methodName, undefined).wrapper;
+      return apply(value as MethodBody, methodName, undefined, () => isLiveContext(context)).wrapper;
     }
     const [target, key, descriptor] = params as [unknown, unknown, PropertyDescriptor | undefined];
     const className = typeof target === 'function' ? target.name : (target as { constructor?: { name?: string } } | undefined)?.constructor?.name;
@@ -56,16 +79,24 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
       const what = descriptor === undefined ? 'a field' : descriptor.get || descriptor.set ? 'an accessor' : 'a non-function';
       throw new ConfigError(`${decoratorName} on ${label}: only methods can be decorated, not ${what}`, undefined, label);
     }
-    const policy = apply(descriptor.value as MethodBody, String(key), className || undefined);
+    const value = descriptor.value as MethodBody;
+    // While a class is decorated, its prototype still holds the undecorated method: a wrapper already
+    // installed there means the class is defined.
+    const stillDefining = (): boolean =>
+      (typeof target !== 'object' && typeof target !== 'function') || target === null || Object.getOwnPropertyDescriptor(target, key as PropertyKey)?.value !== value;
+    const policy = apply(value, String(key), className || undefined, stillDefining);
     descriptor.value = policy.wrapper;
     return descriptor;
   }
 
-  function apply(fn: MethodBody, methodName: string, className: string | undefined): MethodPolicy {
-    const policy = policyOf(fn) ?? wrapMethod(fn, methodName, className);
+  function apply(fn: MethodBody, methodName: string, className: string | undefined, stillDefining: () => boolean): MethodPolicy {
+    const below = policyOf(fn);
     const label = className ? `${className}.${methodName}` : methodName;
     const checker = new OptionChecker(decoratorName, label);
-    if (policy.sealed) checker.fail(decoratorName, "cannot be added to a method whose class is already defined (decorate it in the class body)", 'a defined method');
+    if (below !== undefined && (below.sealed || below.methodName !== methodName || !stillDefining())) {
+      checker.fail(decoratorName, ALREADY_DEFINED, 'a defined method');
+    }
+    const policy = wrapMethod(fn, below, methodName, className);
     contribute(policy, checker);
     return policy;
   }

@@ -1,5 +1,5 @@
 import { defaultEngine, runCall } from './engine';
-import { registerPolicy, type MethodBody, type MethodPolicy } from './policy';
+import { derivePolicy, newPolicy, type MethodBody, type MethodPolicy } from './policy';
 
 interface MetadataReflect {
   getOwnMetadataKeys?(target: object): unknown[];
@@ -8,31 +8,25 @@ interface MetadataReflect {
 }
 
 /**
- * Wraps a method once, for every steadfast decorator on it. The wrapper keeps the original's
- * `name`, `length` and every own reflect-metadata entry (NestJS route, guard and pipe metadata),
- * and runs each call through the engine that is current at call time.
+ * Wraps a method for one steadfast decorator. The first decorator on a method wraps its function;
+ * each later one wraps again, deriving a new policy from the one it was given, which is never
+ * changed: a wrapper installed on a class keeps the policy it was installed with, so decorating a
+ * copy of it elsewhere cannot mark it. Every wrapper calls the original body directly.
+ *
+ * The wrapper keeps the `name`, `length` and every own reflect-metadata entry of the function it
+ * replaces (NestJS route, guard and pipe metadata), and runs each call through the engine that is
+ * current at call time.
  */
-export function wrapMethod(original: MethodBody, methodName: string, className: string | undefined): MethodPolicy {
+export function wrapMethod(replaced: MethodBody, from: MethodPolicy | undefined, methodName: string, className: string | undefined): MethodPolicy {
   const wrapper: MethodBody = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     return runCall(defaultEngine, policy, this, args);
   };
-  const policy: MethodPolicy = {
-    methodName,
-    className,
-    original,
-    wrapper,
-    retry: undefined,
-    breaker: undefined,
-    sealed: false,
-    keyed: undefined,
-    plan: undefined,
-  };
-  Object.defineProperty(wrapper, 'name', { value: original.name, configurable: true });
-  Object.defineProperty(wrapper, 'length', { value: original.length, configurable: true });
-  copyOwnMetadata(original, wrapper);
-  registerPolicy(policy);
+  const policy = from === undefined ? newPolicy(replaced, wrapper, methodName, className) : derivePolicy(from, wrapper);
+  Object.defineProperty(wrapper, 'name', { value: replaced.name, configurable: true });
+  Object.defineProperty(wrapper, 'length', { value: replaced.length, configurable: true });
+  copyOwnMetadata(replaced, wrapper);
   // Decorators of one class all run while the class is defined, synchronously: once that is over,
-  // the policy is closed, so a decorator called by hand later cannot mark a defined method.
+  // no decorator may build on this policy, so one called by hand later cannot mark the method.
   queueMicrotask(() => (policy.sealed = true));
   return policy;
 }

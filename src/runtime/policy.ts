@@ -11,15 +11,18 @@ export type MethodBody = (this: unknown, ...args: unknown[]) => unknown;
  * What the decorators declared on one method. It is reachable only through the module-private
  * registry below, keyed by the wrapper function: the idempotency mark cannot be forged by setting
  * a property or a reflect-metadata key, and a subclass override has a policy only if decorated.
+ * A policy is complete once its decorator has run: a later decorator derives a new one (with a new
+ * wrapper) instead of changing it.
  */
 export interface MethodPolicy {
   readonly methodName: string;
   /** The declaring class, where the decorator mode tells it at definition (legacy does). */
   className: string | undefined;
+  /** the method's own body: every wrapper of the method calls it directly */
   readonly original: MethodBody;
   readonly wrapper: MethodBody;
   retry: RetryOptions | undefined;
-  /** Set once the class that declared the method is defined: no decorator may add to it after. */
+  /** Set once the class that declared the method is defined: no decorator may build on it after. */
   sealed: boolean;
   /** The breaker's options; its declaration is made at definition where the name is known, else at first call. */
   breaker: { readonly options: CircuitBreakerOptions; declaration: BreakerDeclaration | undefined } | undefined;
@@ -33,7 +36,7 @@ const policies = new WeakMap<object, MethodPolicy>();
 // The idempotency mark: outside the policy object, so that holding a policy is not enough to mark it.
 const marked = new WeakSet<MethodPolicy>();
 
-/** Marks a method idempotent. Only @Idempotent calls this. */
+/** Marks a method idempotent. Only @Idempotent calls this, on the policy it has just derived. */
 export function markIdempotent(policy: MethodPolicy): void {
   marked.add(policy);
 }
@@ -46,8 +49,29 @@ export function policyOf(fn: unknown): MethodPolicy | undefined {
   return typeof fn === 'function' ? policies.get(fn) : undefined;
 }
 
-export function registerPolicy(policy: MethodPolicy): void {
-  policies.set(policy.wrapper, policy);
+/** The policy of a method's first steadfast decorator. */
+export function newPolicy(original: MethodBody, wrapper: MethodBody, methodName: string, className: string | undefined): MethodPolicy {
+  const policy: MethodPolicy = {
+    methodName,
+    className,
+    original,
+    wrapper,
+    retry: undefined,
+    breaker: undefined,
+    sealed: false,
+    keyed: undefined,
+    plan: undefined,
+  };
+  policies.set(wrapper, policy);
+  return policy;
+}
+
+/** A copy of `from` (its mark included) for the wrapper of the next decorator on the same method. */
+export function derivePolicy(from: MethodPolicy, wrapper: MethodBody): MethodPolicy {
+  const policy: MethodPolicy = { ...from, wrapper, sealed: false, plan: undefined };
+  if (marked.has(from)) marked.add(policy);
+  policies.set(wrapper, policy);
+  return policy;
 }
 
 /** `Class.method`: finds the class whose prototype (or which, for statics) owns the wrapper. */

@@ -238,6 +238,55 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     await expectStillRefused(service);
   });
 
+  // The same, in the very tick the class is defined (no microtask has passed yet): the wrapper is
+  // already installed (legacy) or its decoration is over (standard), so building on it is refused.
+  describe('in the same synchronous tick as the class definition', () => {
+    const standardForm = (value: unknown, context: Record<string, unknown>): unknown => untyped(Idempotent())(value, { kind: 'method', static: false, ...context });
+    const legacyForm = (target: object, key: string): unknown => untyped(Idempotent())(target, key, Object.getOwnPropertyDescriptor(target, key));
+
+    it('refuses @Idempotent applied by hand in legacy form to the installed method', async () => {
+      useHarness();
+      const service = defineService();
+      expect(() => legacyForm(service.Payments.prototype, 'charge')).toThrow(/already defined/);
+      expect(() => legacyForm(service.Payments, 'purge')).toThrow(/already defined/);
+
+      await expectStillRefused(service);
+    });
+
+    it('refuses @Idempotent applied by hand in standard form, with a context written by hand', async () => {
+      useHarness();
+      const service = defineService();
+      expect(() => standardForm(service.Payments.prototype.charge, { name: 'charge' })).toThrow(/already defined/);
+      expect(() => standardForm(service.Payments.purge, { name: 'purge', static: true })).toThrow(/already defined/);
+
+      await expectStillRefused(service);
+    });
+
+    it('leaves the installed method unmarked even when a forged context passes for a live one', async () => {
+      useHarness();
+      const service = defineService();
+      const forged = standardForm(service.Payments.prototype.charge, { name: 'charge', addInitializer: () => undefined });
+
+      expect(typeof forged).toBe('function');
+      expect(forged).not.toBe(service.Payments.prototype.charge);
+      await expectStillRefused(service);
+    });
+
+    it('refuses @Idempotent on another class that holds a copy of the wrapper, and never marks the original', async () => {
+      useHarness();
+      const service = defineService();
+      class Copy {}
+      Object.defineProperty(Copy.prototype, 'charge', { value: service.Payments.prototype.charge, configurable: true, writable: true });
+      expect(() => legacyForm(Copy.prototype, 'charge')).toThrow(/already defined/);
+      // Under another name, where it is not installed, it is refused as well: a wrapper only ever builds on its own method.
+      const elsewhere = { value: service.Payments.prototype.charge, configurable: true, writable: true, enumerable: false };
+      expect(() => untyped(Idempotent())(Copy.prototype, 'charge2', elsewhere)).toThrow(/already defined/);
+      expect(elsewhere.value).toBe(service.Payments.prototype.charge);
+
+      await expectStillRefused(service);
+    });
+  });
+
   // The wrapper runs calls through a function private to the runtime: no method of the exported
   // engine ever receives a method's policy, so intercepting them hands out nothing to mark.
   it('is not set by intercepting the methods of the exported defaultEngine', async () => {
