@@ -38,6 +38,7 @@ export {
   IdempotencyInProgressError,
   UnstorableResultError,
   IdempotencyStoreError,
+  CorruptRecordError,
   isSteadfastError,
   isCircuitOpenError,
   type SteadfastErrorCode,

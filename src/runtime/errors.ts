@@ -9,7 +9,8 @@ export type SteadfastErrorCode =
   | 'STEADFAST_IDEMPOTENCY_CONFLICT'
   | 'STEADFAST_IDEMPOTENCY_IN_PROGRESS'
   | 'STEADFAST_UNSTORABLE_RESULT'
-  | 'STEADFAST_IDEMPOTENCY_STORE';
+  | 'STEADFAST_IDEMPOTENCY_STORE'
+  | 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD';
 
 /**
  * The base of every error steadfast throws. `name`, `code`, `retryable` and the marker live on the
@@ -121,6 +122,26 @@ export class IdempotencyStoreError extends SteadfastError {
   }
 }
 
+/**
+ * A store holds a record under the call's key that cannot be read (not steadfast's format, a
+ * completed record without a readable result, or a signature that does not match). The call fails
+ * closed: the body does not run, whatever `onStoreError` says, since the store answered.
+ */
+export class CorruptRecordError extends SteadfastError {
+  declare readonly code: 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD';
+  constructor(
+    /** `Class.method`; undefined where a store raises it, before the engine names the call */
+    readonly method: string | undefined,
+    /** what is wrong with the record, e.g. "it is not JSON" */
+    readonly problem: string,
+  ) {
+    super(
+      `${method === undefined ? '' : `${method}: `}the idempotency record under this key cannot be read (${problem}), so the call was not run. ` +
+        'Delete the record if it is safe to run the operation again.',
+    );
+  }
+}
+
 constants(ConfigError, 'STEADFAST_CONFIG');
 constants(NotIdempotentError, 'STEADFAST_NOT_IDEMPOTENT');
 constants(CircuitOpenError, 'STEADFAST_CIRCUIT_OPEN');
@@ -128,6 +149,7 @@ constants(IdempotencyConflictError, 'STEADFAST_IDEMPOTENCY_CONFLICT');
 constants(IdempotencyInProgressError, 'STEADFAST_IDEMPOTENCY_IN_PROGRESS');
 constants(UnstorableResultError, 'STEADFAST_UNSTORABLE_RESULT');
 constants(IdempotencyStoreError, 'STEADFAST_IDEMPOTENCY_STORE');
+constants(CorruptRecordError, 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD');
 
 /** True for any error created by steadfast, from this copy of the package or another. */
 export function isSteadfastError(error: unknown): error is SteadfastError {
@@ -137,6 +159,11 @@ export function isSteadfastError(error: unknown): error is SteadfastError {
 /** True for a `CircuitOpenError`, from this copy of the package or another. */
 export function isCircuitOpenError(error: unknown): error is CircuitOpenError {
   return isSteadfastError(error) && error.code === 'STEADFAST_CIRCUIT_OPEN';
+}
+
+/** True for a `CorruptRecordError`, from this copy of the package or another (a store may be built on either). */
+export function isCorruptRecordError(error: unknown): error is CorruptRecordError {
+  return isSteadfastError(error) && error.code === 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD';
 }
 
 /** True for errors that end a retry loop whatever `retryOn` says: the library's own and aborts. */

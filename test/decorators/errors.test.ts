@@ -2,6 +2,7 @@ import * as steadfast from '../../src';
 import {
   CircuitOpenError,
   ConfigError,
+  CorruptRecordError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
   IdempotencyStoreError,
@@ -21,6 +22,7 @@ const examples: [string, string, SteadfastError][] = [
   ['IdempotencyInProgressError', 'STEADFAST_IDEMPOTENCY_IN_PROGRESS', new IdempotencyInProgressError('Payments.charge', 5_000)],
   ['UnstorableResultError', 'STEADFAST_UNSTORABLE_RESULT', new UnstorableResultError('Payments.charge', '(result) is a Date')],
   ['IdempotencyStoreError', 'STEADFAST_IDEMPOTENCY_STORE', new IdempotencyStoreError('Payments.charge', new Error('ECONNREFUSED'))],
+  ['CorruptRecordError', 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD', new CorruptRecordError('Payments.charge', 'it is not JSON')],
 ];
 
 describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
