@@ -13,6 +13,8 @@ import { ASK_ASYNC, REFUSED, type Breaker } from './breaker/breaker';
 import { OptionChecker } from './validation';
 import type { KeyedSettings } from './idempotency/idempotency-options';
 import { runKeyed } from './idempotency/keyed-call';
+import { recordNamespace } from './idempotency/record-names';
+import type { IdempotencyStore } from './store';
 
 /** One method's policy compiled against one engine configuration: what a call runs. */
 export interface ExecutionPlan {
@@ -31,6 +33,9 @@ export interface ExecutionPlan {
   readonly fastFirstAttempt: boolean;
   /** deduplication by key, the outermost stage */
   readonly keyed: KeyedSettings | undefined;
+  /** where the keyed stage keeps records, and the namespace its keys are hashed under */
+  readonly keyedStore: IdempotencyStore | undefined;
+  readonly recordNamespace: string;
   /** what runs inside the idempotency stage: retry(breaker(method)) */
   readonly inner: (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>;
   readonly run: (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>;
@@ -65,6 +70,7 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
   const refused = isRefused(policy);
   const inner = policy.retry === undefined && declaration === undefined ? runDirect : runAttempts;
   const sharedBreaker = declaration !== undefined && !perInstance ? engine.breakerFor(declaration, undefined) : undefined;
+  const keyedStore = policy.keyed === undefined ? undefined : policy.keyed.store ?? engine.store;
   return {
     engine,
     version: engine.version,
@@ -76,6 +82,9 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
       !perInstance && retry.maxElapsed === undefined && retry.retryOnResult === undefined && retry.signal === undefined && sharedBreaker?.timesCalls !== true,
     instanceBreaker: perInstance ? declaration : undefined,
     keyed: policy.keyed,
+    keyedStore,
+    recordNamespace:
+      policy.keyed === undefined || keyedStore === undefined ? '' : recordNamespace(policy.keyed.name, label, policy.original, keyedStore, checker('@Idempotent')),
     inner,
     run: refused ? refuseNotIdempotent : policy.keyed !== undefined ? runKeyed : inner,
   };

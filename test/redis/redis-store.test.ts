@@ -77,11 +77,14 @@ interface Body {
   result: () => unknown;
 }
 
-/** One "process": the class as its code defines it, over its own store (connection) to one Redis. */
+/**
+ * One "process": the class as its code defines it, over its own store (connection) to one Redis.
+ * Named, as a fleet names its operations: each test defines the class again over the same stores.
+ */
 function processOn(store: IdempotencyStore, tag: string, options: { wait?: number; lease?: number; ttl?: number } = {}) {
   const body: Body = { runs: 0, gate: undefined, result: () => undefined };
   class Orders {
-    @Idempotent({ key: (id: string) => id, store, ...options })
+    @Idempotent({ key: (id: string) => id, name: 'Orders.create', store, ...options })
     async create(id: string, cents: number): Promise<unknown> {
       body.runs++;
       if (body.gate !== undefined) await body.gate.promise;

@@ -8,6 +8,16 @@ export interface IdempotentOptions {
    * per key (per method), and later calls get the recorded result.
    */
   key?(...args: never[]): string | number;
+  /**
+   * Names the operation's records (default `Class.method`): the same name in every process of a
+   * fleet finds the same records. A name used by another method is a ConfigError.
+   */
+  readonly name?: string;
+  /**
+   * What identifies the call's arguments, compared for the same key (default: the arguments
+   * themselves): return plain data, for arguments that cannot be fingerprinted as they are.
+   */
+  fingerprint?(...args: never[]): unknown;
   /** ms a recorded result is replayed (default 86 400 000: 24 h) */
   readonly ttl?: number;
   /** where records live (default: the engine's store) */
@@ -23,6 +33,8 @@ export interface IdempotentOptions {
 /** Keyed idempotency with defaults filled in. */
 export interface KeyedSettings {
   readonly key: (...args: unknown[]) => unknown;
+  readonly name: string | undefined;
+  readonly fingerprint: ((...args: unknown[]) => unknown) | undefined;
   readonly ttl: number;
   readonly store: IdempotencyStore | undefined;
   readonly lease: number;
@@ -30,7 +42,7 @@ export interface KeyedSettings {
   readonly onStoreError: 'reject' | 'proceed';
 }
 
-const KEYS = ['key', 'ttl', 'store', 'lease', 'wait', 'onStoreError'] as const;
+const KEYS = ['key', 'name', 'fingerprint', 'ttl', 'store', 'lease', 'wait', 'onStoreError'] as const;
 
 export const IDEMPOTENCY_DEFAULTS = { ttl: 86_400_000, lease: 60_000, wait: 10_000, onStoreError: 'reject' } as const;
 
@@ -47,6 +59,8 @@ export function checkIdempotentOptions(raw: unknown, checker: OptionChecker): Ke
   if (store !== undefined && !isStore(store)) checker.fail('store', 'must be an idempotency store (MemoryStore, RedisStore)', store);
   return Object.freeze({
     key: checker.func<(...args: unknown[]) => unknown>('key', options.key),
+    name: options.name === undefined ? undefined : checker.text('name', options.name),
+    fingerprint: options.fingerprint === undefined ? undefined : checker.func<(...args: unknown[]) => unknown>('fingerprint', options.fingerprint),
     ttl: options.ttl === undefined ? IDEMPOTENCY_DEFAULTS.ttl : positive(checker, 'ttl', options.ttl),
     store: store as IdempotencyStore | undefined,
     lease: options.lease === undefined ? IDEMPOTENCY_DEFAULTS.lease : positive(checker, 'lease', options.lease),

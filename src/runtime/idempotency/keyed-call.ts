@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ExecutionPlan } from '../pipeline';
 import type { IdempotencyStore, ClaimOutcome } from '../store';
-import { ConfigError, IdempotencyConflictError, IdempotencyInProgressError, IdempotencyStoreError, UnstorableResultError } from '../errors';
+import {
+  ConfigError,
+  CorruptRecordError,
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  IdempotencyStoreError,
+  UnstorableResultError,
+  isCorruptRecordError,
+} from '../errors';
 import { describeError } from '../log';
 import type { KeyedSettings } from './idempotency-options';
 import { fingerprintOf, sha256 } from './fingerprint';
@@ -29,12 +37,12 @@ export function runKeyed(plan: ExecutionPlan, thisArg: unknown, args: unknown[])
   let key: string;
   let fingerprint: string;
   try {
-    key = sha256(`${label}\u0000${keyText(keyed.key(...args), label)}`);
-    fingerprint = fingerprintOf(args);
+    key = sha256(`${plan.recordNamespace}\u0000${keyText(keyed.key(...args), label)}`);
+    fingerprint = keyed.fingerprint === undefined ? fingerprintOf(args) : fingerprintOf([keyed.fingerprint(...args)]);
   } catch (error) {
     return Promise.reject(finalError(plan, error));
   }
-  const store = keyed.store ?? engine.store;
+  const store = plan.keyedStore as IdempotencyStore;
   let inFlight = inFlightByStore.get(store);
   if (inFlight === undefined) inFlightByStore.set(store, (inFlight = new Map()));
   const running = inFlight.get(key);
@@ -67,6 +75,8 @@ async function claimAndRun(plan: ExecutionPlan, store: IdempotencyStore, key: st
     try {
       outcome = await store.claim(key, fingerprint, token, keyed.lease, engine.clock.now());
     } catch (storeError) {
+      // The store answered, with a record it cannot read: fail closed, whatever onStoreError says.
+      if (isCorruptRecordError(storeError)) throw finalError(plan, new CorruptRecordError(label, storeError.problem));
       if (keyed.onStoreError === 'reject') throw finalError(plan, new IdempotencyStoreError(label, storeError));
       engine.log.warn(`${label}: idempotency store failed (${describeError(storeError)}); running without deduplication (onStoreError: 'proceed')`, { method: label, error: storeError });
       return plan.inner(plan, thisArg, args);
@@ -77,6 +87,7 @@ async function claimAndRun(plan: ExecutionPlan, store: IdempotencyStore, key: st
     if (record.state === 'completed') {
       if (engine.events.has('deduplicated')) engine.events.emit('deduplicated', { method: label, how: 'replayed' });
       const decoded = decodeResult(record.result);
+      if (decoded.ok === 'corrupt') throw finalError(plan, new CorruptRecordError(label, decoded.problem));
       if (!decoded.ok) throw finalError(plan, new UnstorableResultError(label, decoded.problem));
       return decoded.value;
     }

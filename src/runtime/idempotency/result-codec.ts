@@ -17,12 +17,27 @@ export function encodeUnstorable(problem: string): string {
   return JSON.stringify({ x: problem });
 }
 
-export type Decoded = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly problem: string };
+/** `ok: 'corrupt'`: the text is not a result this codec wrote, so nothing may be replayed from it. */
+export type Decoded =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly problem: string }
+  | { readonly ok: 'corrupt'; readonly problem: string };
 
-export function decodeResult(text: string): Decoded {
-  const envelope = JSON.parse(text) as { v?: unknown; u?: 1; x?: string };
-  if (envelope.x !== undefined) return { ok: false, problem: envelope.x };
-  return { ok: true, value: envelope.u === 1 ? undefined : envelope.v };
+export function decodeResult(text: unknown): Decoded {
+  if (typeof text !== 'string') return { ok: 'corrupt', problem: 'the completed record holds no result' };
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(text);
+  } catch {
+    return { ok: 'corrupt', problem: 'its result is not JSON' };
+  }
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) return { ok: 'corrupt', problem: 'its result is not a result envelope' };
+  const keys = Object.keys(envelope);
+  const fields = envelope as { v?: unknown; u?: unknown; x?: unknown };
+  if (keys.length === 1 && keys[0] === 'v') return { ok: true, value: fields.v };
+  if (keys.length === 1 && keys[0] === 'u' && fields.u === 1) return { ok: true, value: undefined };
+  if (keys.length === 1 && keys[0] === 'x' && typeof fields.x === 'string') return { ok: false, problem: fields.x };
+  return { ok: 'corrupt', problem: 'its result is not a result envelope' };
 }
 
 function jsonProblem(value: unknown, path: string, seen: Set<object>): string | undefined {
