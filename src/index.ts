@@ -1,9 +1,14 @@
 export { Retryable } from './decorators/retryable';
 export { Idempotent, type IdempotentOptions } from './decorators/idempotent';
 export { CircuitBreaker } from './decorators/circuit-breaker';
+export { Timeout, type TimeoutOptions } from './decorators/timeout';
+export { Fallback, type FallbackHandler, type FallbackOptions } from './decorators/fallback';
+export { Bulkhead, type BulkheadOptions } from './decorators/bulkhead';
+export { attemptSignal } from './runtime/attempt-signal';
+export type { BulkheadHandle } from './runtime/bulkhead/bulkhead';
 export type { SteadfastMethodDecorator } from './decorators/method-decorator';
 export { ResilienceEngine, defaultEngine, configure, type EngineOptions, type EngineDefaults } from './runtime/engine';
-export { systemClock, type Clock, type AbortSignalLike } from './runtime/clock';
+export { systemClock, type Clock, type AbortSignalLike, type PlatformAbortSignal } from './runtime/clock';
 export type { LoggerLike, LogFields } from './runtime/log';
 export { MemoryStore, type MemoryStoreOptions } from './runtime/idempotency/memory-store';
 export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome } from './runtime/store';
@@ -18,6 +23,9 @@ export type {
   StateChangeEvent,
   RejectedEvent,
   DeduplicatedEvent,
+  TimeoutEvent,
+  FallbackEvent,
+  BulkheadRejectedEvent,
   CircuitState,
 } from './runtime/events';
 export type {
@@ -39,7 +47,12 @@ export {
   UnstorableResultError,
   IdempotencyStoreError,
   CorruptRecordError,
+  TimeoutError,
+  BulkheadRejectedError,
   isSteadfastError,
   isCircuitOpenError,
+  isTimeoutError,
+  isBulkheadRejectedError,
+  isCorruptRecordError,
   type SteadfastErrorCode,
 } from './runtime/errors';

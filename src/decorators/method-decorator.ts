@@ -23,8 +23,11 @@ export interface SteadfastMethodDecorator {
   ): TypedPropertyDescriptor<Method>;
 }
 
-/** What a decorator adds to a method's policy, given where it is written (for error messages). */
-export type PolicyContribution = (policy: MethodPolicy, checker: OptionChecker) => void;
+/**
+ * What a decorator adds to a method's policy, given where it is written (for error messages) and,
+ * in legacy mode, the object that holds the method (the prototype, or the class for a static).
+ */
+export type PolicyContribution = (policy: MethodPolicy, checker: OptionChecker, owner: object | undefined) => void;
 
 interface StandardContext {
   kind: string;
@@ -70,7 +73,7 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
       if (context.kind !== 'method' || typeof value !== 'function') {
         throw new ConfigError(`${decoratorName} on ${methodName}: only methods can be decorated, not a ${context.kind}`, undefined, methodName);
       }
-      return apply(value as MethodBody, methodName, undefined, () => isLiveContext(context)).wrapper;
+      return apply(value as MethodBody, methodName, undefined, () => isLiveContext(context), undefined).wrapper;
     }
     const [target, key, descriptor] = params as [unknown, unknown, PropertyDescriptor | undefined];
     const className = typeof target === 'function' ? target.name : (target as { constructor?: { name?: string } } | undefined)?.constructor?.name;
@@ -84,12 +87,13 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
     // installed there means the class is defined.
     const stillDefining = (): boolean =>
       (typeof target !== 'object' && typeof target !== 'function') || target === null || Object.getOwnPropertyDescriptor(target, key as PropertyKey)?.value !== value;
-    const policy = apply(value, String(key), className || undefined, stillDefining);
+    const owner = typeof target === 'object' || typeof target === 'function' ? (target ?? undefined) : undefined;
+    const policy = apply(value, String(key), className || undefined, stillDefining, owner);
     descriptor.value = policy.wrapper;
     return descriptor;
   }
 
-  function apply(fn: MethodBody, methodName: string, className: string | undefined, stillDefining: () => boolean): MethodPolicy {
+  function apply(fn: MethodBody, methodName: string, className: string | undefined, stillDefining: () => boolean, owner: object | undefined): MethodPolicy {
     const below = policyOf(fn);
     const label = className ? `${className}.${methodName}` : methodName;
     const checker = new OptionChecker(decoratorName, label);
@@ -97,7 +101,7 @@ export function methodDecorator(decoratorName: string, contribute: PolicyContrib
       checker.fail(decoratorName, ALREADY_DEFINED, 'a defined method');
     }
     const policy = wrapMethod(fn, below, methodName, className);
-    contribute(policy, checker);
+    contribute(policy, checker, owner);
     return policy;
   }
 

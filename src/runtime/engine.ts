@@ -2,8 +2,6 @@ import { systemClock, type Clock } from './clock';
 import { createLogSink, type LoggerLike, type LogSink } from './log';
 import { EventHub, type EngineEventName, type EngineListener } from './events';
 import { checkRetryOptions, type RetryOptions } from './retry/retry-options';
-import { compilePlan } from './pipeline';
-import type { MethodPolicy } from './policy';
 import { OptionChecker } from './validation';
 import { ConfigError } from './errors';
 import { checkBreakerOptions, resolveBreakerSettings, type CircuitBreakerOptions } from './breaker/breaker-options';
@@ -12,6 +10,8 @@ import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './brea
 import type { CircuitState } from './events';
 import { sharesBreakers, type IdempotencyStore } from './store';
 import { MemoryStore } from './idempotency/memory-store';
+import { Bulkhead, type BulkheadHandle } from './bulkhead/bulkhead';
+import { allBulkheadDeclarations, bulkheadDeclarationNamed, type BulkheadDeclaration } from './bulkhead/bulkhead-declarations';
 import { isStore } from './idempotency/idempotency-options';
 
 /** Defaults that apply to every decorated method unless its decorator says otherwise. */
@@ -141,6 +141,50 @@ export class ResilienceEngine {
     },
   };
 
+  /**
+   * The bulkhead declared under `name` (explicitly, or `Class.method` by default). For a bulkhead
+   * with `scope: 'instance'`, pass the instance whose bulkhead you want.
+   */
+  bulkhead(name: string, instance?: object): BulkheadHandle {
+    const declaration = bulkheadDeclarationNamed(name);
+    if (declaration === undefined) {
+      throw new ConfigError(`no bulkhead named '${name}' is declared (a default name is known once its class is defined, or in standard decorator mode once the method is first called)`, 'name');
+    }
+    if (declaration.options.scope === 'instance' && instance === undefined) {
+      throw new ConfigError(`bulkhead '${name}' has scope 'instance': pass the instance, engine.bulkhead(name, instance)`, 'scope');
+    }
+    return this.bulkheadFor(declaration, instance);
+  }
+
+  /** Every class-scoped bulkhead in use or looked up. */
+  bulkheads(): BulkheadHandle[] {
+    const handles: BulkheadHandle[] = [];
+    for (const declaration of allBulkheadDeclarations()) {
+      const state = this.bulkheadStates.get(declaration);
+      if (state instanceof Bulkhead) handles.push(state);
+    }
+    return handles;
+  }
+
+  /** @internal The bulkhead an attempt goes through: shared, or this instance's for scope 'instance'. Bulkheads are per process. */
+  bulkheadFor(declaration: BulkheadDeclaration, thisArg: unknown): Bulkhead {
+    const existing = this.bulkheadStates.get(declaration);
+    const perInstance = declaration.options.scope === 'instance' && (typeof thisArg === 'object' || typeof thisArg === 'function') && thisArg !== null;
+    if (!perInstance) {
+      if (existing instanceof Bulkhead) return existing;
+      const created = new Bulkhead(declaration.name, declaration.options);
+      this.bulkheadStates.set(declaration, created);
+      return created;
+    }
+    let instances = existing instanceof WeakMap ? existing : undefined;
+    if (instances === undefined) this.bulkheadStates.set(declaration, (instances = new WeakMap()));
+    let bulkhead = instances.get(thisArg as object);
+    if (bulkhead === undefined) instances.set(thisArg as object, (bulkhead = new Bulkhead(declaration.name, declaration.options)));
+    return bulkhead;
+  }
+
+  private readonly bulkheadStates = new Map<BulkheadDeclaration, Bulkhead | WeakMap<object, Bulkhead>>();
+
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): () => void {
     return this.events.on(event, listener);
@@ -150,23 +194,6 @@ export class ResilienceEngine {
     this.events.off(event, listener);
   }
 
-}
-
-/**
- * Runs one call of a decorated method on an engine. A module function rather than a method of the
- * exported engine, so that replacing a property of `defaultEngine` never hands out a policy.
- */
-export function runCall(engine: ResilienceEngine, policy: MethodPolicy, thisArg: unknown, args: unknown[]): Promise<unknown> {
-  let plan = policy.plan;
-  if (plan === undefined || plan.engine !== engine || plan.version !== engine.version) {
-    try {
-      plan = compilePlan(engine, policy, thisArg);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    policy.plan = plan;
-  }
-  return plan.run(plan, thisArg, args);
 }
 
 function checkStore(value: unknown, checker: OptionChecker): IdempotencyStore {

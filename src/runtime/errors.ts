@@ -10,7 +10,9 @@ export type SteadfastErrorCode =
   | 'STEADFAST_IDEMPOTENCY_IN_PROGRESS'
   | 'STEADFAST_UNSTORABLE_RESULT'
   | 'STEADFAST_IDEMPOTENCY_STORE'
-  | 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD';
+  | 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD'
+  | 'STEADFAST_TIMEOUT'
+  | 'STEADFAST_BULKHEAD_FULL';
 
 /**
  * The base of every error steadfast throws. `name`, `code`, `retryable` and the marker live on the
@@ -28,10 +30,23 @@ function constants(errorClass: abstract new (...args: never[]) => SteadfastError
   for (const [key, value] of [
     ['name', errorClass.name],
     ['code', code],
-    ['retryable', false],
     [STEADFAST_ERROR, true],
   ] as const) {
     Object.defineProperty(errorClass.prototype, key, { value, enumerable: false, writable: false, configurable: true });
+  }
+  if (!Object.prototype.hasOwnProperty.call(errorClass.prototype, 'retryable')) {
+    Object.defineProperty(errorClass.prototype, 'retryable', { value: false, enumerable: false, writable: false, configurable: true });
+  }
+}
+
+/** Builds an error without a stack trace: for refusals and deadlines, whose stack would only point into steadfast. */
+export function withoutStack<E>(build: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 
@@ -142,6 +157,51 @@ export class CorruptRecordError extends SteadfastError {
   }
 }
 
+/**
+ * An attempt (`kind: 'attempt'`) or a whole call (`kind: 'total'`) ran past its `@Timeout`. An
+ * attempt timeout is retried like any failure; a total timeout ends the call and is never retried.
+ */
+export class TimeoutError extends SteadfastError {
+  declare readonly code: 'STEADFAST_TIMEOUT';
+  constructor(
+    /** `Class.method` */
+    readonly method: string,
+    readonly kind: 'attempt' | 'total',
+    /** the deadline that passed, ms */
+    readonly timeout: number,
+  ) {
+    super(kind === 'attempt' ? `${method}: the attempt timed out after ${timeout} ms` : `${method}: the call timed out after ${timeout} ms (total)`);
+  }
+}
+
+// An attempt that timed out may be retried; a call out of time may not.
+Object.defineProperty(TimeoutError.prototype, 'retryable', {
+  get(this: TimeoutError): boolean {
+    return this.kind === 'attempt';
+  },
+  enumerable: false,
+  configurable: true,
+});
+
+/** A bulkhead had no free slot and no room in its queue, or the call waited `queueTimeout` in the queue. */
+export class BulkheadRejectedError extends SteadfastError {
+  declare readonly code: 'STEADFAST_BULKHEAD_FULL';
+  constructor(
+    /** `Class.method` */
+    readonly method: string,
+    /** the bulkhead's name */
+    readonly bulkhead: string,
+    /** 'full': no slot and no room to queue; 'queue-timeout': queued for `queueTimeout` ms */
+    readonly reason: 'full' | 'queue-timeout',
+  ) {
+    super(
+      reason === 'full'
+        ? `${method}: bulkhead '${bulkhead}' is full: call rejected`
+        : `${method}: bulkhead '${bulkhead}' gave no slot within queueTimeout: call rejected`,
+    );
+  }
+}
+
 constants(ConfigError, 'STEADFAST_CONFIG');
 constants(NotIdempotentError, 'STEADFAST_NOT_IDEMPOTENT');
 constants(CircuitOpenError, 'STEADFAST_CIRCUIT_OPEN');
@@ -150,6 +210,8 @@ constants(IdempotencyInProgressError, 'STEADFAST_IDEMPOTENCY_IN_PROGRESS');
 constants(UnstorableResultError, 'STEADFAST_UNSTORABLE_RESULT');
 constants(IdempotencyStoreError, 'STEADFAST_IDEMPOTENCY_STORE');
 constants(CorruptRecordError, 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD');
+constants(TimeoutError, 'STEADFAST_TIMEOUT');
+constants(BulkheadRejectedError, 'STEADFAST_BULKHEAD_FULL');
 
 /** True for any error created by steadfast, from this copy of the package or another. */
 export function isSteadfastError(error: unknown): error is SteadfastError {
@@ -166,9 +228,23 @@ export function isCorruptRecordError(error: unknown): error is CorruptRecordErro
   return isSteadfastError(error) && error.code === 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD';
 }
 
-/** True for errors that end a retry loop whatever `retryOn` says: the library's own and aborts. */
+/** True for a `TimeoutError`, from this copy of the package or another. */
+export function isTimeoutError(error: unknown): error is TimeoutError {
+  return isSteadfastError(error) && error.code === 'STEADFAST_TIMEOUT';
+}
+
+/** True for a `BulkheadRejectedError`, from this copy of the package or another. */
+export function isBulkheadRejectedError(error: unknown): error is BulkheadRejectedError {
+  return isSteadfastError(error) && error.code === 'STEADFAST_BULKHEAD_FULL';
+}
+
+/**
+ * True for errors that end a retry loop whatever `retryOn` says: the library's own that retrying
+ * cannot cure (a refusal by an open breaker, a call out of time, a programming error) and aborts.
+ * A full bulkhead is not retried either unless `retryOn` names it.
+ */
 export function isNeverRetried(error: unknown): boolean {
-  if (isSteadfastError(error)) return !error.retryable;
+  if (isSteadfastError(error)) return !error.retryable && error.code !== 'STEADFAST_BULKHEAD_FULL';
   return isAbortError(error);
 }
 

@@ -9,7 +9,13 @@ export type FailureReason =
   /** the next sleep would end past `maxElapsed` */
   | 'budget'
   /** a circuit breaker refused the attempt */
-  | 'circuit-open';
+  | 'circuit-open'
+  /** the call ran past its total `@Timeout` (an attempt timeout ends a call as 'exhausted' or 'not-retryable') */
+  | 'timeout'
+  /** a bulkhead had no slot (and no room to queue, or the queue timed out) */
+  | 'bulkhead-full'
+  /** the fallback handler threw: the call rejects with what it threw */
+  | 'fallback-failed';
 
 export interface RetryEvent {
   /** `Class.method` */
@@ -59,6 +65,29 @@ export interface DeduplicatedEvent {
   readonly how: 'replayed' | 'joined';
 }
 
+export interface TimeoutEvent {
+  readonly method: string;
+  /** 'attempt': one attempt ran past its deadline (the body is abandoned); 'total': the call did */
+  readonly kind: 'attempt' | 'total';
+  /** the deadline, ms */
+  readonly timeout: number;
+  /** the attempt that was running, 1-based (0 if none was) */
+  readonly attempt: number;
+}
+
+export interface FallbackEvent {
+  readonly method: string;
+  /** the call's final failure, which the fallback answered */
+  readonly error: unknown;
+}
+
+export interface BulkheadRejectedEvent {
+  readonly method: string;
+  readonly bulkhead: string;
+  /** 'full': no slot and no room to queue; 'queue-timeout': waited queueTimeout in the queue */
+  readonly reason: 'full' | 'queue-timeout';
+}
+
 /** Every event the engine emits, by name. */
 export interface EngineEvents {
   retry: RetryEvent;
@@ -67,6 +96,9 @@ export interface EngineEvents {
   stateChange: StateChangeEvent;
   rejected: RejectedEvent;
   deduplicated: DeduplicatedEvent;
+  timeout: TimeoutEvent;
+  fallback: FallbackEvent;
+  bulkheadRejected: BulkheadRejectedEvent;
 }
 
 export type EngineEventName = keyof EngineEvents;

@@ -1,4 +1,5 @@
-import { defaultEngine, runCall } from './engine';
+import { defaultEngine } from './engine';
+import { runCall } from './pipeline';
 import { derivePolicy, newPolicy, type MethodBody, type MethodPolicy } from './policy';
 
 interface MetadataReflect {

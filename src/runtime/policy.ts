@@ -1,8 +1,11 @@
 import type { RetryOptions } from './retry/retry-options';
-import type { ExecutionPlan } from './pipeline';
 import type { CircuitBreakerOptions } from './breaker/breaker-options';
 import type { BreakerDeclaration } from './breaker/breaker-declarations';
 import type { KeyedSettings } from './idempotency/idempotency-options';
+import type { TimeoutOptions } from './timeout/timeout-options';
+import type { FallbackSettings } from './fallback/fallback-options';
+import type { BulkheadOptions } from './bulkhead/bulkhead-options';
+import type { BulkheadDeclaration } from './bulkhead/bulkhead-declarations';
 
 /** A decorated method's function, as the decorators received it. */
 export type MethodBody = (this: unknown, ...args: unknown[]) => unknown;
@@ -28,8 +31,18 @@ export interface MethodPolicy {
   breaker: { readonly options: CircuitBreakerOptions; declaration: BreakerDeclaration | undefined } | undefined;
   /** @Idempotent({ key }): deduplication by key. */
   keyed: KeyedSettings | undefined;
-  /** The engine's compiled plan for this method, rebuilt when the engine is reconfigured. */
-  plan: ExecutionPlan | undefined;
+  timeout: TimeoutOptions | undefined;
+  fallback: FallbackSettings | undefined;
+  /** The bulkhead's options; its declaration is made at definition where the name is known, else at first call. */
+  bulkhead: { readonly options: BulkheadOptions; declaration: BulkheadDeclaration | undefined } | undefined;
+  /** The engine's compiled plan for this method (see pipeline.ts), rebuilt when the engine is reconfigured. */
+  plan: CompiledPlan | undefined;
+}
+
+/** What the policy keeps of its compiled plan: enough to tell whether it is still current. */
+export interface CompiledPlan {
+  readonly engine: object;
+  readonly version: number;
 }
 
 const policies = new WeakMap<object, MethodPolicy>();
@@ -60,6 +73,9 @@ export function newPolicy(original: MethodBody, wrapper: MethodBody, methodName:
     breaker: undefined,
     sealed: false,
     keyed: undefined,
+    timeout: undefined,
+    fallback: undefined,
+    bulkhead: undefined,
     plan: undefined,
   };
   policies.set(wrapper, policy);

@@ -1,6 +1,7 @@
 import * as steadfast from '../../src';
 import {
   CircuitOpenError,
+  BulkheadRejectedError,
   ConfigError,
   CorruptRecordError,
   IdempotencyConflictError,
@@ -8,6 +9,7 @@ import {
   IdempotencyStoreError,
   NotIdempotentError,
   SteadfastError,
+  TimeoutError,
   UnstorableResultError,
   isCircuitOpenError,
   isSteadfastError,
@@ -23,6 +25,8 @@ const examples: [string, string, SteadfastError][] = [
   ['UnstorableResultError', 'STEADFAST_UNSTORABLE_RESULT', new UnstorableResultError('Payments.charge', '(result) is a Date')],
   ['IdempotencyStoreError', 'STEADFAST_IDEMPOTENCY_STORE', new IdempotencyStoreError('Payments.charge', new Error('ECONNREFUSED'))],
   ['CorruptRecordError', 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD', new CorruptRecordError('Payments.charge', 'it is not JSON')],
+  ['TimeoutError', 'STEADFAST_TIMEOUT', new TimeoutError('Payments.charge', 'attempt', 500)],
+  ['BulkheadRejectedError', 'STEADFAST_BULKHEAD_FULL', new BulkheadRejectedError('Payments.charge', 'payments', 'full')],
 ];
 
 describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
@@ -49,8 +53,9 @@ describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
     expect(new Set(codes).size).toBe(codes.length);
   });
 
-  it('does not let retrying cure any of them', () => {
-    for (const [, , error] of examples) expect(error.retryable).toBe(false);
+  it('lets retrying cure none of them but an attempt that timed out', () => {
+    for (const [, , error] of examples) expect([error.name, error.retryable]).toEqual([error.name, error instanceof TimeoutError]);
+    expect(new TimeoutError('Payments.charge', 'total', 500).retryable).toBe(false);
   });
 
   it('carries what each error is about', () => {

@@ -1,0 +1,34 @@
+import type { OptionChecker } from '../validation';
+
+/** The options of `@Bulkhead`. */
+export interface BulkheadOptions {
+  /** attempts that may run at once; an integer ≥ 1 */
+  readonly maxConcurrent: number;
+  /** attempts that may wait for a slot, first in first out (default 0: none wait) */
+  readonly maxQueued?: number;
+  /** ms a queued attempt waits at most, then BulkheadRejectedError (default: as long as it takes) */
+  readonly queueTimeout?: number;
+  /** bulkheads are shared by name (default: one for the method, named `Class.method`) */
+  readonly name?: string;
+  /** 'class' (default): one bulkhead for all instances; 'instance': one per instance */
+  readonly scope?: 'class' | 'instance';
+}
+
+const KEYS = ['maxConcurrent', 'maxQueued', 'queueTimeout', 'name', 'scope'] as const;
+
+/** Checks every option given (unknown keys included) and returns a frozen copy. */
+export function checkBulkheadOptions(raw: unknown, checker: OptionChecker): BulkheadOptions {
+  const options = checker.object('', raw, KEYS);
+  if (options.maxConcurrent === undefined) checker.fail('maxConcurrent', 'is required', undefined);
+  const out: Record<string, unknown> = { maxConcurrent: checker.integer('maxConcurrent', options.maxConcurrent, 1) };
+  if (options.maxQueued !== undefined) out.maxQueued = checker.integer('maxQueued', options.maxQueued, 0);
+  if (options.queueTimeout !== undefined) {
+    const queueTimeout = checker.duration('queueTimeout', options.queueTimeout);
+    if (queueTimeout === 0) checker.fail('queueTimeout', 'must be > 0 ms (without a queue, give maxQueued: 0)', options.queueTimeout);
+    if (options.maxQueued === undefined || options.maxQueued === 0) checker.fail('queueTimeout', 'only applies with maxQueued >= 1', options.queueTimeout);
+    out.queueTimeout = queueTimeout;
+  }
+  if (options.name !== undefined) out.name = checker.text('name', options.name);
+  if (options.scope !== undefined) out.scope = checker.oneOf('scope', options.scope, ['class', 'instance'] as const);
+  return Object.freeze(out) as unknown as BulkheadOptions;
+}

@@ -1,0 +1,30 @@
+import type { AbortSignalLike } from './clock';
+import type { ExecutionPlan } from './plan';
+import type { TimeoutError } from './errors';
+import type { FailureReason } from './events';
+
+/** One call of a decorated method, as it goes through the stages. */
+export class Call {
+  /** the signal that ends the call early: the caller's, or one that also follows the total deadline */
+  signal: AbortSignalLike | undefined;
+  /** set when the total deadline passed: the call has already been answered with it */
+  expired: TimeoutError | undefined = undefined;
+  /** the attempt running now (for timeout events and reports); 0 before the first */
+  attempt = 0;
+  /** true once the call's final failure has been reported: it is reported once, by whoever ends the call */
+  reported = false;
+  /** the last refusal by this call's own breaker or bulkhead (a body may throw such errors too: those are not refusals) */
+  refusal: unknown = undefined;
+  /** why the call failed, once reported (for the fallback's line) */
+  reason: FailureReason | undefined = undefined;
+
+  constructor(
+    readonly plan: ExecutionPlan,
+    readonly thisArg: unknown,
+    readonly args: unknown[],
+    /** the AbortSignal the caller passed, found among the arguments */
+    readonly callerSignal: AbortSignalLike | undefined,
+  ) {
+    this.signal = callerSignal;
+  }
+}

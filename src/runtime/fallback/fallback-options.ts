@@ -1,0 +1,34 @@
+import type { ErrorClass } from '../retry/retry-options';
+import type { OptionChecker } from '../validation';
+
+/** A fallback handler: called with the final error and the call's arguments, `this` being the instance. */
+export type FallbackHandler = (this: unknown, error: unknown, ...args: never[]) => unknown;
+
+/** The options of `@Fallback`. */
+export interface FallbackOptions {
+  /** error classes, or `(error) => boolean`: the failures the fallback answers (default: all but ConfigError and NotIdempotentError) */
+  readonly on?: readonly ErrorClass[] | ((error: unknown) => boolean);
+}
+
+/** A checked @Fallback. */
+export interface FallbackSettings {
+  /** the handler, or the name of a method of the same class */
+  readonly handler: FallbackHandler | string;
+  readonly on: readonly ErrorClass[] | ((error: unknown) => boolean) | undefined;
+}
+
+export function checkFallback(handler: unknown, raw: unknown, methodName: string, checker: OptionChecker): FallbackSettings {
+  if (typeof handler !== 'function' && (typeof handler !== 'string' || handler.length === 0)) {
+    checker.fail('handler', 'must be a function (error, ...args) => value, or the name of a method of the class', handler);
+  }
+  if (handler === methodName) checker.fail('handler', 'cannot be the decorated method itself', handler);
+  const options = raw === undefined ? {} : checker.object('', raw, ['on']);
+  let on: FallbackSettings['on'];
+  if (options.on !== undefined) {
+    const value = options.on;
+    if (typeof value === 'function') on = value as (error: unknown) => boolean;
+    else if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'function')) on = Object.freeze([...value]) as readonly ErrorClass[];
+    else checker.fail('on', 'must be a non-empty array of error classes or a function (error) => boolean', value);
+  }
+  return Object.freeze({ handler: handler as FallbackHandler | string, on });
+}

@@ -1,0 +1,68 @@
+import type { Call } from '../call';
+import { ConfigError, isSteadfastError } from '../errors';
+import { describeError } from '../log';
+import { logFinal } from '../outcome';
+import type { CallStage, FailureHandler } from '../plan';
+import type { FallbackSettings } from './fallback-options';
+
+/**
+ * fallback(…), the outermost stage: when the call fails finally, the handler's value is its result.
+ * ConfigError and NotIdempotentError are programming errors and always reach the caller.
+ */
+export class FallbackStage implements CallStage, FailureHandler {
+  constructor(
+    private readonly settings: FallbackSettings,
+    private readonly next: CallStage,
+  ) {}
+
+  handles(error: unknown): boolean {
+    if (isSteadfastError(error) && (error.code === 'STEADFAST_CONFIG' || error.code === 'STEADFAST_NOT_IDEMPOTENT')) return false;
+    const { on } = this.settings;
+    if (on === undefined) return true;
+    if (typeof on === 'function') {
+      try {
+        return on(error) === true;
+      } catch {
+        return false;
+      }
+    }
+    for (const errorClass of on) if (error instanceof errorClass) return true;
+    return false;
+  }
+
+  run(call: Call): Promise<unknown> {
+    return this.next.run(call).then(undefined, (error: unknown) => this.answer(call, error));
+  }
+
+  private async answer(call: Call, error: unknown): Promise<unknown> {
+    if (!this.handles(error)) throw error;
+    const { plan } = call;
+    const { engine, label } = plan;
+    if (engine.events.has('fallback')) engine.events.emit('fallback', { method: label, error });
+    if (engine.log.enabled) {
+      engine.log.warn(`${label} failed (${describeError(error)}); answered by its fallback`, {
+        method: label,
+        attempt: call.attempt,
+        maxAttempts: plan.retry.maxAttempts,
+        reason: call.reason,
+        error,
+      });
+    }
+    try {
+      return await this.invoke(call, error);
+    } catch (thrown) {
+      logFinal(plan, call.attempt, 'fallback-failed', thrown, undefined);
+      throw thrown;
+    }
+  }
+
+  private invoke(call: Call, error: unknown): unknown {
+    const { handler } = this.settings;
+    if (typeof handler === 'function') return handler.call(call.thisArg, error, ...(call.args as never[]));
+    const method = (call.thisArg as Record<string, unknown> | null | undefined)?.[handler];
+    if (typeof method !== 'function') {
+      throw new ConfigError(`@Fallback on ${call.plan.label}: option 'handler' names '${handler}', which is not a method of the class`, 'handler', call.plan.label);
+    }
+    return (method as (...args: unknown[]) => unknown).call(call.thisArg, error, ...call.args);
+  }
+}

@@ -1,0 +1,96 @@
+import type { Call } from './call';
+import type { FailureReason } from './events';
+import { describeError } from './log';
+import type { ExecutionPlan } from './plan';
+
+/**
+ * Reports the call's final failure, once: logged at error and emitted as `failure`. Silent when a
+ * @Fallback will answer it (the fallback reports instead) or when the total deadline already ended
+ * the call. Returns the error for the caller to throw, unchanged.
+ */
+export function finalFailure(call: Call, attempts: number, reason: FailureReason, error: unknown): unknown {
+  if (call.reported) return error;
+  call.reported = true;
+  call.attempt = attempts;
+  call.reason = reason;
+  if (call.plan.fallback?.handles(error) === true) return error;
+  logFinal(call.plan, attempts, reason, error, undefined);
+  return error;
+}
+
+/**
+ * A stage's own failure (a conflict, a store that fails, a key function that throws): reported as
+ * the call's final failure, with no attempt made, under the same rules as finalFailure().
+ */
+export function stageFailure(call: Call, error: unknown): unknown {
+  if (call.reported) return error;
+  call.reported = true;
+  call.reason = 'not-retryable';
+  if (call.plan.fallback?.handles(error) === true) return error;
+  const { engine, label } = call.plan;
+  if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts: 0, reason: 'not-retryable', error });
+  if (engine.log.enabled) engine.log.error(`${label} failed: ${describeError(error)}`, { method: label, error });
+  return error;
+}
+
+/** The retry loop ends without success: the last error rejects, or the last (rejected) result resolves. */
+export function giveUp(call: Call, attempts: number, reason: FailureReason, threw: boolean, error: unknown, result: unknown): unknown {
+  if (threw) throw finalFailure(call, attempts, reason, error);
+  if (call.reported) return result;
+  call.reported = true;
+  logFinal(call.plan, attempts, reason, undefined, 'its last result is still rejected by retryOnResult; returning it');
+  return result;
+}
+
+/** A failed attempt that will be retried after `delay` ms: logged at warn, emitted as `retry`. */
+export function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error: unknown, threw: boolean): void {
+  const { engine, label } = plan;
+  const { maxAttempts } = plan.retry;
+  if (engine.events.has('retry')) engine.events.emit('retry', { method: label, attempt, maxAttempts, delay, error });
+  if (!engine.log.enabled) return;
+  const what = threw ? `failed (${describeError(error)})` : 'returned a result that retryOnResult rejects';
+  engine.log.warn(`${label} attempt ${attempt}/${maxAttempts} ${what}; retrying in ${Math.round(delay)} ms`, {
+    method: label,
+    attempt,
+    maxAttempts,
+    delay,
+    error,
+  });
+}
+
+/** `detail` defaults to the error's description, built only if something is logged. */
+export function logFinal(plan: ExecutionPlan, attempts: number, reason: FailureReason, error: unknown, detail: string | undefined): void {
+  const { engine, label } = plan;
+  const { maxAttempts } = plan.retry;
+  if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts, reason, error });
+  if (!engine.log.enabled) return;
+  engine.log.error(finalMessage(label, attempts, maxAttempts, reason, detail ?? describeError(error)), {
+    method: label,
+    attempt: attempts,
+    maxAttempts,
+    reason,
+    error,
+  });
+}
+
+function finalMessage(label: string, attempts: number, maxAttempts: number, reason: FailureReason, detail: string): string {
+  const tally = `${attempts}/${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'}`;
+  switch (reason) {
+    case 'exhausted':
+      return maxAttempts === 1 ? `${label} failed: ${detail}` : `${label} failed after ${tally}: ${detail}`;
+    case 'not-retryable':
+      return `${label} failed on attempt ${attempts}/${maxAttempts}, not retried: ${detail}`;
+    case 'aborted':
+      return `${label} aborted after ${tally}: ${detail}`;
+    case 'budget':
+      return `${label} gave up after ${tally}: the next delay would exceed maxElapsed: ${detail}`;
+    case 'circuit-open':
+      return `${label} refused: ${detail}`;
+    case 'timeout':
+      return `${label} timed out after ${tally}: ${detail}`;
+    case 'bulkhead-full':
+      return `${label} rejected: ${detail}`;
+    case 'fallback-failed':
+      return `${label} failed, and its fallback failed too: ${detail}`;
+  }
+}
