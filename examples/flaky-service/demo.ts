@@ -1,5 +1,17 @@
 // A tour of steadfast against a flaky in-process service: run with `npm run demo`.
-import { CircuitBreaker, CircuitOpenError, configure, defaultEngine, Idempotent, NotIdempotentError, Retryable } from '../../src';
+import {
+  attemptSignal,
+  Bulkhead,
+  CircuitBreaker,
+  CircuitOpenError,
+  configure,
+  defaultEngine,
+  Fallback,
+  Idempotent,
+  NotIdempotentError,
+  Retryable,
+  Timeout,
+} from '../../src';
 import { FlakyInventory } from './flaky-inventory';
 
 const started = Date.now();
@@ -60,6 +72,36 @@ class PricingService {
   }
 }
 
+/** A dependency that hangs: its answers never come, until it is told to recover. */
+class HangingQuotes {
+  calls = 0;
+  abandoned = 0;
+  healthy = false;
+
+  quote(sku: string, signal: AbortSignal | undefined): Promise<number> {
+    this.calls++;
+    if (this.healthy) return Promise.resolve(sku.length * 10);
+    // A real client (fetch, axios, got) given the signal stops here; this one counts that it was told.
+    return new Promise<number>(() => signal?.addEventListener('abort', () => this.abandoned++));
+  }
+}
+
+class QuoteService {
+  constructor(private readonly quotes: HangingQuotes) {}
+
+  // Every attempt gets 200 ms; two hung attempts open the breaker; while it is open (or the
+  // attempts time out) the last known price answers instead of an error.
+  @Fallback((error: unknown, sku: string) => (error instanceof CircuitOpenError ? `cached price of ${sku} (breaker open)` : `cached price of ${sku} (timed out)`))
+  @Idempotent()
+  @Retryable({ maxAttempts: 2, initialDelay: 50, jitter: 'none' })
+  @CircuitBreaker({ name: 'quotes', consecutiveFailures: 2, openDuration: 500 })
+  @Bulkhead(5)
+  @Timeout(200)
+  async quote(sku: string): Promise<string> {
+    return `live price of ${sku}: ${await this.quotes.quote(sku, attemptSignal())}`;
+  }
+}
+
 async function main(): Promise<void> {
   console.log('1. A read that fails twice, then succeeds (delays 100 ms, then 200 ms):');
   const recovering = new CatalogService(new FlakyInventory(2));
@@ -103,7 +145,20 @@ async function main(): Promise<void> {
   console.log(`${stamp()}  OK     first request:  ${JSON.stringify(first)}`);
   const again = await payments.charge({ cents: 1_000, requestId: 'req-7' });
   console.log(`${stamp()}  OK     same request again: ${JSON.stringify(again)} (the gateway saw ${payments.charges} charges: one failed, one succeeded)`);
-  await payments.charge({ requestId: 'req-7', cents: 2_000 }).catch((error: Error) => console.log(`${stamp()}  CALLER same key, other amount: ${error.name}`));
+  await payments.charge({ requestId: 'req-7', cents: 2_000 }).catch((error: Error) => console.log(`${stamp()}  CALLER same key, other amount: ${error.name}\n`));
+
+  console.log('7. A dependency that hangs: @Timeout cuts each attempt at 200 ms, the breaker opens, a fallback answers:');
+  const quotes = new HangingQuotes();
+  const quoting = new QuoteService(quotes);
+  const timedOut = await quoting.quote('kettle');
+  console.log(`${stamp()}  CALLER got: ${timedOut}`);
+  const whileOpen = await quoting.quote('kettle');
+  console.log(`${stamp()}  CALLER got: ${whileOpen} (no attempt made: the dependency is left alone)`);
+  console.log(`${stamp()}  the dependency saw ${quotes.calls} calls; ${quotes.abandoned} were told to stop (attemptSignal()); breaker is ${defaultEngine.breaker('quotes').state}`);
+  quotes.healthy = true;
+  await new Promise((resolve) => setTimeout(resolve, 520));
+  const recovered = await quoting.quote('kettle');
+  console.log(`${stamp()}  CALLER got: ${recovered} (the trial call succeeded; breaker is ${defaultEngine.breaker('quotes').state})`);
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,12 @@
 import { Catch, HttpStatus, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
+  BulkheadRejectedError,
   CircuitOpenError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
   IdempotencyStoreError,
+  TimeoutError,
   type SteadfastError,
 } from '../runtime/errors';
 
@@ -30,7 +32,10 @@ interface ChainableResponse {
  *   when the breaker will let trial calls through (an isolated breaker gives none);
  * - `IdempotencyConflictError` → 409 Conflict (the key was used with a different request);
  * - `IdempotencyInProgressError` → 409 Conflict (the first request with the key is still running);
- * - `IdempotencyStoreError` → 503 Service Unavailable (the idempotency store cannot be reached).
+ * - `IdempotencyStoreError` → 503 Service Unavailable (the idempotency store cannot be reached);
+ * - `BulkheadRejectedError` → 503 Service Unavailable, with `Retry-After: 1` (the service is at its
+ *   concurrency limit; it frees up as calls finish);
+ * - `TimeoutError` → 504 Gateway Timeout (a dependency did not answer in time).
  * The body names no breaker and no method: those are internal. Every other error keeps Nest's handling.
  */
 export class ResilienceExceptionFilter implements ExceptionFilter<SteadfastError> {
@@ -53,7 +58,7 @@ export class ResilienceExceptionFilter implements ExceptionFilter<SteadfastError
 }
 
 // steadfast is compiled with standard decorators and Nest's are legacy ones: they are applied by call.
-Catch(CircuitOpenError, IdempotencyConflictError, IdempotencyInProgressError, IdempotencyStoreError)(ResilienceExceptionFilter);
+Catch(CircuitOpenError, IdempotencyConflictError, IdempotencyInProgressError, IdempotencyStoreError, BulkheadRejectedError, TimeoutError)(ResilienceExceptionFilter);
 Inject(HttpAdapterHost)(ResilienceExceptionFilter, undefined, 0);
 Optional()(ResilienceExceptionFilter, undefined, 0);
 
@@ -64,6 +69,14 @@ function httpAnswerTo(error: SteadfastError): HttpAnswer {
       body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', 'A service this request depends on is unavailable; retry later.', error),
       retryAfter: Number.isFinite(error.retryAfter) ? Math.max(1, Math.ceil(error.retryAfter / 1000)) : undefined,
     };
+  }
+  if (error instanceof BulkheadRejectedError) {
+    const message = 'The service is at its limit of concurrent requests; retry shortly.';
+    return { status: HttpStatus.SERVICE_UNAVAILABLE, body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', message, error), retryAfter: 1 };
+  }
+  if (error instanceof TimeoutError) {
+    const message = 'A service this request depends on did not answer in time.';
+    return { status: HttpStatus.GATEWAY_TIMEOUT, body: body(HttpStatus.GATEWAY_TIMEOUT, 'Gateway Timeout', message, error), retryAfter: undefined };
   }
   if (error instanceof IdempotencyStoreError) {
     const message = 'Requests cannot be deduplicated right now; retry later.';

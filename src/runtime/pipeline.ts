@@ -30,6 +30,7 @@ const SINGLE_ATTEMPT: RetrySettings = {
   retryOn: undefined,
   retryOnResult: undefined,
   maxElapsed: undefined,
+  maxRetryAfter: undefined,
   signal: undefined,
 };
 

@@ -18,10 +18,3 @@ export function isRetryable(settings: RetrySettings, error: unknown, attempt: nu
   for (const errorClass of retryOn) if (error instanceof errorClass) return true;
   return false;
 }
-
-/** An error's `retryAfter` hint in ms, or 0. */
-export function retryAfterOf(error: unknown): number {
-  if (typeof error !== 'object' || error === null) return 0;
-  const hint = (error as { retryAfter?: unknown }).retryAfter;
-  return typeof hint === 'number' && Number.isFinite(hint) && hint > 0 ? hint : 0;
-}

@@ -27,6 +27,8 @@ export interface RetryOptions {
   retryOnResult?(result: unknown): boolean;
   /** ms budget for the whole call, sleeps included; no sleep starts that would end past it */
   readonly maxElapsed?: number;
+  /** ms; the most a server's Retry-After (or an error's `retryAfter`) may make a retry wait (default: no cap) */
+  readonly maxRetryAfter?: number;
   /** picks the call's AbortSignal from its arguments (default: an AbortSignal argument, or an argument's `signal`) */
   signal?(args: readonly unknown[]): AbortSignalLike | undefined;
 }
@@ -41,6 +43,7 @@ export interface RetrySettings {
   readonly retryOn: readonly ErrorClass[] | RetryPredicate | undefined;
   readonly retryOnResult: ((result: unknown) => boolean) | undefined;
   readonly maxElapsed: number | undefined;
+  readonly maxRetryAfter: number | undefined;
   readonly signal: ((args: readonly unknown[]) => AbortSignalLike | undefined) | undefined;
 }
 
@@ -61,6 +64,7 @@ const RETRY_OPTION_KEYS = [
   'retryOn',
   'retryOnResult',
   'maxElapsed',
+  'maxRetryAfter',
   'signal',
 ] as const;
 
@@ -81,6 +85,7 @@ export function checkRetryOptions(raw: unknown, checker: OptionChecker): RetryOp
   read('retryOn', (v) => checkRetryOn(v, checker));
   read('retryOnResult', (v) => checker.func('retryOnResult', v));
   read('maxElapsed', (v) => checker.duration('maxElapsed', v));
+  read('maxRetryAfter', (v) => checker.duration('maxRetryAfter', v));
   read('signal', (v) => checker.func('signal', v));
   const own = Object.freeze(checked) as RetryOptions;
   // Checked whole against the library's defaults now; against configured defaults at the first call.
@@ -115,6 +120,7 @@ export function resolveRetrySettings(
     retryOn: merged.retryOn,
     retryOnResult: merged.retryOnResult,
     maxElapsed: merged.maxElapsed,
+    maxRetryAfter: merged.maxRetryAfter,
     signal: merged.signal,
   };
 }

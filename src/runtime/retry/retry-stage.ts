@@ -8,7 +8,8 @@ import { ASK_ASYNC, REFUSED, type Breaker } from '../breaker/breaker';
 import { refusal, type BreakerStage } from '../breaker/breaker-stage';
 import { runBodyOutside } from '../attempt-signal';
 import { nextDelay } from './backoff';
-import { isRetryable, retryAfterOf } from './retry-decision';
+import { isRetryable } from './retry-decision';
+import { retryAfterOf } from './retry-after';
 
 /**
  * retry(…): attempts through the attempt stages until one succeeds, a failure is not retryable,
@@ -108,7 +109,8 @@ export class RetryStage implements CallStage {
 
       const computed = nextDelay(settings, attempt, previousDelay, engine.random);
       previousDelay = computed;
-      const delay = Math.max(computed, retryAfterOf(error));
+      const hint = threw ? retryAfterOf(error, engine.clock.now()) : 0;
+      const delay = Math.max(computed, settings.maxRetryAfter === undefined ? hint : Math.min(hint, settings.maxRetryAfter));
       if (settings.maxElapsed !== undefined && engine.clock.now() + delay > startedAt + settings.maxElapsed) {
         return giveUp(call, attempt, 'budget', threw, error, result);
       }
