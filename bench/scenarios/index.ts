@@ -5,6 +5,10 @@ import { happyPath } from './happy-path';
 import { heapGrowth } from './heap-growth';
 import { openBreakerRejection } from './open-breaker';
 import { keyedFirstCall, keyedReplay } from './idempotency';
+import { stagesHappyPath } from './stages';
 
-/** Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below. */
-export const scenarios: readonly Scenario[] = [happyPath, failurePath, openBreakerRejection, concurrency, heapGrowth, keyedFirstCall, keyedReplay];
+/**
+ * Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below.
+ * The stages scenario stays last: it turns on AsyncLocalStorage for the rest of the process.
+ */
+export const scenarios: readonly Scenario[] = [happyPath, failurePath, openBreakerRejection, concurrency, heapGrowth, keyedFirstCall, keyedReplay, stagesHappyPath];

@@ -1,7 +1,21 @@
-import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, handleAll, handleWhen, isBrokenCircuitError, retry, wrap } from 'cockatiel';
+import {
+  bulkhead,
+  circuitBreaker,
+  ConsecutiveBreaker,
+  ConstantBackoff,
+  fallback,
+  handleAll,
+  handleWhen,
+  isBrokenCircuitError,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
 import type { Operation } from '../harness/operations';
 import type { Variant } from '../harness/types';
 import { FAILURES_TO_OPEN, NEVER_OPENS, OPEN_MS, RETRIES } from './equivalence';
+import { MAX_CONCURRENT, TIMEOUT_MS } from './steadfast-stages';
 
 const retryPolicy = (policy = handleAll) => retry(policy, { maxAttempts: RETRIES, backoff: new ConstantBackoff(0) });
 const breakerPolicy = (failures: number) => circuitBreaker(handleAll, { halfOpenAfter: OPEN_MS, breaker: new ConsecutiveBreaker(failures) });
@@ -36,3 +50,43 @@ export function cockatielWrap(failures = FAILURES_TO_OPEN): Variant {
     setup: (op) => subject(wrap(retryPolicy(handleWhen((error) => !isBrokenCircuitError(error))), breakerPolicy(failures)), op),
   };
 }
+
+export const cockatielTimeout: Variant = {
+  name: 'cockatiel timeout',
+  library: 'cockatiel',
+  config: `timeout(${TIMEOUT_MS}, TimeoutStrategy.Cooperative).execute(op)`,
+  setup: (op) => subject(timeout(TIMEOUT_MS, TimeoutStrategy.Cooperative), op),
+};
+
+export const cockatielBulkhead: Variant = {
+  name: 'cockatiel bulkhead',
+  library: 'cockatiel',
+  config: `bulkhead(${MAX_CONCURRENT}).execute(op)`,
+  setup: (op) => subject(bulkhead(MAX_CONCURRENT), op),
+};
+
+export const cockatielFallback: Variant = {
+  name: 'cockatiel fallback',
+  library: 'cockatiel',
+  config: 'fallback(handleAll, () => -1).execute(op)',
+  setup: (op) => subject(fallback(handleAll, () => -1), op),
+};
+
+export const cockatielWrapAll: Variant = {
+  name: 'cockatiel wrap(fallback, retry, circuitBreaker, bulkhead, timeout)',
+  library: 'cockatiel',
+  config:
+    `wrap(fallback(handleAll, () => -1), retry(…, { maxAttempts: ${RETRIES} }), ${breakerConfig(FAILURES_TO_OPEN)}, bulkhead(${MAX_CONCURRENT}), ` +
+    `timeout(${TIMEOUT_MS}, TimeoutStrategy.Cooperative)).execute(op): the same stages in the same order as steadfast's six`,
+  setup: (op) =>
+    subject(
+      wrap(
+        fallback(handleAll, () => -1),
+        retryPolicy(handleWhen((error) => !isBrokenCircuitError(error))),
+        breakerPolicy(FAILURES_TO_OPEN),
+        bulkhead(MAX_CONCURRENT),
+        timeout(TIMEOUT_MS, TimeoutStrategy.Cooperative),
+      ),
+      op,
+    ),
+};
