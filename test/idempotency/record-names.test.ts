@@ -41,16 +41,18 @@ describe(`the records of keyed methods are kept apart by method (${decoratorMode
     expect([first.runs, second.runs]).toEqual([1, 1]);
   });
 
-  it('keeps two anonymous classes with the same method apart', async () => {
-    const define = (tag: string) =>
-      new (class {
+  it('keeps apart two classes that a factory defines (one name, one method)', async () => {
+    const define = (tag: string) => {
+      class Lookup {
         runs = 0;
         @Idempotent({ key: (id: string) => id })
         async get(id: string): Promise<string> {
           this.runs++;
           return `${id} from ${tag}`;
         }
-      })();
+      }
+      return new Lookup();
+    };
     const [one, two] = [define('one'), define('two')];
 
     await expect(one.get('x')).resolves.toBe('x from one');
