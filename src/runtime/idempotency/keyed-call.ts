@@ -12,7 +12,7 @@ import {
 } from '../errors';
 import { describeError } from '../log';
 import type { KeyedSettings } from './idempotency-options';
-import { fingerprintOf, sha256 } from './fingerprint';
+import { fingerprintOf, fingerprintOfValue, sha256 } from './fingerprint';
 import { decodeResult, encodeResult, encodeUnstorable } from './result-codec';
 
 interface InFlight {
@@ -38,7 +38,7 @@ export function runKeyed(plan: ExecutionPlan, thisArg: unknown, args: unknown[])
   let fingerprint: string;
   try {
     key = sha256(`${plan.recordNamespace}\u0000${keyText(keyed.key(...args), label)}`);
-    fingerprint = keyed.fingerprint === undefined ? fingerprintOf(args) : fingerprintOf([keyed.fingerprint(...args)]);
+    fingerprint = keyed.fingerprint === undefined ? fingerprintOf(args, label) : fingerprintOfValue(keyed.fingerprint(...args), label);
   } catch (error) {
     return Promise.reject(finalError(plan, error));
   }
