@@ -3,30 +3,71 @@
  * inside one script, so Redis applies it atomically: no read-modify-write from the client.
  */
 
-/** KEYS[1] record; ARGV fingerprint, token, leaseMs. Returns {1} when claimed, else {0, record, pttl}. */
+/*
+ * An idempotency record is JSON: {s = 'p', f = fingerprint, t = token, l = lease end (Redis clock, ms)}
+ * for a claim, {s = 'c', f = fingerprint, r = result, m = signature (optional)} for a result. The
+ * scripts never replace or delete what they cannot read (not JSON, another Redis type, an unknown
+ * state): RedisStore reports such a record as corrupt and the call fails closed.
+ */
+
+/**
+ * KEYS[1] record; ARGV fingerprint, token, leaseMs. Claims the key when it holds nothing or a claim
+ * past its lease (or a claim with neither lease end nor expiry, which would otherwise block the key
+ * for ever). Returns {1} when claimed, {0, record, pttl, now} when a record stands (live or
+ * unreadable), {-1, type} when the key holds another Redis type.
+ */
 export const CLAIM = `
-local record = cjson.encode({s = 'p', f = ARGV[1], t = ARGV[2]})
-if redis.call('SET', KEYS[1], record, 'NX', 'PX', ARGV[3]) then return {1} end
-return {0, redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'string' then
+  local current = redis.call('GET', KEYS[1])
+  local pttl = redis.call('PTTL', KEYS[1])
+  local ok, record = pcall(cjson.decode, current)
+  local lapsed = false
+  if ok and type(record) == 'table' and record.s == 'p' and type(record.f) == 'string' and type(record.t) == 'string' then
+    if record.l == nil then lapsed = pttl < 0 else lapsed = type(record.l) == 'number' and record.l <= now end
+  end
+  if not lapsed then return {0, current, pttl, now} end
+elseif kind ~= 'none' then
+  return {-1, kind}
+end
+local lease = tonumber(ARGV[3])
+redis.call('SET', KEYS[1], cjson.encode({s = 'p', f = ARGV[1], t = ARGV[2], l = now + lease}), 'PX', lease)
+return {1}
 `;
 
-/** KEYS[1] record; ARGV token, fingerprint, result, ttlMs. Completes unless another claim owns the key or a result is recorded. */
+/**
+ * KEYS[1] record; ARGV token, fingerprint, result, ttlMs, signature ('' for none). Completes unless
+ * another claim owns the key or a result is recorded. Returns 1 when written, 0 when left alone,
+ * -1 when the key holds what the store cannot read (left alone too).
+ */
 export const COMPLETE = `
-local current = redis.call('GET', KEYS[1])
-if current then
-  local record = cjson.decode(current)
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'string' then
+  local ok, record = pcall(cjson.decode, redis.call('GET', KEYS[1]))
+  if not ok or type(record) ~= 'table' or (record.s ~= 'p' and record.s ~= 'c') then return -1 end
   -- A lapsed claim taken over belongs to its new owner, and a recorded result stays.
   if record.s ~= 'p' or record.t ~= ARGV[1] then return 0 end
+elseif kind ~= 'none' then
+  return -1
 end
-redis.call('SET', KEYS[1], cjson.encode({s = 'c', f = ARGV[2], r = ARGV[3]}), 'PX', ARGV[4])
+local record = {s = 'c', f = ARGV[2], r = ARGV[3]}
+if ARGV[5] ~= '' then record.m = ARGV[5] end
+redis.call('SET', KEYS[1], cjson.encode(record), 'PX', ARGV[4])
 return 1
 `;
 
-/** KEYS[1] record; ARGV token. Deletes the claim if this token still holds it. */
+/**
+ * KEYS[1] record; ARGV token. Deletes the claim if this token still holds it. Returns 1 when
+ * deleted, 0 when left alone, -1 when the key holds what the store cannot read (left alone too).
+ */
 export const RELEASE = `
-local current = redis.call('GET', KEYS[1])
-if not current then return 0 end
-local record = cjson.decode(current)
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'none' then return 0 end
+if kind ~= 'string' then return -1 end
+local ok, record = pcall(cjson.decode, redis.call('GET', KEYS[1]))
+if not ok or type(record) ~= 'table' or (record.s ~= 'p' and record.s ~= 'c') then return -1 end
 if record.s == 'p' and record.t == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;

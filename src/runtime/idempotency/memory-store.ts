@@ -57,7 +57,8 @@ export class MemoryStore implements IdempotencyStore {
   private live(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
+    // A claim past its lease has lapsed whatever its expiry says, as in RedisStore.
+    if (entry.expiresAt <= now || (entry.state === 'in-progress' && entry.leaseUntil <= now)) {
       this.entries.delete(key);
       return undefined;
     }
