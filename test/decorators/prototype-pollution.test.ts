@@ -440,4 +440,44 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       await expect(withPollutedPrototype({ maxEntries: 0 }, () => new MemoryStore())).resolves.toBeInstanceOf(MemoryStore);
     });
   });
+  it('does not take a MemoryStore for a fleet store, nor any object for a store, because of inherited methods', async () => {
+    const { clock } = setUp();
+    const probe = () => undefined;
+    await withPollutedPrototype({ createBreaker: probe }, async () => {
+      class Guarded {
+        runs = 0;
+        @CircuitBreaker({ consecutiveFailures: 1 })
+        async call(): Promise<string> {
+          this.runs++;
+          return 'ok';
+        }
+      }
+      // A fleet store would be asked for the breaker; the polluted method would give none and fail the call.
+      expect((await outcomeOf(clock, new Guarded().call())).value).toBe('ok');
+    });
+    await withPollutedPrototype({ claim: probe, complete: probe, release: probe, read: probe }, () => {
+      expect(() => configure({ store: {} as never })).toThrow(ConfigError);
+      expect(() => {
+        class Keyed {
+          @Idempotent({ key: (id: string) => id, store: {} as never })
+          async run(id: string): Promise<string> {
+            return id;
+          }
+        }
+        return Keyed;
+      }).toThrow(ConfigError);
+    });
+  });
+
+  it('refuses @CircuitBreaker(null) instead of reading it as no options', () => {
+    expect(() => {
+      class Nulled {
+        @CircuitBreaker(null as never)
+        async call(): Promise<string> {
+          return 'ok';
+        }
+      }
+      return Nulled;
+    }).toThrow(ConfigError);
+  });
 });
