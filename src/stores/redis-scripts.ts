@@ -77,6 +77,8 @@ return 0
  * ARGV[1] operation, ARGV[2] now, ARGV[3] channel, ARGV[4] name, ARGV[5] settings (JSON), ARGV[6..] operation's own.
  * Replies {state, epoch, since, openUntil, openings, calls, failures, slowCalls, consecutive, granted, reason}.
  * Every transition bumps the epoch, clears the window and is published on the channel.
+ * Half-open trial permits are leased: field pm holds at most halfOpenMax {token, lease end} pairs;
+ * a permit past its lease end holds no slot, and its late settle counts nowhere.
  */
 export const BREAKER = `
 local h, list, buckets = KEYS[1], KEYS[2], KEYS[3]
@@ -91,7 +93,6 @@ local ep = tonumber(s.ep or '0')
 local si = tonumber(s.si or tostring(now))
 local ou = tonumber(s.ou or '0')
 local on = tonumber(s.on or '0')
-local tr = tonumber(s.tr or '0')
 local ts = tonumber(s.ts or '0')
 local cf = tonumber(s.cf or '0')
 local wc = tonumber(s.wc or '0')
@@ -101,8 +102,31 @@ local nb = tonumber(s.nb or '-1')
 local granted = 0
 local reason = ''
 
+-- The live trial permits; lapsed ones are dropped here, so every operation sees only live ones.
+local permits = {}
+if s.pm then
+  local ok, held = pcall(cjson.decode, s.pm)
+  if ok and type(held) == 'table' then
+    for i = 1, math.min(#held, cfg.halfOpenMax) do
+      local p = held[i]
+      if type(p) == 'table' and type(p[1]) == 'string' and type(p[2]) == 'number' and p[2] > now then permits[#permits + 1] = p end
+    end
+  end
+end
+
+local function take_permit(token)
+  for i = 1, #permits do
+    if permits[i][1] == token then
+      table.remove(permits, i)
+      return true
+    end
+  end
+  return false
+end
+
 local function clear_window()
-  wc, wf, ws, cf, tr, ts, nb = 0, 0, 0, 0, 0, 0, -1
+  wc, wf, ws, cf, ts, nb = 0, 0, 0, 0, 0, -1
+  permits = {}
   redis.call('DEL', list, buckets)
 end
 
@@ -183,18 +207,24 @@ if op == 'record' then
     end
   end
 elseif op == 'acquire' then
+  -- ARGV[6] the permit's token (at most 64 bytes, unique in the fleet), ARGV[7] its lease, ms
   if st == 'open' and now >= ou then transition('half-open', 'openDuration elapsed') end
-  if st == 'half-open' and tr + ts < cfg.halfOpenMax then
-    tr = tr + 1
-    granted = 1
+  local token, lease = ARGV[6], tonumber(ARGV[7])
+  if st == 'half-open' then
+    if #permits + ts < cfg.halfOpenMax and token and #token <= 64 and lease and lease > 0 then
+      permits[#permits + 1] = {token, now + lease}
+      granted = 1
+    end
   elseif st == 'closed' then
     granted = 1
   end
+elseif op == 'release' then
+  -- ARGV[6] token: the permit is given back unused
+  if st == 'half-open' then take_permit(ARGV[6]) end
 elseif op == 'settle' then
-  -- ARGV[6] epoch, ARGV[7] 'success' | 'failure' | 'slow' | 'ignored'
-  if st == 'half-open' and tonumber(ARGV[6]) == ep then
+  -- ARGV[6] epoch, ARGV[7] 'success' | 'failure' | 'slow' | 'ignored', ARGV[8] token
+  if st == 'half-open' and tonumber(ARGV[6]) == ep and take_permit(ARGV[8]) then
     local outcome = ARGV[7]
-    tr = math.max(0, tr - 1)
     if outcome == 'failure' then transition('open', 'a trial call failed (fleet)')
     elseif outcome == 'slow' then transition('open', 'a trial call was slow (fleet)')
     elseif outcome == 'success' then
@@ -209,6 +239,10 @@ elseif op == 'reset' then
 end
 
 if cfg.type == 'time' and op == 'read' then advance_buckets() end
-redis.call('HSET', h, 'st', st, 'ep', ep, 'si', si, 'ou', ou, 'on', on, 'tr', tr, 'ts', ts, 'cf', cf, 'wc', wc, 'wf', wf, 'ws', ws, 'nb', nb)
+-- tr: the trial permits held, for someone reading the hash by hand.
+local tr = #permits
+local pm = '[]'
+if tr > 0 then pm = cjson.encode(permits) end
+redis.call('HSET', h, 'st', st, 'ep', ep, 'si', si, 'ou', ou, 'on', on, 'tr', tr, 'ts', ts, 'cf', cf, 'wc', wc, 'wf', wf, 'ws', ws, 'nb', nb, 'pm', pm)
 return {st, ep, si, ou, on, wc, wf, ws, cf, granted, reason}
 `;
