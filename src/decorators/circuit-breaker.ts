@@ -10,7 +10,7 @@ import { methodDecorator, type SteadfastMethodDecorator } from './method-decorat
 export function CircuitBreaker(options?: CircuitBreakerOptions): SteadfastMethodDecorator {
   return methodDecorator('@CircuitBreaker', (policy, checker) => {
     if (policy.breaker !== undefined) checker.fail('@CircuitBreaker', 'may be applied once per method', 'a second @CircuitBreaker');
-    const checked = checkBreakerOptions(options ?? {}, checker);
+    const checked = checkBreakerOptions(options === undefined ? {} : options, checker);
     let declaration;
     if (checked.name !== undefined) declaration = declareBreaker(checked.name, checked, true, checker);
     else if (policy.className !== undefined) declaration = declareBreaker(`${policy.className}.${policy.methodName}`, checked, false, checker);

@@ -22,14 +22,12 @@ function optionsFrom(params: unknown[], checker: OptionChecker): unknown {
   if (params.length === 0 || (params.length === 1 && params[0] === undefined)) return {};
   if (typeof params[0] !== 'number' && params.length === 1) return params[0];
   if (params.length > 3) checker.fail('@Retryable', 'takes (maxAttempts, initialDelay?, maxDelay?) or one options object', `${params.length} arguments`);
-  const [maxAttempts, initialDelay, maxDelay] = params;
+  // Positional: maxAttempts is required (no default stands in for it); a later undefined means "the default".
+  if (params[0] === undefined) checker.fail('maxAttempts', 'is required in the positional form @Retryable(maxAttempts, initialDelay?, maxDelay?)', undefined);
   const names = ['maxAttempts', 'initialDelay', 'maxDelay'] as const;
-  const positional: Record<string, unknown> = {};
-  [maxAttempts, initialDelay, maxDelay].forEach((value, index) => {
-    if (index < params.length) {
-      if (value === undefined && index > 0) return;
-      positional[names[index] as string] = value;
-    }
+  const positional: Record<string, unknown> = Object.create(null);
+  params.forEach((value, index) => {
+    if (value !== undefined) positional[names[index] as string] = value;
   });
   return positional;
 }

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from './clock';
 import { createLogSink, type LoggerLike, type LogSink } from './log';
 import { EventHub, type EngineEventName, type EngineListener } from './events';
 import { checkRetryOptions, type RetryOptions } from './retry/retry-options';
-import { OptionChecker } from './validation';
+import { hasMethod, OptionChecker } from './validation';
 import { ConfigError } from './errors';
 import { checkBreakerOptions, resolveBreakerSettings, type CircuitBreakerOptions } from './breaker/breaker-options';
 import { allDeclarations, declarationNamed, type BreakerDeclaration } from './breaker/breaker-declarations';
@@ -41,7 +41,8 @@ export class ResilienceEngine {
   /** @internal */ clock: Clock = systemClock;
   /** @internal Looked up per call by default, so that a spy on Math.random is seen. */ random: () => number = () => Math.random();
   /** @internal */ log: LogSink = createLogSink(console);
-  /** @internal */ defaults: EngineDefaults = {};
+  /** @internal Both keys own, so that reading one never reaches a polluted Object.prototype. */
+  defaults: EngineDefaults = { retry: undefined, circuitBreaker: undefined };
   /** @internal */ store: IdempotencyStore = new MemoryStore();
   /** @internal Bumped by configure(), so compiled plans know they are stale. */
   version = 0;
@@ -114,7 +115,7 @@ export class ResilienceEngine {
   }
 
   private createBreaker(declaration: BreakerDeclaration): Breaker {
-    const settings = resolveBreakerSettings(declaration.options, this.defaults.circuitBreaker);
+    const settings = resolveBreakerSettings(declaration.options, this.defaults.circuitBreaker, new OptionChecker('@CircuitBreaker', declaration.declaredBy));
     const now = (): number => this.clock.now();
     // Per-instance breakers stay in the process: a fleet shares breakers by name.
     if (sharesBreakers(this.store) && declaration.options.scope !== 'instance') {
@@ -197,12 +198,19 @@ export class ResilienceEngine {
 }
 
 function checkStore(value: unknown, checker: OptionChecker): IdempotencyStore {
-  if (!isStore(value)) checker.fail('store', 'must be a store (MemoryStore, RedisStore)', value);
+  const methods = ['claim', 'complete', 'release', 'read'];
+  if (!isStore(value) || !methods.every((name) => hasMethod(value, name))) checker.fail('store', 'must be a store (MemoryStore, RedisStore)', value);
   return value;
 }
 
 function checkDefaults(value: unknown, checker: OptionChecker): EngineDefaults {
   const defaults = checker.object('defaults', value, ['retry', 'circuitBreaker']);
+  // Named here, where the section's path is known; its own checker names options within it.
+  for (const section of ['retry', 'circuitBreaker'] as const) {
+    const given = defaults[section];
+    const isObject = typeof given === 'object' && given !== null && !Array.isArray(given);
+    if (given !== undefined && !isObject) checker.fail(`defaults.${section}`, 'must be an object', given);
+  }
   return {
     retry: defaults.retry === undefined ? undefined : checkRetryOptions(defaults.retry, new OptionChecker('configure() defaults.retry', undefined)),
     circuitBreaker: defaults.circuitBreaker === undefined ? undefined : checkBreakerDefaults(defaults.circuitBreaker),
@@ -219,19 +227,17 @@ function checkBreakerDefaults(value: unknown): CircuitBreakerOptions {
 
 function checkLogger(value: unknown, checker: OptionChecker): LoggerLike | false {
   if (value === false) return false;
-  const logger = value as Partial<LoggerLike> | null;
-  if (typeof logger !== 'object' || logger === null || typeof logger.warn !== 'function' || typeof logger.error !== 'function') {
+  if (typeof value !== 'object' || value === null || !hasMethod(value, 'warn') || !hasMethod(value, 'error')) {
     checker.fail('logger', 'must be false or an object with warn() and error() (console, pino, NestJS Logger)', value);
   }
-  return logger as LoggerLike;
+  return value as LoggerLike;
 }
 
 function checkClock(value: unknown, checker: OptionChecker): Clock {
-  const clock = value as Partial<Clock> | null;
-  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.sleep !== 'function') {
+  if (typeof value !== 'object' || value === null || !hasMethod(value, 'now') || !hasMethod(value, 'sleep')) {
     checker.fail('clock', 'must be an object with now() and sleep(ms, signal)', value);
   }
-  return clock as Clock;
+  return value as Clock;
 }
 
 /** The engine every decorator uses. */

@@ -106,28 +106,30 @@ export type EngineListener<E extends EngineEventName> = (event: EngineEvents[E])
 
 /** A tiny typed emitter. A listener that throws never breaks the call being reported. */
 export class EventHub {
-  private readonly listeners: { [E in EngineEventName]?: EngineListener<E>[] } = {};
+  // A Map, not an object: an event name must never find listeners on a polluted Object.prototype.
+  private readonly listeners = new Map<EngineEventName, EngineListener<never>[]>();
 
   on<E extends EngineEventName>(name: E, listener: EngineListener<E>): () => void {
-    const list = (this.listeners[name] ??= []) as EngineListener<E>[];
+    let list = this.listeners.get(name) as EngineListener<E>[] | undefined;
+    if (list === undefined) this.listeners.set(name, (list = []) as EngineListener<never>[]);
     list.push(listener);
     return () => this.off(name, listener);
   }
 
   off<E extends EngineEventName>(name: E, listener: EngineListener<E>): void {
-    const list = this.listeners[name] as EngineListener<E>[] | undefined;
+    const list = this.listeners.get(name) as EngineListener<E>[] | undefined;
     const index = list?.indexOf(listener) ?? -1;
     if (list !== undefined && index >= 0) list.splice(index, 1);
   }
 
   /** Cheap check so the hot path builds no payload nobody reads. */
   has(name: EngineEventName): boolean {
-    const list = this.listeners[name];
+    const list = this.listeners.get(name);
     return list !== undefined && list.length > 0;
   }
 
   emit<E extends EngineEventName>(name: E, event: EngineEvents[E]): void {
-    const list = this.listeners[name] as EngineListener<E>[] | undefined;
+    const list = this.listeners.get(name) as EngineListener<E>[] | undefined;
     if (list === undefined) return;
     for (const listener of list.slice()) {
       try {

@@ -1,6 +1,7 @@
 import type { Breaker, BreakerObserver } from './breaker/breaker';
 import type { BreakerSettings } from './breaker/breaker-options';
 import type { LogSink } from './log';
+import { hasMethod } from './validation';
 
 /**
  * Where idempotency records live: MemoryStore in one process, RedisStore across a fleet. Keys and
@@ -41,5 +42,5 @@ export interface SharedBreakerStore {
 }
 
 export function sharesBreakers(store: unknown): store is SharedBreakerStore {
-  return typeof (store as Partial<SharedBreakerStore> | null)?.createBreaker === 'function';
+  return hasMethod(store, 'createBreaker');
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ASK_ASYNC, Breaker, REFUSED, type BreakerObserver, type CircuitBreakerMetrics } from '../runtime/breaker/breaker';
 import type { BreakerSettings } from '../runtime/breaker/breaker-options';
 import type { CircuitState } from '../runtime/events';
@@ -19,7 +20,7 @@ export interface FleetReply {
   readonly reason: string;
 }
 
-export type FleetOperation = 'read' | 'record' | 'acquire' | 'settle' | 'isolate' | 'reset';
+export type FleetOperation = 'read' | 'record' | 'acquire' | 'settle' | 'release' | 'isolate' | 'reset';
 
 /** How a fleet breaker talks to its store. */
 export interface FleetLink {
@@ -30,6 +31,20 @@ export interface FleetLink {
 
 /** How long a breaker that lost the store waits before asking it again (on the next call after). */
 const RESYNC_AFTER_MS = 1_000;
+/** Trial permits are numbered from here, so that one never equals an epoch (a closed call's permit). */
+const FIRST_TRIAL_PERMIT = 2 ** 52;
+/** After the fleet refused a permit, calls are refused here without asking for this long (a lapse or a freed slot waits at most this). */
+const PERMIT_RECHECK_MS = 50;
+/** A trial permit's lease when the caller gives none: the opening's openDuration plus this. */
+const LEASE_BEYOND_OPEN_DURATION_MS = 5_000;
+/** The longest lease taken (about 24 days): a longer one is no lease at all. */
+const MAX_LEASE_MS = 2_147_483_647;
+
+/** A fleet trial permit this process holds: the epoch it was granted in and its name in the store. */
+interface Trial {
+  readonly epoch: number;
+  readonly token: string;
+}
 
 /**
  * A breaker whose state is the fleet's. The closed path never waits on the store: outcomes are
@@ -37,6 +52,11 @@ const RESYNC_AFTER_MS = 1_000;
  * through pub/sub. Only what the fleet must decide together waits: the first call (to learn the
  * fleet's state) and half-open trial permits. When the store fails, the breaker carries on as a
  * local breaker from the state it last knew, and follows the fleet again once the store answers.
+ *
+ * Trial permits are leased: the store frees a permit whose holder neither settles nor releases it
+ * within its lease (a process killed mid-trial, a grant that came after the caller gave up), and
+ * ignores that permit's late outcome. A process asks for at most as many permits at once as it
+ * could be granted, so a burst at a half-open breaker costs a few round trips, not one a call.
  */
 export class FleetBreaker extends Breaker {
   private mode: 'unsynced' | 'fleet' | 'local' = 'unsynced';
@@ -47,6 +67,16 @@ export class FleetBreaker extends Breaker {
   private flushTimer: NodeJS.Timeout | undefined;
   private inFlightFlush: Promise<void> | undefined;
   private fleetWindow = { calls: 0, failures: 0, slowCalls: 0, consecutive: 0 };
+  /** trial permits held, by the permit number the pipeline got */
+  private readonly trials = new Map<number, Trial>();
+  private nextTrialPermit = FIRST_TRIAL_PERMIT;
+  /** names this process's permits apart from every other process's in the store */
+  private readonly tokenPrefix = randomBytes(6).toString('base64url');
+  /** permit requests sent and not yet answered */
+  private permitRequests = 0;
+  /** the fleet refused a permit in epoch `fullEpoch`: ask again only from `fullUntil` */
+  private fullEpoch = -1;
+  private fullUntil = 0;
 
   constructor(
     name: string,
@@ -100,30 +130,53 @@ export class FleetBreaker extends Breaker {
     }
     const state = this.current;
     if (state === 'closed') return this.epoch;
-    if (state === 'isolated' || (state === 'open' && this.now() < this.openUntil)) {
+    if (state === 'isolated' || (state === 'open' && this.now() < this.openUntil) || !this.mayAskForPermit()) {
       this.rejected++;
       return REFUSED;
     }
     return ASK_ASYNC;
   }
 
-  override async acquireAsync(): Promise<number> {
+  /**
+   * Asks the fleet for a trial permit (or, before the first call's read, for the state). `lease`
+   * (ms) is how long the permit stays taken if its holder never settles it; without one, the
+   * current opening's openDuration + 5 000 ms.
+   */
+  override async acquireAsync(lease?: number): Promise<number> {
     if (this.mode === 'unsynced') await this.sync();
     const permit = this.tryAcquire();
     if (permit !== ASK_ASYNC) return permit;
+    const trialPermit = this.nextTrialPermit++;
+    const token = `${this.tokenPrefix}.${(trialPermit - FIRST_TRIAL_PERMIT).toString(36)}`;
+    let reply: FleetReply;
+    this.permitRequests++;
     try {
-      const reply = await this.link.run(this, 'acquire', []);
-      this.adoptReply(reply);
-      if (reply.granted && this.mode === 'fleet') {
-        if (this.current === 'half-open') this.trialsInFlight++;
-        return reply.epoch;
-      }
-      this.rejected++;
-      return REFUSED;
+      reply = await this.link.run(this, 'acquire', [token, this.leaseFor(lease)]);
     } catch (error) {
+      // Redis may still grant it after we gave up: freed at once if it hears us, by the lease if not.
+      this.release(token);
       this.fallBack(error);
       return super.tryAcquire();
+    } finally {
+      this.permitRequests--;
     }
+    this.adoptReply(reply);
+    if (reply.granted) {
+      if (reply.state !== 'half-open') return reply.epoch;
+      if (this.mode === 'fleet' && reply.epoch === this.epoch) {
+        this.trialsInFlight++;
+        this.trials.set(trialPermit, { epoch: reply.epoch, token });
+        return trialPermit;
+      }
+      // This process saw that half-open end meanwhile, or lost the store: the permit is not used.
+      this.release(token);
+      if (this.mode === 'local') return super.tryAcquire();
+    } else {
+      this.fullEpoch = reply.epoch;
+      this.fullUntil = this.now() + PERMIT_RECHECK_MS;
+    }
+    this.rejected++;
+    return REFUSED;
   }
 
   override isolate(): void {
@@ -184,19 +237,11 @@ export class FleetBreaker extends Breaker {
   }
 
   protected override settle(permit: number, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+    const trial = this.trials.get(permit);
+    if (trial !== undefined) return this.settleTrial(permit, trial, outcome, duration);
     if (this.mode !== 'fleet') return super.settle(permit, outcome, duration);
-    if (permit !== this.epoch) return;
+    if (permit !== this.epoch || this.current !== 'closed' || outcome === 'ignored') return;
     const slow = this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
-    if (this.current === 'half-open') {
-      this.trialsInFlight = Math.max(0, this.trialsInFlight - 1);
-      const verdict = outcome === 'ignored' ? 'ignored' : outcome === 'failure' ? 'failure' : slow ? 'slow' : 'success';
-      this.link.run(this, 'settle', [permit, verdict]).then(
-        (reply) => this.adoptReply(reply),
-        (error: unknown) => this.fallBack(error),
-      );
-      return;
-    }
-    if (this.current !== 'closed' || outcome === 'ignored') return;
     if (permit !== this.pendingEpoch) {
       // Outcomes of an earlier epoch count nowhere.
       this.pendingOutcomes = '';
@@ -208,6 +253,43 @@ export class FleetBreaker extends Breaker {
       // Batching is an optimisation, not pending work: it must not hold the process open.
       this.flushTimer.unref();
     }
+  }
+
+  /** Reports a trial's outcome to the fleet, which counts it only if the permit has not lapsed. */
+  private settleTrial(permit: number, trial: Trial, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+    this.trials.delete(permit);
+    const current = trial.epoch === this.epoch;
+    if (current && this.current === 'half-open' && this.trialsInFlight > 0) this.trialsInFlight--;
+    // The fleet has moved on from that half-open (its epoch came from the fleet): nothing to tell.
+    if (!current && this.mode === 'fleet') return;
+    const slow = this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
+    const verdict = outcome === 'ignored' ? 'ignored' : outcome === 'failure' ? 'failure' : slow ? 'slow' : 'success';
+    this.link.run(this, 'settle', [trial.epoch, verdict, trial.token]).then(
+      (reply) => this.adoptReply(reply),
+      (error: unknown) => this.fallBack(error),
+    );
+  }
+
+  /** Gives a permit back without an outcome; if Redis does not hear it, the permit's lease frees it. */
+  private release(token: string): void {
+    this.link.run(this, 'release', [token]).then(
+      (reply) => this.adoptReply(reply),
+      () => undefined,
+    );
+  }
+
+  /**
+   * A process never has more permit requests in flight than permits it could be granted, and after
+   * the fleet said no it waits a moment before asking again: refused calls cost no round trip.
+   */
+  private mayAskForPermit(): boolean {
+    if (this.permitRequests + this.trialsInFlight >= this.settings.halfOpenMaxCalls) return false;
+    return this.epoch !== this.fullEpoch || this.now() >= this.fullUntil;
+  }
+
+  private leaseFor(lease: number | undefined): number {
+    if (lease !== undefined && Number.isFinite(lease) && lease > 0) return Math.min(Math.ceil(lease), MAX_LEASE_MS);
+    return this.openDurationFor(Math.max(1, this.openings)) + LEASE_BEYOND_OPEN_DURATION_MS;
   }
 
   private sync(): Promise<void> {

@@ -1,30 +1,51 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { types } from 'node:util';
 import Redis from 'ioredis';
 import { Breaker, type BreakerObserver } from '../runtime/breaker/breaker';
 import type { BreakerSettings } from '../runtime/breaker/breaker-options';
+import { ConfigError, CorruptRecordError } from '../runtime/errors';
 import type { CircuitState } from '../runtime/events';
 import type { LogSink } from '../runtime/log';
 import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore, SharedBreakerStore } from '../runtime/store';
+import { hasMethod, OptionChecker } from '../runtime/validation';
 import { FleetBreaker, type FleetLink, type FleetOperation, type FleetReply } from './fleet-breaker';
 import { BREAKER, CLAIM, COMPLETE, RELEASE } from './redis-scripts';
 
 export interface RedisStoreOptions {
   /** prefix of every key and of the pub/sub channel (default 'steadfast') */
   readonly prefix?: string;
-  /** ms before a store operation counts as failed: the breaker falls back to local state (default 500) */
+  /** ms before a store operation counts as failed: the breaker falls back to local state (default 1000) */
   readonly commandTimeout?: number;
   /** ms a breaker buffers outcomes before sending them as one batch (default 25) */
   readonly flushInterval?: number;
+  /**
+   * Signs every recorded result (HMAC-SHA256 over key, fingerprint and result) and refuses, as
+   * corrupt, a result whose signature is missing or wrong. At least 32 bytes; the same in every
+   * process of the fleet.
+   */
+  readonly signingKey?: string | Uint8Array;
 }
 
 type ScriptArg = string | number;
 
-interface RawRecord {
-  readonly s: 'p' | 'c';
-  readonly f: string;
-  readonly t?: string;
-  readonly r?: string;
+/** CLAIM's reply: claimed; or the record that stands, its PTTL and Redis's clock; or the key's other Redis type. */
+type ClaimReply = readonly [1] | readonly [0, string, number, number] | readonly [-1, string];
+
+interface Script {
+  readonly sha: string;
+  /** SCRIPT LOAD was sent on this connection (and not known to have failed since) */
+  loaded: boolean;
 }
+
+const OPTION_KEYS = ['prefix', 'commandTimeout', 'flushInterval', 'signingKey'] as const;
+const DEFAULT_COMMAND_TIMEOUT = 1_000;
+/** The longest delay setTimeout keeps (2^31 - 1 ms): a longer one fires at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+/** What the store calls on a client: an ioredis Redis or Cluster has them all. */
+const CLIENT_METHODS = ['evalsha', 'eval', 'multi', 'duplicate', 'on', 'quit', 'disconnect'] as const;
+const MIN_SIGNING_KEY_BYTES = 32;
+const CLAIMED: ClaimOutcome = Object.freeze({ claimed: true });
 
 /**
  * Shares idempotency records and circuit breaker state across every process configured with the
@@ -36,20 +57,29 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
   private readonly ownsClient: boolean;
   private readonly prefix: string;
   private readonly channel: string;
-  private readonly commandTimeout: number;
   private readonly flushInterval: number;
+  private readonly signingKey: KeyObject | undefined;
+  private readonly deadlines: CommandDeadlines;
   private subscriber: Redis | undefined;
   private readonly breakers = new Map<string, Set<FleetBreaker>>();
-  private readonly scriptShas = new Map<string, string>();
+  private readonly scripts = new Map<string, Script>();
   private closed = false;
 
-  constructor(clientOrUrl: Redis | string, options: RedisStoreOptions = {}) {
-    this.prefix = options.prefix ?? 'steadfast';
+  constructor(clientOrUrl: Redis | string, options?: RedisStoreOptions) {
+    // Everything is checked before a connection is made: a refused store leaves nothing open.
+    const checker = new OptionChecker('new RedisStore()', undefined);
+    if (typeof clientOrUrl === 'string') checkUrl(checker, clientOrUrl);
+    else if (!CLIENT_METHODS.every((method) => hasMethod(clientOrUrl, method))) {
+      checker.fail('client', 'must be an ioredis client (Redis or Cluster) or a redis:// or rediss:// URL', clientOrUrl);
+    }
+    const given = options === undefined ? {} : checker.object('', options, OPTION_KEYS);
+    this.prefix = given.prefix === undefined ? 'steadfast' : checker.text('prefix', given.prefix);
+    const commandTimeout = given.commandTimeout === undefined ? DEFAULT_COMMAND_TIMEOUT : timerDelay(checker, 'commandTimeout', given.commandTimeout, 1);
+    this.flushInterval = given.flushInterval === undefined ? 25 : timerDelay(checker, 'flushInterval', given.flushInterval, 0);
+    this.signingKey = given.signingKey === undefined ? undefined : signingKeyOf(checker, given.signingKey);
     this.channel = `${this.prefix}:circuit-changes`;
-    this.commandTimeout = options.commandTimeout ?? 500;
-    this.flushInterval = options.flushInterval ?? 25;
+    this.deadlines = new CommandDeadlines(commandTimeout);
     if (typeof clientOrUrl === 'string') {
-      if (!/^rediss?:\/\//.test(clientOrUrl)) throw new TypeError(`RedisStore: expected a redis:// or rediss:// URL, got '${clientOrUrl}'`);
       this.client = new Redis(clientOrUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
       this.ownsClient = true;
     } else {
@@ -57,29 +87,49 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       this.ownsClient = false;
     }
     // ioredis reports connection errors as events; without a listener Node would print them all.
-    this.client.on('error', () => {});
+    this.client.on('error', ignoreError);
   }
 
   // --- idempotency records -------------------------------------------------------------------
 
-  async claim(key: string, fingerprint: string, token: string, leaseMs: number, now: number): Promise<ClaimOutcome> {
-    const reply = (await this.script(CLAIM, [this.recordKey(key)], [fingerprint, token, Math.ceil(leaseMs)])) as [number, string?, number?];
-    if (reply[0] === 1) return { claimed: true };
-    return { claimed: false, record: toRecord(reply[1] as string, reply[2] ?? 0, now) };
-  }
-
-  async complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number): Promise<void> {
-    await this.script(COMPLETE, [this.recordKey(key)], [token, fingerprint, result, Math.ceil(ttlMs)]);
-  }
-
-  async release(key: string, token: string): Promise<void> {
-    await this.script(RELEASE, [this.recordKey(key)], [token]);
-  }
-
-  async read(key: string, now: number): Promise<IdempotencyRecord | undefined> {
+  async claim(key: string, fingerprint: string, token: string, leaseMs: number, _now?: number): Promise<ClaimOutcome> {
+    // Leases are timed by Redis's clock (CLAIM), so hosts whose clocks disagree agree on them.
     const recordKey = this.recordKey(key);
-    const [[, raw], [, ttl]] = (await this.withTimeout(this.client.multi().get(recordKey).pttl(recordKey).exec())) as [[null, string | null], [null, number]];
-    return raw === null ? undefined : toRecord(raw, ttl, now);
+    const reply = (await this.script(CLAIM, [recordKey], [fingerprint, token, Math.ceil(leaseMs)])) as ClaimReply;
+    if (reply[0] === 1) return CLAIMED;
+    if (reply[0] === -1) throw new CorruptRecordError(undefined, `the key holds a Redis ${reply[1]}, not a record`);
+    return { claimed: false, record: this.recordFrom(recordKey, reply[1], reply[2], reply[3]) };
+  }
+
+  async complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number, _now?: number): Promise<void> {
+    const recordKey = this.recordKey(key);
+    const signature = this.signingKey === undefined ? '' : this.signatureOf(recordKey, fingerprint, result).toString('hex');
+    const written = await this.script(COMPLETE, [recordKey], [token, fingerprint, result, Math.ceil(ttlMs), signature]);
+    if (written === -1) throw new CorruptRecordError(undefined, 'the claim was replaced by something that is not a record, so the result was not recorded');
+  }
+
+  async release(key: string, token: string, _now?: number): Promise<void> {
+    const released = await this.script(RELEASE, [this.recordKey(key)], [token]);
+    if (released === -1) throw new CorruptRecordError(undefined, 'the claim was replaced by something that is not a record, so it was left in place');
+  }
+
+  async read(key: string, _now?: number): Promise<IdempotencyRecord | undefined> {
+    const recordKey = this.recordKey(key);
+    const replies = await this.timed(this.client.multi().type(recordKey).get(recordKey).pttl(recordKey).time().exec());
+    const [[typeError, kind], [getError, raw], [pttlError, pttl], [timeError, time]] = replies as [
+      [Error | null, string],
+      [Error | null, string | null],
+      [Error | null, number],
+      [Error | null, [string, string]],
+    ];
+    if (typeError === null && kind !== 'string' && kind !== 'none') throw new CorruptRecordError(undefined, `the key holds a Redis ${kind}, not a record`);
+    const failed = typeError ?? getError ?? pttlError ?? timeError;
+    if (failed !== null) throw failed;
+    if (raw === null) return undefined;
+    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const record = this.recordFrom(recordKey, raw, pttl, now);
+    // A claim past its lease has lapsed, whatever its expiry says: the next claim takes it over.
+    return record.state === 'in-progress' && record.leaseUntil <= now ? undefined : record;
   }
 
   // --- shared breakers -----------------------------------------------------------------------
@@ -106,7 +156,10 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     for (const named of this.breakers.values()) for (const breaker of named) flushes.push(breaker.flush());
     await Promise.all(flushes);
     if (this.subscriber !== undefined) this.subscriber.disconnect();
-    if (this.ownsClient) await this.client.quit().catch(() => this.client.disconnect());
+    // QUIT waits for a connection that may never be ready (a server that accepts but never answers).
+    if (this.ownsClient) await this.timed(this.client.quit()).catch(() => this.client.disconnect());
+    // A client passed in outlives its stores: one listener left per store would add up.
+    else this.client.off('error', ignoreError);
   }
 
   private runBreaker(breaker: FleetBreaker, operation: FleetOperation, extra: readonly ScriptArg[]): Promise<FleetReply> {
@@ -162,30 +215,217 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     return `${this.prefix}:idempotency:${key}`;
   }
 
-  private async script(source: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    let sha = this.scriptShas.get(source);
-    if (sha === undefined) this.scriptShas.set(source, (sha = createHash('sha1').update(source).digest('hex')));
+  private script(source: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    return this.timed(this.runScript(source, keys, args));
+  }
+
+  /** The operation, failed if Redis has not answered within commandTimeout. */
+  private timed<T>(operation: Promise<T>): Promise<T> {
+    return this.closed && !this.ownsClient ? operation : this.deadlines.guard(operation);
+  }
+
+  private async runScript(source: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    let script = this.scripts.get(source);
+    if (script === undefined) this.scripts.set(source, (script = { sha: createHash('sha1').update(source).digest('hex'), loaded: false }));
+    if (!script.loaded) {
+      // Sent ahead of the EVALSHAs on the same connection, so the script is there when they arrive:
+      // a first burst does not get NOSCRIPT on every command and then send the source once each.
+      const loading = script;
+      loading.loaded = true;
+      this.client.script('LOAD', source).catch(() => void (loading.loaded = false));
+    }
     try {
-      return await this.withTimeout(this.client.evalsha(sha, keys.length, ...keys, ...args));
+      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.withTimeout(this.client.eval(source, keys.length, ...keys, ...args));
+      // Redis restarted or failed over and lost its script cache (or, in a Cluster, another node answered).
+      script.loaded = false;
+      return this.client.eval(source, keys.length, ...keys, ...args);
     }
   }
 
-  private withTimeout<T>(operation: Promise<T>): Promise<T> {
-    if (this.closed && !this.ownsClient) return operation;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${this.commandTimeout} ms`)), this.commandTimeout);
-      timer.unref();
-    });
-    return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
+  /**
+   * The record in `raw`, or CorruptRecordError when it is not one this store can trust: the call
+   * fails closed rather than running the body or replaying a result nobody recorded.
+   */
+  private recordFrom(recordKey: string, raw: string, pttl: number, now: number): IdempotencyRecord {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new CorruptRecordError(undefined, 'it is not JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CorruptRecordError(undefined, 'it is not a JSON object');
+    const state = own(parsed, 's');
+    const fingerprint = own(parsed, 'f');
+    if (state !== 'p' && state !== 'c') throw new CorruptRecordError(undefined, state === undefined ? 'it has no state' : `its state ${brief(state)} is unknown`);
+    if (typeof fingerprint !== 'string') throw new CorruptRecordError(undefined, 'it has no fingerprint');
+    if (state === 'p') {
+      const token = own(parsed, 't');
+      const leaseEnd = own(parsed, 'l');
+      if (typeof token !== 'string') throw new CorruptRecordError(undefined, 'the claim has no token');
+      if (leaseEnd !== undefined && !(typeof leaseEnd === 'number' && Number.isFinite(leaseEnd))) throw new CorruptRecordError(undefined, 'the lease end of the claim is not a number');
+      // A claim written without a lease end lapses with its expiry (none: it has lapsed already).
+      const leaseUntil = leaseEnd ?? (pttl >= 0 ? now + pttl : now);
+      return { state: 'in-progress', fingerprint, token, leaseUntil };
+    }
+    const result = own(parsed, 'r');
+    if (typeof result !== 'string') throw new CorruptRecordError(undefined, 'the completed record has no result');
+    if (this.signingKey !== undefined) this.checkSignature(recordKey, fingerprint, result, own(parsed, 'm'));
+    return { state: 'completed', fingerprint, result };
+  }
+
+  private checkSignature(recordKey: string, fingerprint: string, result: string, signature: unknown): void {
+    if (typeof signature !== 'string') throw new CorruptRecordError(undefined, 'it is not signed, and this store takes only signed records (signingKey)');
+    const given = /^[0-9a-f]{64}$/.test(signature) ? Buffer.from(signature, 'hex') : undefined;
+    if (given === undefined || !timingSafeEqual(given, this.signatureOf(recordKey, fingerprint, result))) {
+      throw new CorruptRecordError(undefined, 'its signature does not match (it was not recorded by a store with this signingKey)');
+    }
+  }
+
+  /** HMAC-SHA256 over the record's key, fingerprint and result, each length-prefixed so no two records sign alike. */
+  private signatureOf(recordKey: string, fingerprint: string, result: string): Buffer {
+    const hmac = createHmac('sha256', this.signingKey as KeyObject).update('steadfast idempotency record v1\n');
+    for (const part of [recordKey, fingerprint, result]) hmac.update(`${Buffer.byteLength(part)}:`).update(part);
+    return hmac.digest();
   }
 }
 
-function toRecord(raw: string, ttlMs: number, now: number): IdempotencyRecord {
-  const record = JSON.parse(raw) as RawRecord;
-  if (record.s === 'p') return { state: 'in-progress', fingerprint: record.f, token: record.t ?? '', leaseUntil: now + Math.max(0, ttlMs) };
-  return { state: 'completed', fingerprint: record.f, result: record.r ?? '' };
+/** A store operation waiting for Redis; `fail` is cleared once it settles. */
+interface Waiting {
+  deadline: number;
+  fail: ((error: Error) => void) | undefined;
+}
+
+/**
+ * Fails the operations Redis has not answered within `timeoutMs`, with one timer for the store
+ * rather than a timer and a Promise.race per command. The time is Redis's, not this process's: an
+ * operation's clock starts once the code that issued it yields (a burst of 4,000 calls issued in
+ * one synchronous stretch is not charged for the stretch), and deadlines are checked after the
+ * event loop's poll phase, so a reply that arrived while the process was busy still wins.
+ */
+class CommandDeadlines {
+  /** issued in the current synchronous stretch; their clocks start at the next check phase */
+  private readonly starting: Waiting[] = [];
+  // Every operation gets the same timeout, so deadlines are in the order their clocks started.
+  private readonly waiting: Waiting[] = [];
+  private head = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private stampScheduled = false;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  guard<T>(operation: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry: Waiting = { deadline: 0, fail: reject };
+      this.starting.push(entry);
+      if (!this.stampScheduled) {
+        this.stampScheduled = true;
+        setImmediate(this.stamp);
+      }
+      operation.then(
+        (value) => {
+          entry.fail = undefined;
+          resolve(value);
+        },
+        (error: unknown) => {
+          entry.fail = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private readonly stamp = (): void => {
+    this.stampScheduled = false;
+    const deadline = performance.now() + this.timeoutMs;
+    for (const entry of this.starting) {
+      if (entry.fail === undefined) continue;
+      entry.deadline = deadline;
+      this.waiting.push(entry);
+    }
+    this.starting.length = 0;
+    if (this.timer === undefined && this.head < this.waiting.length) this.arm(this.timeoutMs);
+  };
+
+  private arm(delay: number): void {
+    // setImmediate: the check waits for the poll phase that reads replies already in the socket.
+    this.timer = setTimeout(() => setImmediate(this.sweep), Math.max(1, Math.ceil(delay)));
+    this.timer.unref();
+  }
+
+  private readonly sweep = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    const waiting = this.waiting;
+    for (; this.head < waiting.length; this.head++) {
+      const entry = waiting[this.head];
+      if (entry.fail === undefined) continue;
+      if (entry.deadline > now) break;
+      const fail = entry.fail;
+      entry.fail = undefined;
+      fail(new Error(`Redis did not answer within ${this.timeoutMs} ms`));
+    }
+    if (this.head === waiting.length) {
+      waiting.length = 0;
+      this.head = 0;
+      return;
+    }
+    if (this.head > 1_024 && this.head * 2 > waiting.length) {
+      waiting.splice(0, this.head);
+      this.head = 0;
+    }
+    this.arm(waiting[this.head].deadline - now);
+  };
+}
+
+function checkUrl(checker: OptionChecker, text: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    checker.fail('url', "must be a redis:// or rediss:// URL with a host ('redis://host:6379')", withoutCredentials(text));
+  }
+  if (!/^(\/\d*)?$/.test(url.pathname)) checker.fail('url', "must name its database by number ('redis://host:6379/0')", withoutCredentials(text));
+}
+
+/** The URL as an error message may show it: no user name or password. */
+function withoutCredentials(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, '$1***@');
+}
+
+function timerDelay(checker: OptionChecker, option: string, value: unknown, min: number): number {
+  const ms = checker.duration(option, value);
+  if (ms < min) checker.fail(option, `must be >= ${min} ms`, value);
+  if (ms > MAX_TIMER_MS) checker.fail(option, `must be at most ${MAX_TIMER_MS} ms (the longest timer Node keeps)`, value);
+  return ms;
+}
+
+function signingKeyOf(checker: OptionChecker, value: unknown): KeyObject {
+  // types.isUint8Array: a Buffer or Uint8Array from any realm.
+  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : types.isUint8Array(value) ? Buffer.from(value) : undefined;
+  if (bytes === undefined) checker.fail('signingKey', `must be a string, a Buffer or a Uint8Array of at least ${MIN_SIGNING_KEY_BYTES} bytes`, value);
+  // The key itself never goes into the message.
+  if (bytes.length < MIN_SIGNING_KEY_BYTES) {
+    throw new ConfigError(
+      `new RedisStore(): option 'signingKey' must be at least ${MIN_SIGNING_KEY_BYTES} bytes (e.g. crypto.randomBytes(32)), got ${bytes.length} bytes`,
+      'signingKey',
+    );
+  }
+  return createSecretKey(bytes);
+}
+
+function ignoreError(): void {}
+
+/** A property of a parsed record, never one inherited from Object.prototype. */
+function own(object: object, name: string): unknown {
+  return Object.prototype.hasOwnProperty.call(object, name) ? (object as Record<string, unknown>)[name] : undefined;
+}
+
+function brief(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }

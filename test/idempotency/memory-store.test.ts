@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { configure, Idempotent, MemoryStore } from '../../src';
+import { ConfigError, configure, Idempotent, MemoryStore } from '../../src';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
 
 const hash = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -21,10 +21,10 @@ async function held(store: MemoryStore, names: string[], now = 0): Promise<strin
 
 describe(`MemoryStore (${decoratorMode} decorators)`, () => {
   it('refuses a maxEntries that is not an integer >= 1', () => {
-    expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(RangeError);
-    expect(() => new MemoryStore({ maxEntries: -1 })).toThrow(RangeError);
-    expect(() => new MemoryStore({ maxEntries: 1.5 })).toThrow(RangeError);
-    expect(() => new MemoryStore({ maxEntries: Number.NaN })).toThrow(RangeError);
+    expect(() => new MemoryStore({ maxEntries: 0 })).toThrow(ConfigError);
+    expect(() => new MemoryStore({ maxEntries: -1 })).toThrow(ConfigError);
+    expect(() => new MemoryStore({ maxEntries: 1.5 })).toThrow(ConfigError);
+    expect(() => new MemoryStore({ maxEntries: Number.NaN })).toThrow(ConfigError);
     expect(() => new MemoryStore({ maxEntries: 1 })).not.toThrow();
     expect(() => new MemoryStore()).not.toThrow();
   });

@@ -1,5 +1,5 @@
 import type { ErrorClass } from '../retry/retry-options';
-import type { OptionChecker } from '../validation';
+import { OptionChecker } from '../validation';
 
 /** Decides whether an error counts (for `recordOn`) or is ignored (for `ignoreOn`). */
 export type ErrorPredicate = { check(error: unknown): boolean }['check'];
@@ -67,6 +67,9 @@ export interface BreakerSettings {
   readonly recordOnResult: ((result: unknown) => boolean) | undefined;
 }
 
+/** The largest count window: it is an array of that many calls, per breaker. */
+export const MAX_COUNT_WINDOW_SIZE = 1_000_000;
+
 export const BREAKER_DEFAULTS = {
   consecutiveFailures: 5,
   window: { type: 'count', size: 100 } as SlidingWindowOptions,
@@ -93,7 +96,8 @@ const KEYS = [
 /** Checks every option given (unknown keys included) and returns a frozen copy. */
 export function checkBreakerOptions(raw: unknown, checker: OptionChecker): CircuitBreakerOptions {
   const options = checker.object('', raw, KEYS);
-  const out: Record<string, unknown> = {};
+  // Null prototype: reading an option left out finds nothing, whatever Object.prototype holds.
+  const out: Record<string, unknown> = Object.create(null);
   const read = (key: (typeof KEYS)[number], check: (value: unknown) => unknown): void => {
     if (options[key] !== undefined) out[key] = check(options[key]);
   };
@@ -122,7 +126,30 @@ export function checkBreakerOptions(raw: unknown, checker: OptionChecker): Circu
   if (typeof out.openDuration === 'number' && typeof out.maxOpenDuration === 'number' && out.openDuration > out.maxOpenDuration) {
     checker.fail('maxOpenDuration', `must be >= openDuration (${out.openDuration})`, out.maxOpenDuration);
   }
-  return Object.freeze(out) as CircuitBreakerOptions;
+  const own = Object.freeze(out) as CircuitBreakerOptions;
+  // Checked whole against the library's defaults now (a breaker that could never open is refused);
+  // against configured defaults when the breaker is created.
+  resolveBreakerSettings(own, undefined, checker);
+  return own;
+}
+
+/** Whether every class recordOn matches is a subclass of (or is) a class ignoreOn matches; predicates are not judged. */
+function ignoresEveryRecorded(recordOn: BreakerSettings['recordOn'], ignoreOn: BreakerSettings['ignoreOn']): boolean {
+  if (recordOn === undefined || ignoreOn === undefined || typeof recordOn === 'function' || typeof ignoreOn === 'function') return false;
+  const ignored = (recorded: ErrorClass): boolean =>
+    ignoreOn.some((ignoredClass) => matchesByPrototype(ignoredClass) && (recorded === ignoredClass || isSubclass(recorded, ignoredClass)));
+  return recordOn.every((recorded) => matchesByPrototype(recorded) && ignored(recorded));
+}
+
+/** A class whose `instanceof` is the ordinary prototype-chain test (no custom Symbol.hasInstance). */
+function matchesByPrototype(errorClass: ErrorClass): boolean {
+  const prototype: unknown = errorClass.prototype;
+  const ordinary = (errorClass as { [Symbol.hasInstance]?: unknown })[Symbol.hasInstance] === Function.prototype[Symbol.hasInstance];
+  return ordinary && typeof prototype === 'object' && prototype !== null;
+}
+
+function isSubclass(subclass: ErrorClass, base: ErrorClass): boolean {
+  return Object.prototype.isPrototypeOf.call(base.prototype, subclass.prototype);
 }
 
 function checkFailureRate(value: unknown, checker: OptionChecker): FailureRateOptions {
@@ -133,33 +160,62 @@ function checkFailureRate(value: unknown, checker: OptionChecker): FailureRateOp
   if (rate.window !== undefined) {
     const raw = checker.object('failureRate.window', rate.window, ['type', 'size']);
     const type = checker.oneOf('failureRate.window.type', raw.type, ['count', 'time'] as const);
-    const size = checker.integer('failureRate.window.size', raw.size, 1);
+    // A count window is an array of its size, allocated when the breaker is first used.
+    const size = checker.integer('failureRate.window.size', raw.size, 1, type === 'count' ? MAX_COUNT_WINDOW_SIZE : Number.MAX_SAFE_INTEGER);
     window = Object.freeze({ type, size });
   }
   const minimumCalls = rate.minimumCalls === undefined ? undefined : checker.integer('failureRate.minimumCalls', rate.minimumCalls, 1);
-  if (window?.type === 'count' && minimumCalls !== undefined && minimumCalls > window.size) {
-    checker.fail('failureRate.minimumCalls', `must be <= the count window's size (${window.size}), or the rate could never count`, minimumCalls);
+  const counted = window ?? BREAKER_DEFAULTS.window;
+  if (counted.type === 'count' && minimumCalls !== undefined && minimumCalls > counted.size) {
+    checker.fail('failureRate.minimumCalls', mustFitTheWindow(counted.size, window === undefined, false), minimumCalls);
   }
   return Object.freeze({ threshold, window, minimumCalls });
 }
 
-function checkErrorMatcher(option: string, value: unknown, checker: OptionChecker): readonly ErrorClass[] | ErrorPredicate {
-  if (typeof value === 'function') return value as ErrorPredicate;
-  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'function')) {
-    checker.fail(option, 'must be a non-empty array of error classes or a function (error) => boolean', value);
-  }
-  return Object.freeze([...value]) as readonly ErrorClass[];
+/** Why a minimumCalls above a count window's size is refused: the window never holds that many calls. */
+function mustFitTheWindow(size: number, defaultWindow: boolean, withDefaults: boolean): string {
+  const which = defaultWindow ? `the default count window's size (${size})` : `the count window's size (${size})`;
+  const where = withDefaults ? ', with the defaults given to configure(),' : '';
+  return `must be <= ${which}${where}: the window never holds more calls, so the breaker could never open`;
 }
 
-/** Fills in defaults: the library's, then configured ones, then the decorator's. */
-export function resolveBreakerSettings(own: CircuitBreakerOptions, configured: CircuitBreakerOptions | undefined): BreakerSettings {
-  const merged = { ...configured, ...own };
+function checkErrorMatcher(option: string, value: unknown, checker: OptionChecker): readonly ErrorClass[] | ErrorPredicate {
+  if (typeof value === 'function') return value as ErrorPredicate;
+  return checker.errorClasses<ErrorClass>(option, value, '(error) => boolean');
+}
+
+/**
+ * Fills in defaults: the library's, then configured ones, then the decorator's; refuses (naming the
+ * option) a whole that could never open. Without a checker, errors name no method.
+ */
+export function resolveBreakerSettings(
+  own: CircuitBreakerOptions,
+  configured: CircuitBreakerOptions | undefined,
+  checker: OptionChecker = new OptionChecker('@CircuitBreaker', undefined),
+): BreakerSettings {
+  // Own properties only (null-prototype copies), so a polluted Object.prototype fills in nothing.
+  const mine: CircuitBreakerOptions = Object.assign(Object.create(null) as object, own);
+  const merged: CircuitBreakerOptions = Object.assign(Object.create(null) as object, configured, own);
   // A criterion given by the decorator replaces the configured one rather than adding to it.
-  if (own.failureRate !== undefined && own.consecutiveFailures === undefined) delete (merged as { consecutiveFailures?: number }).consecutiveFailures;
-  if (own.consecutiveFailures !== undefined && own.failureRate === undefined) delete (merged as { failureRate?: FailureRateOptions }).failureRate;
-  const failureRate = merged.failureRate;
+  if (mine.failureRate !== undefined && mine.consecutiveFailures === undefined) delete (merged as { consecutiveFailures?: number }).consecutiveFailures;
+  if (mine.consecutiveFailures !== undefined && mine.failureRate === undefined) delete (merged as { failureRate?: FailureRateOptions }).failureRate;
+  const failureRate: FailureRateOptions | undefined =
+    merged.failureRate === undefined ? undefined : Object.assign(Object.create(null) as object, merged.failureRate);
   const window = failureRate?.window ?? BREAKER_DEFAULTS.window;
   const minimumCalls = failureRate?.minimumCalls ?? (window.type === 'count' ? Math.min(BREAKER_DEFAULTS.minimumCalls, window.size) : BREAKER_DEFAULTS.minimumCalls);
+  const withDefaults = configured !== undefined;
+  if (window.type === 'count' && minimumCalls > window.size) {
+    checker.fail('failureRate.minimumCalls', mustFitTheWindow(window.size, failureRate?.window === undefined, withDefaults), minimumCalls);
+  }
+  if (typeof merged.openDuration === 'number' && merged.maxOpenDuration !== undefined && merged.openDuration > merged.maxOpenDuration) {
+    const where = withDefaults ? ', with the defaults given to configure()' : '';
+    checker.fail('maxOpenDuration', `must be >= openDuration (${merged.openDuration})${where}`, merged.maxOpenDuration);
+  }
+  if (merged.slowCall === undefined && merged.recordOnResult === undefined && ignoresEveryRecorded(merged.recordOn, merged.ignoreOn)) {
+    const where = withDefaults ? ' (with the defaults given to configure())' : '';
+    const why = 'no failure could ever count, so the breaker could never open';
+    checker.fail('ignoreOn', `ignores every error that recordOn records${where}: ${why}`, merged.ignoreOn);
+  }
   return {
     consecutiveFailures: failureRate === undefined ? merged.consecutiveFailures ?? BREAKER_DEFAULTS.consecutiveFailures : undefined,
     failureRateThreshold: failureRate?.threshold,

@@ -1,5 +1,5 @@
 import type { IdempotencyStore } from '../store';
-import type { OptionChecker } from '../validation';
+import { hasMethod, type OptionChecker } from '../validation';
 
 /** The options of `@Idempotent`. With none, it only declares the method safe to repeat. */
 export interface IdempotentOptions {
@@ -75,14 +75,9 @@ function positive(checker: OptionChecker, option: string, value: unknown): numbe
   return duration;
 }
 
+/** A store's methods must be its own (or its class's): one on a polluted Object.prototype does not count. */
 export function isStore(value: unknown): value is IdempotencyStore {
-  const store = value as Partial<IdempotencyStore> | null;
-  return (
-    typeof store === 'object' &&
-    store !== null &&
-    typeof store.claim === 'function' &&
-    typeof store.complete === 'function' &&
-    typeof store.release === 'function' &&
-    typeof store.read === 'function'
-  );
+  return typeof value === 'object' && value !== null && STORE_METHODS.every((method) => hasMethod(value, method));
 }
+
+const STORE_METHODS = ['claim', 'complete', 'release', 'read'] as const;

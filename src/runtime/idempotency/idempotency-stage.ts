@@ -14,7 +14,7 @@ import {
 import { describeError } from '../log';
 import { stageFailure } from '../outcome';
 import type { KeyedSettings } from './idempotency-options';
-import { fingerprintOf, sha256 } from './fingerprint';
+import { fingerprintOf, fingerprintOfValue, sha256 } from './fingerprint';
 import { decodeResult, encodeResult, encodeUnstorable } from './result-codec';
 
 interface InFlight {
@@ -50,7 +50,7 @@ export class IdempotencyStage implements CallStage {
     let fingerprint: string;
     try {
       key = sha256(`${this.namespace}\u0000${keyText(keyed.key(...args), label)}`);
-      fingerprint = keyed.fingerprint === undefined ? fingerprintOf(args) : fingerprintOf([keyed.fingerprint(...args)]);
+      fingerprint = keyed.fingerprint === undefined ? fingerprintOf(args, label) : fingerprintOfValue(keyed.fingerprint(...args), label);
     } catch (error) {
       return Promise.reject(stageFailure(call, error));
     }

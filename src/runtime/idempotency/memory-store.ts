@@ -1,4 +1,5 @@
 import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../store';
+import { OptionChecker } from '../validation';
 
 export interface MemoryStoreOptions {
   /** records kept at most; the least recently used goes first (default 10 000) */
@@ -6,6 +7,9 @@ export interface MemoryStoreOptions {
 }
 
 type Entry = IdempotencyRecord & { readonly expiresAt: number };
+
+/** The largest maxEntries: under V8's limit of 2^24 entries in one Map, with room for the one put before an eviction. */
+const MAX_ENTRIES = 10_000_000;
 
 /**
  * Idempotency records in this process: bounded (LRU) with expiry checked on access, so it starts
@@ -16,9 +20,9 @@ export class MemoryStore implements IdempotencyStore {
   private readonly maxEntries: number;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const maxEntries = options.maxEntries ?? 10_000;
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError(`MemoryStore: maxEntries must be an integer >= 1, got ${String(maxEntries)}`);
-    this.maxEntries = maxEntries;
+    const checker = new OptionChecker('new MemoryStore()', undefined);
+    const given = checker.object('', options, ['maxEntries']);
+    this.maxEntries = given.maxEntries === undefined ? 10_000 : checker.integer('maxEntries', given.maxEntries, 1, MAX_ENTRIES);
   }
 
   /** Records held now (expired ones included until touched). */
@@ -53,7 +57,8 @@ export class MemoryStore implements IdempotencyStore {
   private live(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt <= now) {
+    // A claim past its lease has lapsed whatever its expiry says, as in RedisStore.
+    if (entry.expiresAt <= now || (entry.state === 'in-progress' && entry.leaseUntil <= now)) {
       this.entries.delete(key);
       return undefined;
     }

@@ -73,7 +73,8 @@ const JITTER_KINDS: readonly JitterKind[] = ['full', 'equal', 'decorrelated', 'n
 /** Checks every option given (unknown keys included) and returns a frozen copy. */
 export function checkRetryOptions(raw: unknown, checker: OptionChecker): RetryOptions {
   const options = checker.object('', raw, RETRY_OPTION_KEYS);
-  const checked: Record<string, unknown> = {};
+  // Null prototype: reading an option left out finds nothing, whatever Object.prototype holds.
+  const checked: Record<string, unknown> = Object.create(null);
   const read = (key: (typeof RETRY_OPTION_KEYS)[number], check: (value: unknown) => unknown): void => {
     if (options[key] !== undefined) checked[key] = check(options[key]);
   };
@@ -95,10 +96,7 @@ export function checkRetryOptions(raw: unknown, checker: OptionChecker): RetryOp
 
 function checkRetryOn(value: unknown, checker: OptionChecker): RetryOptions['retryOn'] {
   if (typeof value === 'function') return value as RetryPredicate;
-  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'function')) {
-    checker.fail('retryOn', 'must be a non-empty array of error classes or a function (error, attempt) => boolean', value);
-  }
-  return Object.freeze([...value]) as readonly ErrorClass[];
+  return checker.errorClasses<ErrorClass>('retryOn', value, '(error, attempt) => boolean');
 }
 
 /** Fills in defaults (the library's, then configured ones, then the decorator's) and checks the whole. */
@@ -107,9 +105,18 @@ export function resolveRetrySettings(
   configured: RetryOptions | undefined,
   checker: OptionChecker,
 ): RetrySettings {
-  const merged = { ...RETRY_DEFAULTS, ...configured, ...own };
+  // Own properties only (a null-prototype target), so a polluted Object.prototype fills in nothing.
+  const merged: Required<Pick<RetryOptions, keyof typeof RETRY_DEFAULTS>> & RetryOptions = Object.assign(
+    Object.create(null) as object,
+    RETRY_DEFAULTS,
+    configured,
+    own,
+  );
   if (merged.maxDelay < merged.initialDelay) {
-    checker.fail('maxDelay', `must be >= initialDelay (${merged.initialDelay})`, merged.maxDelay);
+    // Blame the side that was written: a maxDelay left to its default is not the user's mistake.
+    const maxDelayGiven = own.maxDelay !== undefined || configured?.maxDelay !== undefined;
+    if (maxDelayGiven) checker.fail('maxDelay', `must be >= initialDelay (${merged.initialDelay})`, merged.maxDelay);
+    checker.fail('initialDelay', `must be <= maxDelay (${merged.maxDelay}, the default)`, merged.initialDelay);
   }
   return {
     maxAttempts: merged.maxAttempts,

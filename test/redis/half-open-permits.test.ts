@@ -1,0 +1,343 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import Redis from 'ioredis';
+import { decoratorMode } from '../support/harness';
+import { RedisServer } from '../support/redis-server';
+import { describeWithRedis } from '../support/describe-with-redis';
+import { BREAKER } from '../../src/stores/redis-scripts';
+import { FleetMember, killRunningMembers, pause, type BreakerSpec, type Line } from './fleet-member';
+
+/** Calls each process fires at once at the half-open breaker (4 × 2,500 = 10,000 in all). */
+const BURST_PER_PROCESS = 2_500;
+/** A trial permit's lease without an attempt timeout: the opening's openDuration + 5 000 ms. */
+const OPEN_DURATION_MS = 1_000;
+const LEASE_MS = OPEN_DURATION_MS + 5_000;
+/** How late after the lease the fleet may leave half-open on a loaded machine (polling every 100 ms). */
+const LAPSE_SLACK_MS = 3_000;
+
+/** Keeps Redis busy for ARGV[1] ms: every other client's command waits behind it. */
+const BUSY_LOOP = `
+local start = redis.call('TIME')
+local t = start
+repeat t = redis.call('TIME') until (t[1] - start[1]) * 1000 + (t[2] - start[2]) / 1000 >= tonumber(ARGV[1])
+return 1
+`;
+
+const fellBack = (line: Line): boolean => line.log === 'warn' && String(line.message).includes('shared store failed');
+
+/** The BREAKER script operations Redis ran while `during` ran, counted from MONITOR. */
+async function countBreakerOps(redisUrl: string, during: () => Promise<void>): Promise<Record<string, number>> {
+  const watcher = new Redis(redisUrl);
+  const monitor = await watcher.monitor();
+  const counts: Record<string, number> = {};
+  monitor.on('monitor', (_time: string, args: string[]) => {
+    const command = args[0]?.toLowerCase();
+    // EVALSHA sha numkeys k1 k2 k3 op …: the breaker script's operation is its first argument.
+    if ((command === 'evalsha' || command === 'eval') && args[2] === '3') counts[args[6]] = (counts[args[6]] ?? 0) + 1;
+  });
+  try {
+    await during();
+    // MONITOR lines trail the commands a little.
+    await pause(200);
+  } finally {
+    monitor.disconnect();
+    watcher.disconnect();
+  }
+  return counts;
+}
+
+async function scriptCalls(inspect: Redis): Promise<number> {
+  const stats = await inspect.info('commandstats');
+  let calls = 0;
+  for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+  return calls;
+}
+
+/**
+ * A TCP relay between one fleet member and Redis that can cut the link at a chosen moment without
+ * closing it: the member's sockets stay open, bytes just stop (a network partition).
+ */
+class Partition {
+  private readonly sockets = new Set<Socket>();
+  private cut = false;
+  private cutAfter: string | undefined;
+  private onCut: ((at: number) => void) | undefined;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async relay(targetPort: number): Promise<Partition> {
+    let partition!: Partition;
+    const server = createServer((client) => {
+      const upstream = connect(targetPort, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        partition.sockets.add(socket);
+        socket.on('error', () => undefined);
+        socket.on('close', () => partition.sockets.delete(socket));
+      }
+      client.on('data', (chunk: Buffer) => {
+        if (partition.cut) return;
+        upstream.write(chunk);
+        if (partition.cutAfter !== undefined && chunk.toString('latin1').includes(partition.cutAfter)) {
+          partition.cut = true;
+          partition.onCut?.(Date.now());
+        }
+      });
+      upstream.on('data', (chunk: Buffer) => void (partition.cut || client.write(chunk)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    partition = new Partition(server, `redis://127.0.0.1:${port}`);
+    return partition;
+  }
+
+  /** Resolves with the time the first command containing `marker` went through; nothing passes after it. */
+  cutAfterCommand(marker: string): Promise<number> {
+    this.cutAfter = `\r\n${marker}\r\n`;
+    return new Promise((resolve) => (this.onCut = resolve));
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+// Real processes on one redis-server, in real time: the lease is real time by nature.
+describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`, () => {
+  let server: RedisServer;
+  let inspect: Redis;
+  let partition: Partition;
+  let members: FleetMember[] = [];
+  /** ends killed by the lease test */
+  let doomed: FleetMember;
+  /** reaches Redis through `partition` */
+  let cutOff: FleetMember;
+  const figures: Record<string, unknown> = {};
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    inspect = new Redis(server.url);
+    inspect.on('error', () => undefined);
+    partition = await Partition.relay(server.port);
+    // Started together: ts-node start-up is the expensive part.
+    const [shared, [doomedMember], [cutOffMember]] = await Promise.all([
+      FleetMember.start(server.url, ['member-1', 'member-2', 'member-3', 'member-4']),
+      FleetMember.start(server.url, ['doomed']),
+      FleetMember.start(partition.url, ['cut-off']),
+    ]);
+    members = shared;
+    doomed = doomedMember;
+    cutOff = cutOffMember;
+  }, 180_000);
+
+  afterAll(async () => {
+    figures.sharedMemberExitCodes = await Promise.all(members.map((member) => member.end()));
+    await killRunningMembers();
+    await partition?.close();
+    inspect?.disconnect();
+    await server?.stop();
+    console.log(`half-open permit figures (${decoratorMode} decorators): ${JSON.stringify(figures, null, 1)}`);
+  }, 30_000);
+
+  const callOk = async (member: FleetMember, breaker: BreakerSpec): Promise<void> => {
+    expect(await member.request({ op: 'call', breaker, behaviour: {} })).toMatchObject({ ok: true, ran: true });
+  };
+
+  /** Opens `breaker` for the fleet from `opener`; resolves when its openDuration has passed. */
+  const openAndWait = async (opener: FleetMember, breaker: BreakerSpec): Promise<number> => {
+    const opened = await opener.request({ op: 'open', breaker, failures: 1 });
+    expect(opened.openedAt).toEqual(expect.any(Number));
+    const halfOpenAt = (opened.openedAt as number) + OPEN_DURATION_MS + 50;
+    await pause(Math.max(0, halfOpenAt - Date.now()));
+    return halfOpenAt;
+  };
+
+  describe('the BREAKER script', () => {
+    // The script takes the time as an argument: these drive it directly, at chosen times, without waiting.
+    const settings = JSON.stringify({ type: 'count', size: 10, buckets: 0, width: 0, consecutive: 1, minimum: 1, halfOpenMax: 2, durations: [1_000] });
+    const base = 'script-test:circuit:{leases}';
+    const run = async (op: string, now: number, ...extra: (string | number)[]): Promise<{ state: string; epoch: number; granted: boolean }> => {
+      const reply = (await inspect.eval(BREAKER, 3, base, `${base}:window`, `${base}:buckets`, op, now, 'script-test:changes', 'leases', settings, ...extra)) as unknown[];
+      return { state: reply[0] as string, epoch: reply[1] as number, granted: reply[9] === 1 };
+    };
+    const held = async (): Promise<unknown[]> => JSON.parse((await inspect.hget(base, 'pm')) ?? '[]') as unknown[];
+    /** A fresh breaker, opened at 0 by one failure: half-open from 1 000 on. */
+    const openedAtZero = async (): Promise<void> => {
+      await inspect.del(base, `${base}:window`, `${base}:buckets`);
+      await run('record', 0, 0, '1');
+    };
+
+    it('counts the late outcome of a lapsed permit nowhere, and gives its slot to another trial', async () => {
+      await openedAtZero();
+      expect(await run('acquire', 1_000, 'a', 500)).toMatchObject({ state: 'half-open', granted: true });
+      const { epoch } = await run('acquire', 1_000, 'b', 10_000);
+      expect(await run('acquire', 1_100, 'c', 500)).toMatchObject({ granted: false });
+      // a's lease ended at 1 500: its slot is free again, and its failure, reported late, changes nothing.
+      expect(await run('acquire', 1_500, 'c', 500)).toMatchObject({ granted: true });
+      expect(await run('settle', 1_600, epoch, 'failure', 'a')).toMatchObject({ state: 'half-open', epoch });
+      expect(await run('settle', 1_700, epoch, 'success', 'b')).toMatchObject({ state: 'half-open', epoch });
+      expect(await run('settle', 1_800, epoch, 'success', 'c')).toMatchObject({ state: 'closed', epoch: epoch + 1 });
+      expect(await held()).toEqual([]);
+    });
+
+    it('keeps at most halfOpenMaxCalls permits, however many lapse, and frees a released one at once', async () => {
+      await openedAtZero();
+      let now = 1_000;
+      for (let round = 0; round < 50; round++, now += 100) {
+        expect(await run('acquire', now, `p${round}`, 50)).toMatchObject({ state: 'half-open', granted: true });
+        expect((await held()).length).toBeLessThanOrEqual(2);
+      }
+      expect(await run('acquire', now, 'x', 10_000)).toMatchObject({ granted: true });
+      expect(await run('acquire', now, 'y', 10_000)).toMatchObject({ granted: true });
+      expect(await run('acquire', now, 'z', 10_000)).toMatchObject({ granted: false });
+      await run('release', now, 'x');
+      expect(await run('acquire', now, 'z', 10_000)).toMatchObject({ granted: true });
+      // A token longer than 64 bytes would make the key grow: it is refused.
+      await run('release', now, 'z');
+      expect(await run('acquire', now, 'q'.repeat(65), 10_000)).toMatchObject({ granted: false });
+    });
+  });
+
+  it(`runs exactly halfOpenMaxCalls trial bodies when 4 processes fire ${BURST_PER_PROCESS} calls each at a half-open breaker`, async () => {
+    const breaker: BreakerSpec = { name: 'permit-burst', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 3 };
+    const [opener] = members;
+    await callOk(opener, breaker);
+    const halfOpenAt = await openAndWait(opener, breaker);
+    const warningsBefore = members.map((member) => member.lines.filter(fellBack).length);
+
+    // The other three have never called through this breaker: their first calls share one read.
+    const scriptsBefore = await scriptCalls(inspect);
+    let bursts: Line[] = [];
+    const ops = await countBreakerOps(server.url, async () => {
+      const at = Math.max(halfOpenAt, Date.now()) + 200;
+      bursts = await Promise.all(members.map((member) => member.request({ op: 'burst', breaker, count: BURST_PER_PROCESS, at, behaviour: { sleep: 300 } }, 60_000)));
+    });
+    const scripts = (await scriptCalls(inspect)) - scriptsBefore;
+    const ran = bursts.reduce((sum, burst) => sum + (burst.ran as number), 0);
+    figures.burst = {
+      processes: members.length,
+      callsEach: BURST_PER_PROCESS,
+      halfOpenMaxCalls: 3,
+      bodiesRun: ran,
+      perProcess: bursts.map((burst) => burst.ran),
+      breakerScriptRuns: ops,
+      scriptCallsInCommandstats: scripts,
+    };
+
+    expect(bursts.flatMap((burst) => burst.other as unknown[])).toEqual([]);
+    expect(ran).toBe(3);
+    expect(bursts.reduce((sum, burst) => sum + (burst.ok as number), 0)).toBe(3);
+    expect(bursts.reduce((sum, burst) => sum + (burst.refused as number), 0)).toBe(members.length * BURST_PER_PROCESS - 3);
+    // No process gave up on Redis and ran trials of its own.
+    expect(members.map((member) => member.lines.filter(fellBack).length)).toEqual(warningsBefore);
+    // One read per process that had not synced, then at most halfOpenMaxCalls permit requests per process.
+    expect(ops.read).toBe(3);
+    expect(ops.acquire).toBeGreaterThanOrEqual(3);
+    expect(ops.acquire).toBeLessThanOrEqual(members.length * 3);
+    expect(ops.settle).toBe(3);
+    expect(scripts).toBeLessThanOrEqual(3 + members.length * 3 + 3 + 4);
+    // The three trials succeeded: the breaker closed for the whole fleet.
+    for (const member of members) {
+      expect(await member.request({ op: 'poll', breaker, until: 'success', every: 10, timeout: 2_000 })).toMatchObject({ bodyState: 'closed', others: [] });
+    }
+  }, 90_000);
+
+  /**
+   * The fleet's observers poll every 100 ms, each call's body taking 200 ms, until their calls
+   * succeed. Checks that exactly one ran as a trial, no sooner than `lapsesAt` and within the
+   * slack after it, and that the fleet's breaker closed; returns when the trial ended.
+   */
+  const expectOneTrialAfter = async (observers: FleetMember[], breaker: BreakerSpec, lapsesAt: number): Promise<number> => {
+    const polls = await Promise.all(
+      observers.map((member) => member.request({ op: 'poll', breaker, until: 'success', every: 100, timeout: LEASE_MS + 10_000, behaviour: { sleep: 200 } }, LEASE_MS + 15_000)),
+    );
+    for (const poll of polls) expect(poll).toMatchObject({ others: [], bodyState: expect.stringMatching(/^(half-open|closed)$/) });
+    const trials = polls.filter((poll) => poll.bodyState === 'half-open');
+    expect(trials).toHaveLength(1);
+    const trialEnded = trials[0].at as number;
+    // The trial's acquire came after the lease end; its body then slept 200 ms (the margin for clock reads).
+    expect(trialEnded).toBeGreaterThanOrEqual(lapsesAt);
+    expect(trialEnded).toBeLessThanOrEqual(lapsesAt + LAPSE_SLACK_MS);
+    for (const poll of polls) expect(poll.lastRefusedAt ?? 0).toBeLessThan(trialEnded);
+    expect(await inspect.hget(`steadfast:circuit:{${breaker.name}}`, 'st')).toBe('closed');
+    for (const member of observers) {
+      const closed = await member.lineMatching((line) => line.event === 'stateChange' && line.circuit === breaker.name && line.to === 'closed', 2_000);
+      expect(closed).toMatchObject({ from: 'half-open' });
+    }
+    return trialEnded;
+  };
+
+  const expectRefusedAsHalfOpen = async (observers: FleetMember[], breaker: BreakerSpec): Promise<void> => {
+    for (const member of observers) {
+      expect(await member.request({ op: 'call', breaker, behaviour: {} })).toMatchObject({ ok: false, ran: false, error: { code: 'STEADFAST_CIRCUIT_OPEN', state: 'half-open' } });
+    }
+  };
+
+  it(`frees the permit of a process killed mid-trial when its lease lapses (openDuration + 5 s): then one trial runs and the breaker closes`, async () => {
+    const breaker: BreakerSpec = { name: 'permit-holder-killed', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 1 };
+    const observers = members.slice(0, 3);
+    for (const member of [...observers, doomed]) await callOk(member, breaker);
+    await openAndWait(observers[0], breaker);
+
+    // The doomed process takes the fleet's only permit; its trial body sleeps for a minute.
+    void doomed.request({ op: 'call', breaker, behaviour: { sleep: 60_000, announce: true } }).catch(() => undefined);
+    const body = await doomed.lineMatching((line) => line.event === 'body' && line.circuit === breaker.name, 5_000);
+    expect(body).toMatchObject({ state: 'half-open' });
+    doomed.kill();
+    await doomed.whenExited();
+
+    // Nobody will settle that permit, yet it holds the fleet's only slot until its lease ends.
+    await expectRefusedAsHalfOpen(observers, breaker);
+    const trialEnded = await expectOneTrialAfter(observers, breaker, (body?.at as number) + LEASE_MS);
+    figures.killedHolder = { lease: LEASE_MS, bodyStartedToTrialEndedMs: trialEnded - (body?.at as number) };
+  }, LEASE_MS + 30_000);
+
+  it('frees a permit granted to an acquire whose process had given up on Redis when its lease lapses', async () => {
+    const breaker: BreakerSpec = { name: 'permit-abandoned', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 1 };
+    const observers = members.slice(0, 2);
+    for (const member of [...observers, cutOff]) await callOk(member, breaker);
+    await openAndWait(observers[0], breaker);
+
+    // cut-off's acquire reaches Redis and is granted; then the network drops everything, the reply and
+    // the release it sends once it has given up (after commandTimeout) alike.
+    const cut = partition.cutAfterCommand('acquire');
+    const abandoned = cutOff.request({ op: 'call', breaker, behaviour: {} });
+    const grantedAt = await cut;
+    expect(await cutOff.lineMatching((line) => fellBack(line) && line.circuit === breaker.name, 5_000)).toBeDefined();
+    // Having given up, it carries on with local state (its call runs as a local trial).
+    expect(await abandoned).toMatchObject({ ok: true, ran: true });
+    const held = JSON.parse((await inspect.hget(`steadfast:circuit:{${breaker.name}}`, 'pm')) ?? '[]') as [string, number][];
+    expect(held).toHaveLength(1);
+
+    await expectRefusedAsHalfOpen(observers, breaker);
+    const trialEnded = await expectOneTrialAfter(observers, breaker, grantedAt + LEASE_MS);
+    figures.abandonedGrant = { lease: LEASE_MS, grantedToTrialEndedMs: trialEnded - grantedAt };
+  }, LEASE_MS + 30_000);
+
+  it('frees at once a permit granted after its process gave up, when Redis hears the release that process sent', async () => {
+    const breaker: BreakerSpec = { name: 'permit-released', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 1 };
+    const [first, second, slowed] = members;
+    for (const member of [first, second, slowed]) await callOk(member, breaker);
+    await openAndWait(first, breaker);
+
+    // Redis is busy for 1.6 s: slowed's acquire waits in the queue past its commandTimeout (1 s), and
+    // so does the release it then sends, right behind the acquire.
+    const busy = inspect.eval(BUSY_LOOP, 0, 1_600);
+    await pause(50);
+    const gaveUp = slowed.request({ op: 'call', breaker, behaviour: {} });
+    await busy;
+    const freeAt = Date.now();
+    expect(await slowed.lineMatching((line) => fellBack(line) && line.circuit === breaker.name, 3_000)).toBeDefined();
+    expect(await gaveUp).toMatchObject({ ok: true, ran: true });
+
+    const polls = await Promise.all([first, second].map((member) => member.request({ op: 'poll', breaker, until: 'success', every: 20, timeout: 5_000 })));
+    const trialEnded = Math.min(...polls.map((poll) => poll.at as number));
+    expect(polls.filter((poll) => poll.bodyState === 'half-open')).toHaveLength(1);
+    // Well before the permit's lease would have freed it.
+    expect(trialEnded - freeAt).toBeLessThan(LEASE_MS / 2);
+    figures.releasedGrant = { redisBusyMs: 1_600, busyEndToTrialEndedMs: trialEnded - freeAt };
+  }, 30_000);
+});
