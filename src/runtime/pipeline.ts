@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from './clock';
 import type { ResilienceEngine } from './engine';
 import { ConfigError, NotIdempotentError } from './errors';
 import { Call } from './call';
@@ -50,7 +51,15 @@ export function runCall(engine: ResilienceEngine, policy: MethodPolicy, thisArg:
     policy.plan = plan;
   }
   if (plan.root === DIRECT) return runDirect(plan, thisArg, args);
-  return plan.root.run(new Call(plan, thisArg, args, plan.readsSignal ? signalOf(plan.retry, args) : undefined));
+  let signal: AbortSignalLike | undefined;
+  if (plan.readsSignal) {
+    try {
+      signal = signalOf(plan.retry, args, plan.label);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  return plan.root.run(new Call(plan, thisArg, args, signal));
 }
 
 /** A method with no stage at all (a plain @Idempotent()): one call of its body, and nothing else. */

@@ -11,7 +11,7 @@
  */
 export function retryAfterOf(error: unknown, now: number): number {
   if (typeof error !== 'object' || error === null) return 0;
-  const own = (error as { retryAfter?: unknown }).retryAfter;
+  const own = notFromObjectPrototype(error, 'retryAfter') ? (error as { retryAfter?: unknown }).retryAfter : undefined;
   if (typeof own === 'number') return positive(own);
   const fromResponse = hintOfResponse((error as { response?: unknown }).response, now) ?? hintOfResponse((error as { cause?: unknown }).cause, now);
   if (fromResponse !== undefined) return fromResponse;
@@ -74,4 +74,12 @@ function fromRetryAfter(value: string, now: number): number | undefined {
 
 function positive(ms: number): number {
   return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+/** Whether `key` is found on `object` or its class chain before Object.prototype (which other code may have polluted). */
+function notFromObjectPrototype(object: object, key: string): boolean {
+  for (let owner: object | null = object; owner !== null && owner !== Object.prototype; owner = Object.getPrototypeOf(owner) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(owner, key)) return true;
+  }
+  return false;
 }

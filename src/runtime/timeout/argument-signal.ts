@@ -1,4 +1,5 @@
 import { isAbortSignal, type AbortSignalLike } from '../clock';
+import { signalProperty } from '../retry/abort-signal';
 
 /** Where the caller's AbortSignal sits among a call's arguments: `args[index]`, or `args[index].signal`. */
 export interface ArgumentSignal {
@@ -12,7 +13,7 @@ export function findArgumentSignal(args: readonly unknown[]): ArgumentSignal | u
     const arg = args[index];
     if (typeof arg !== 'object' || arg === null) continue;
     if (isAbortSignal(arg)) return { index, nested: false };
-    if (isAbortSignal((arg as { signal?: unknown }).signal)) return { index, nested: true };
+    if (signalProperty(arg) !== undefined) return { index, nested: true };
   }
   return undefined;
 }
