@@ -9,8 +9,10 @@ export class Call {
   signal: AbortSignalLike | undefined;
   /** set when the total deadline passed: the call has already been answered with it */
   expired: TimeoutError | undefined = undefined;
-  /** the attempt running now (for timeout events and reports); 0 before the first */
+  /** the last attempt started (for reports); 0 before the first */
   attempt = 0;
+  /** the attempt running now, 0 between attempts (during a sleep) */
+  running = 0;
   /** true once the call's final failure has been reported: it is reported once, by whoever ends the call */
   reported = false;
   /** the last refusal by this call's own breaker or bulkhead (a body may throw such errors too: those are not refusals) */

@@ -88,13 +88,15 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
   const timeout = policy.timeout;
 
   // The attempt stages, from the inside out.
+  // With any deadline, each attempt can be ended early (and gives its body attemptSignal()): by its own
+  // deadline, or by the call's signal, which a total deadline aborts.
   let attempt: AttemptStage =
-    timeout?.attempt === undefined
+    timeout === undefined
       ? new MethodStage()
-      : new AttemptTimeoutStage(timeout.attempt, deadlineQueue(engine.clock, timeout.attempt), retry.signal === undefined);
+      : new AttemptTimeoutStage(timeout.attempt, timeout.attempt === undefined ? undefined : deadlineQueue(engine.clock, timeout.attempt), retry.signal === undefined);
   let breakerStage: BreakerStage | undefined;
   // The fast first attempt (see RetryStage) applies where the attempt is the body, or the body behind a shared breaker.
-  let fastBreaker: Breaker | null | undefined = timeout?.attempt === undefined && policy.bulkhead === undefined ? null : undefined;
+  let fastBreaker: Breaker | null | undefined = timeout === undefined && policy.bulkhead === undefined ? null : undefined;
   if (policy.breaker !== undefined) {
     const declaration = (policy.breaker.declaration ??= declareBreaker(label, policy.breaker.options, false, checker('@CircuitBreaker')));
     const shared = declaration.options.scope === 'instance' ? undefined : engine.breakerFor(declaration, undefined);
@@ -104,13 +106,17 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
   }
   if (policy.bulkhead !== undefined) {
     const declaration = (policy.bulkhead.declaration ??= declareBulkhead(label, policy.bulkhead.options, false, checker('@Bulkhead')));
+    if (declaration.options.maxConcurrent === undefined) {
+      checker('@Bulkhead').fail('name', `names bulkhead '${declaration.name}', which no method configures (give maxConcurrent on one of them)`, declaration.name);
+    }
     const shared = declaration.options.scope === 'instance' ? undefined : engine.bulkheadFor(declaration, undefined);
     attempt = new BulkheadStage(shared, declaration, attempt);
   }
   if (retry.maxElapsed !== undefined || retry.retryOnResult !== undefined || retry.signal !== undefined) fastBreaker = undefined;
 
   // The call stages, from the inside out.
-  const hasStages = policy.retry !== undefined || policy.breaker !== undefined || policy.bulkhead !== undefined || timeout !== undefined;
+  // Every stage but idempotency needs the retry stage, which reports the call's final failure (one attempt without @Retryable).
+  const hasStages = policy.retry !== undefined || policy.breaker !== undefined || policy.bulkhead !== undefined || timeout !== undefined || policy.fallback !== undefined;
   let root: CallStage = hasStages ? new RetryStage(attempt, breakerStage, fastBreaker) : DIRECT;
   if (timeout?.total !== undefined) root = new TotalTimeoutStage(timeout.total, deadlineQueue(engine.clock, timeout.total), root);
   if (policy.keyed !== undefined) {
@@ -133,7 +139,8 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
     label,
     method: policy.original,
     retry,
-    readsSignal: policy.retry !== undefined || timeout !== undefined,
+    // A method with none of these leaves its signal to its body, as it always has.
+    readsSignal: policy.retry !== undefined || timeout !== undefined || policy.bulkhead !== undefined,
     fallback,
     root,
   };

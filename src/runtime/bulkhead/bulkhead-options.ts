@@ -2,8 +2,8 @@ import type { OptionChecker } from '../validation';
 
 /** The options of `@Bulkhead`. */
 export interface BulkheadOptions {
-  /** attempts that may run at once; an integer ≥ 1 */
-  readonly maxConcurrent: number;
+  /** attempts that may run at once; an integer ≥ 1 (required, unless `name` joins a bulkhead configured elsewhere) */
+  readonly maxConcurrent?: number;
   /** attempts that may wait for a slot, first in first out (default 0: none wait) */
   readonly maxQueued?: number;
   /** ms a queued attempt waits at most, then BulkheadRejectedError (default: as long as it takes) */
@@ -19,8 +19,10 @@ const KEYS = ['maxConcurrent', 'maxQueued', 'queueTimeout', 'name', 'scope'] as 
 /** Checks every option given (unknown keys included) and returns a frozen copy. */
 export function checkBulkheadOptions(raw: unknown, checker: OptionChecker): BulkheadOptions {
   const options = checker.object('', raw, KEYS);
-  if (options.maxConcurrent === undefined) checker.fail('maxConcurrent', 'is required', undefined);
-  const out: Record<string, unknown> = { maxConcurrent: checker.integer('maxConcurrent', options.maxConcurrent, 1) };
+  const joinsByName = options.name !== undefined && Object.keys(options).every((key) => key === 'name' || key === 'scope');
+  if (options.maxConcurrent === undefined && !joinsByName) checker.fail('maxConcurrent', 'is required (or give only `name`, to join a bulkhead configured elsewhere)', undefined);
+  const out: Record<string, unknown> = {};
+  if (options.maxConcurrent !== undefined) out.maxConcurrent = checker.integer('maxConcurrent', options.maxConcurrent, 1);
   if (options.maxQueued !== undefined) out.maxQueued = checker.integer('maxQueued', options.maxQueued, 0);
   if (options.queueTimeout !== undefined) {
     const queueTimeout = checker.duration('queueTimeout', options.queueTimeout);

@@ -27,7 +27,10 @@ export class BulkheadStage implements AttemptStage {
     return bulkhead.enqueue(call.signal, call.plan.engine.clock).then(
       () => this.holding(bulkhead, call, attempt),
       (exit: QueueExit) => {
-        throw exit.kind === 'aborted' ? exit.reason : rejection(call, bulkhead, 'queue-timeout');
+        if (exit.kind === 'queue-timeout') throw rejection(call, bulkhead, 'queue-timeout');
+        // It left the queue: the body never ran, as for a rejection.
+        call.refusal = exit.reason;
+        throw exit.reason;
       },
     );
   }

@@ -48,7 +48,7 @@ export class Bulkhead implements BulkheadHandle {
     readonly name: string,
     options: BulkheadOptions,
   ) {
-    this.maxConcurrent = options.maxConcurrent;
+    this.maxConcurrent = options.maxConcurrent as number;
     this.maxQueued = options.maxQueued ?? 0;
     this.queueTimeout = options.queueTimeout;
   }

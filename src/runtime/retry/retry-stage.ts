@@ -84,13 +84,18 @@ export class RetryStage implements CallStage {
         attempt++;
         const signal = call.signal;
         if (isAborted(signal)) throw finalFailure(call, attempt - 1, 'aborted', (signal as AbortSignalLike).reason);
-        call.attempt = attempt;
+        call.attempt = call.running = attempt;
         threw = false;
         try {
           result = await this.attempts.run(call, attempt);
         } catch (caught) {
           error = caught;
           threw = true;
+        }
+        call.running = 0;
+        // The call's signal ended the attempt (the caller's abort, or the total deadline): the loop ends, whatever retryOn says.
+        if (threw && isAborted(call.signal) && error === (call.signal as AbortSignalLike).reason) {
+          throw finalFailure(call, error === call.refusal ? attempt - 1 : attempt, error === call.expired ? 'timeout' : 'aborted', error);
         }
         if (!threw && !rejectsResult(call, attempt, result)) {
           if (engine.events.has('success')) engine.events.emit('success', { method: plan.label, attempts: attempt });

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock';
+import { Cancellation } from '../cancellation';
 
 /** Something with a deadline: an attempt or a call under `@Timeout`. */
 export interface DeadlineEntry {
@@ -14,7 +15,9 @@ export interface DeadlineEntry {
  * The deadlines of one duration on one clock. Entries arrive in deadline order, so the queue is a
  * FIFO with one alarm for its head: many calls in flight share one timer, and an entry that settles
  * early is dropped lazily when it reaches the head (no timer to clear). On the system clock the
- * timer is unref'd whenever no entry is live, so a deadline never keeps the process alive by itself.
+ * timer is unref'd whenever no entry is live, so a deadline never keeps the process alive by itself;
+ * on another clock (a FakeClock, say) the alarm's sleep is cancelled instead, so that no stale
+ * deadline is left pending for `runAll()` to jump to.
  */
 export class DeadlineQueue {
   private entries: (DeadlineEntry | undefined)[] = [];
@@ -22,6 +25,8 @@ export class DeadlineQueue {
   private live = 0;
   private armed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** cancels the alarm's sleep on a clock other than the system clock */
+  private sleeping: Cancellation | undefined;
   private readonly onAlarm = (): void => this.alarm();
 
   constructor(
@@ -41,7 +46,16 @@ export class DeadlineQueue {
 
   /** An entry settled (or expired): one fewer deadline that may need the timer. */
   release(): void {
-    if (--this.live === 0) this.timer?.unref();
+    if (--this.live > 0) return;
+    if (this.timer !== undefined) this.timer.unref();
+    else if (this.sleeping !== undefined) {
+      // Nothing live is left to expire: drop the alarm (and with it every entry, all settled).
+      this.sleeping.abort(undefined);
+      this.sleeping = undefined;
+      this.armed = false;
+      this.entries.length = 0;
+      this.head = 0;
+    }
   }
 
   private arm(deadline: number, now: number): void {
@@ -51,13 +65,20 @@ export class DeadlineQueue {
       this.timer = setTimeout(this.onAlarm, ms);
       if (this.live === 0) this.timer.unref();
     } else {
-      void this.clock.sleep(ms).then(this.onAlarm);
+      const sleeping = (this.sleeping = new Cancellation());
+      this.clock.sleep(ms, sleeping).then(
+        () => {
+          if (this.sleeping === sleeping) this.alarm();
+        },
+        () => undefined,
+      );
     }
   }
 
   private alarm(): void {
     this.armed = false;
     this.timer = undefined;
+    this.sleeping = undefined;
     const now = this.clock.now();
     const { entries } = this;
     while (this.head < entries.length) {

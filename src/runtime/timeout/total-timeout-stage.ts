@@ -66,7 +66,7 @@ class CallDeadline implements DeadlineEntry {
     this.finish();
     call.expired = error;
     const { events } = plan.engine;
-    if (events.has('timeout')) events.emit('timeout', { method: plan.label, kind: 'total', timeout: this.timeout, attempt: call.attempt });
+    if (events.has('timeout')) events.emit('timeout', { method: plan.label, kind: 'total', timeout: this.timeout, attempt: call.running });
     this.reject(finalFailure(call, call.attempt, 'timeout', error));
     this.cancellation.abort(error);
   }
