@@ -9,8 +9,8 @@ import { resolveRetrySettings, type RetrySettings } from './retry/retry-options'
 import { signalOf } from './retry/abort-signal';
 import { RetryStage } from './retry/retry-stage';
 import { declareBreaker } from './breaker/breaker-declarations';
+import { resolveBreakerSettings } from './breaker/breaker-options';
 import { BreakerStage } from './breaker/breaker-stage';
-import type { Breaker } from './breaker/breaker';
 import { declareBulkhead } from './bulkhead/bulkhead-declarations';
 import { BulkheadStage } from './bulkhead/bulkhead-stage';
 import { MethodStage } from './method-stage';
@@ -21,6 +21,7 @@ import { IdempotencyStage } from './idempotency/idempotency-stage';
 import { recordNamespace } from './idempotency/record-names';
 import { FallbackStage } from './fallback/fallback-stage';
 import { runBodyOutside } from './attempt-signal';
+import { AttemptRunner } from './attempt-runner';
 
 const SINGLE_ATTEMPT: RetrySettings = {
   maxAttempts: 1,
@@ -87,37 +88,37 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
   const retry = policy.retry === undefined ? SINGLE_ATTEMPT : resolveRetrySettings(policy.retry, engine.defaults.retry, checker('@Retryable'));
   const timeout = policy.timeout;
 
-  // The attempt stages, from the inside out.
-  // With any deadline, each attempt can be ended early (and gives its body attemptSignal()): by its own
-  // deadline, or by the call's signal, which a total deadline aborts.
-  let attempt: AttemptStage =
+  // The attempt: bulkhead( breaker( timeout.attempt( method ))). With any deadline, each attempt can be
+  // ended early (and gives its body attemptSignal()): by its own deadline, or by the call's signal,
+  // which a total deadline aborts.
+  const method: AttemptStage =
     timeout === undefined
       ? new MethodStage()
       : new AttemptTimeoutStage(timeout.attempt, timeout.attempt === undefined ? undefined : deadlineQueue(engine.clock, timeout.attempt), retry.signal === undefined);
-  let breakerStage: BreakerStage | undefined;
-  // The fast first attempt (see RetryStage) applies where the attempt is the body, or the body behind a shared breaker.
-  let fastBreaker: Breaker | null | undefined = timeout === undefined && policy.bulkhead === undefined ? null : undefined;
+  let breaker: BreakerStage | undefined;
   if (policy.breaker !== undefined) {
     const declaration = (policy.breaker.declaration ??= declareBreaker(label, policy.breaker.options, false, checker('@CircuitBreaker')));
-    const shared = declaration.options.scope === 'instance' ? undefined : engine.breakerFor(declaration, undefined);
-    attempt = breakerStage = new BreakerStage(shared, declaration, attempt);
-    if (shared === undefined || shared.timesCalls) fastBreaker = undefined;
-    else if (fastBreaker === null) fastBreaker = shared;
+    const perInstance = declaration.options.scope === 'instance';
+    // Breakers per instance are made at each instance's first call: their settings are checked now.
+    if (perInstance) resolveBreakerSettings(declaration.options, engine.defaults.circuitBreaker, checker('@CircuitBreaker'));
+    breaker = new BreakerStage(perInstance ? undefined : engine.breakerFor(declaration, undefined), declaration);
   }
+  let bulkhead: BulkheadStage | undefined;
   if (policy.bulkhead !== undefined) {
     const declaration = (policy.bulkhead.declaration ??= declareBulkhead(label, policy.bulkhead.options, false, checker('@Bulkhead')));
     if (declaration.options.maxConcurrent === undefined) {
       checker('@Bulkhead').fail('name', `names bulkhead '${declaration.name}', which no method configures (give maxConcurrent on one of them)`, declaration.name);
     }
-    const shared = declaration.options.scope === 'instance' ? undefined : engine.bulkheadFor(declaration, undefined);
-    attempt = new BulkheadStage(shared, declaration, attempt);
+    bulkhead = new BulkheadStage(declaration.options.scope === 'instance' ? undefined : engine.bulkheadFor(declaration, undefined), declaration);
   }
-  if (retry.maxElapsed !== undefined || retry.retryOnResult !== undefined || retry.signal !== undefined) fastBreaker = undefined;
+  const attempts = new AttemptRunner(bulkhead, breaker, method);
+  // The first attempt may skip the retry loop unless the settings need the loop from the start.
+  const fastFirst = retry.maxElapsed === undefined && retry.retryOnResult === undefined && retry.signal === undefined;
 
   // The call stages, from the inside out.
   // Every stage but idempotency needs the retry stage, which reports the call's final failure (one attempt without @Retryable).
   const hasStages = policy.retry !== undefined || policy.breaker !== undefined || policy.bulkhead !== undefined || timeout !== undefined || policy.fallback !== undefined;
-  let root: CallStage = hasStages ? new RetryStage(attempt, breakerStage, fastBreaker) : DIRECT;
+  let root: CallStage = hasStages ? new RetryStage(attempts, fastFirst) : DIRECT;
   if (timeout?.total !== undefined) root = new TotalTimeoutStage(timeout.total, deadlineQueue(engine.clock, timeout.total), root);
   if (policy.keyed !== undefined) {
     const store = policy.keyed.store ?? engine.store;

@@ -8,10 +8,27 @@ export interface CallStage {
   run(call: Call): Promise<unknown>;
 }
 
-/** A stage that takes one attempt (of several, with retry or hedging): bulkhead, breaker, the method itself. */
+/** The innermost stage of an attempt: the method itself, with or without a deadline. */
 export interface AttemptStage {
   /** Runs attempt `attempt` (1-based) of `call`; resolves with the body's value or rejects with its failure. */
   run(call: Call, attempt: number): Promise<unknown>;
+}
+
+/** Returned by AttemptGuard.enter() when only an asynchronous wait can decide (a queue, a fleet's permit). */
+export const WAIT: unique symbol = Symbol('wait');
+
+/**
+ * A stage an attempt passes through on its way to the body and back: the bulkhead (a slot) and
+ * the breaker (a permit). Entering is synchronous when it can be, so that an attempt whose stages
+ * all admit it at once starts its body without an async frame.
+ */
+export interface AttemptGuard<Ticket> {
+  /** Admits the attempt now (its ticket), or WAIT; throws the refusal (the body must not run). */
+  enter(call: Call): Ticket | typeof WAIT;
+  /** Admits the attempt after waiting; rejects with the refusal. */
+  enterAsync(call: Call): Promise<Ticket>;
+  /** The attempt ended: `failed` with `outcome` as its error, or not, with it as its value. */
+  exit(call: Call, ticket: Ticket, failed: boolean, outcome: unknown, duration: number): void;
 }
 
 /** What a final failure is told: which stage would answer it instead of the caller. */

@@ -1,42 +1,58 @@
 import type { Call } from '../call';
 import { isTimeoutError } from '../errors';
-import type { AttemptStage } from '../plan';
+import { WAIT, type AttemptGuard } from '../plan';
 import { ASK_ASYNC, REFUSED, type Breaker } from './breaker';
 import type { BreakerDeclaration } from './breaker-declarations';
+
+/** A permit, with the breaker it came from (per instance, breakers differ between calls). */
+export interface BreakerTicket {
+  readonly breaker: Breaker;
+  readonly permit: number;
+}
 
 /**
  * breaker(…): an attempt runs only with a permit from the breaker, and its outcome (and duration,
  * for slow calls) is recorded. A refused attempt rejects with CircuitOpenError; the body does not run.
  */
-export class BreakerStage implements AttemptStage {
+export class BreakerStage implements AttemptGuard<BreakerTicket | number> {
+  /** true when the attempt's duration must be measured (slowCall) */
+  readonly timesCalls: boolean;
+
   constructor(
     /** the breaker every call shares (scope 'class'), or undefined for one per instance */
     private readonly shared: Breaker | undefined,
     private readonly declaration: BreakerDeclaration,
-    private readonly next: AttemptStage,
-  ) {}
+  ) {
+    this.timesCalls = shared === undefined || shared.timesCalls;
+  }
 
   breakerFor(call: Call): Breaker {
     return this.shared ?? call.plan.engine.breakerFor(this.declaration, call.thisArg);
   }
 
-  async run(call: Call, attempt: number): Promise<unknown> {
+  /** The permit (a number, for the shared breaker; with the breaker, for one per instance), or WAIT. */
+  enter(call: Call): BreakerTicket | number | typeof WAIT {
+    const breaker = this.breakerFor(call);
+    const permit = breaker.tryAcquire();
+    if (permit === ASK_ASYNC) return WAIT;
+    if (permit === REFUSED) throw refusal(call, breaker);
+    return breaker === this.shared ? permit : { breaker, permit };
+  }
+
+  async enterAsync(call: Call): Promise<BreakerTicket | number> {
     const breaker = this.breakerFor(call);
     let permit = breaker.tryAcquire();
     if (permit === ASK_ASYNC) permit = await breaker.acquireAsync();
     if (permit === REFUSED) throw refusal(call, breaker);
-    const { clock } = call.plan.engine;
-    const began = breaker.timesCalls ? clock.now() : 0;
-    let result: unknown;
-    try {
-      result = await this.next.run(call, attempt);
-    } catch (error) {
-      // An attempt cut off at its deadline took at least that long: it counts as slow too.
-      breaker.failed(permit, error, breaker.timesCalls ? (isTimeoutError(error) ? Number.POSITIVE_INFINITY : clock.now() - began) : 0);
-      throw error;
-    }
-    breaker.succeeded(permit, result, breaker.timesCalls ? clock.now() - began : 0);
-    return result;
+    return breaker === this.shared ? permit : { breaker, permit };
+  }
+
+  exit(_call: Call, ticket: BreakerTicket | number, failed: boolean, outcome: unknown, duration: number): void {
+    const breaker = typeof ticket === 'number' ? (this.shared as Breaker) : ticket.breaker;
+    const permit = typeof ticket === 'number' ? ticket : ticket.permit;
+    if (!failed) breaker.succeeded(permit, outcome, duration);
+    // An attempt cut off at its deadline took at least that long: it counts as slow too.
+    else breaker.failed(permit, outcome, isTimeoutError(outcome) ? Number.POSITIVE_INFINITY : duration);
   }
 
   /** Whether the next attempt would surely be refused: the retry loop then ends at once instead of sleeping. */

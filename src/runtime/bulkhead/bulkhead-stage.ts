@@ -1,6 +1,6 @@
 import type { Call } from '../call';
 import { BulkheadRejectedError, withoutStack } from '../errors';
-import type { AttemptStage } from '../plan';
+import { WAIT, type AttemptGuard } from '../plan';
 import type { Bulkhead, QueueExit } from './bulkhead';
 import type { BulkheadDeclaration } from './bulkhead-declarations';
 
@@ -9,25 +9,41 @@ import type { BulkheadDeclaration } from './bulkhead-declarations';
  * deadline if it times out, though the abandoned body may run on). With no free slot it queues, if
  * there is room, else it rejects at once with BulkheadRejectedError.
  */
-export class BulkheadStage implements AttemptStage {
+export class BulkheadStage implements AttemptGuard<Bulkhead> {
   constructor(
     /** the bulkhead every call shares (scope 'class'), or undefined for one per instance */
     private readonly shared: Bulkhead | undefined,
     private readonly declaration: BulkheadDeclaration,
-    private readonly next: AttemptStage,
   ) {}
 
-  run(call: Call, attempt: number): Promise<unknown> {
-    const bulkhead = this.shared ?? call.plan.engine.bulkheadFor(this.declaration, call.thisArg);
-    if (bulkhead.tryEnter()) return this.holding(bulkhead, call, attempt);
+  private bulkheadFor(call: Call): Bulkhead {
+    return this.shared ?? call.plan.engine.bulkheadFor(this.declaration, call.thisArg);
+  }
+
+  /** The bulkhead whose slot the attempt holds, or WAIT to queue; throws when it is full. */
+  enter(call: Call): Bulkhead | typeof WAIT {
+    const bulkhead = this.bulkheadFor(call);
+    if (bulkhead.tryEnter()) return bulkhead;
     if (!bulkhead.hasRoom()) {
       bulkhead.rejected++;
-      return Promise.reject(rejection(call, bulkhead, 'full'));
+      throw rejection(call, bulkhead, 'full');
     }
-    return bulkhead.enqueue(call.signal, call.plan.engine.clock).then(
-      () => this.holding(bulkhead, call, attempt),
+    return WAIT;
+  }
+
+  enterAsync(call: Call): Promise<Bulkhead> {
+    let bulkhead: Bulkhead | typeof WAIT;
+    try {
+      bulkhead = this.enter(call);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (bulkhead !== WAIT) return Promise.resolve(bulkhead);
+    const queued = this.bulkheadFor(call);
+    return queued.enqueue(call.signal, call.plan.engine.clock).then(
+      () => queued,
       (exit: QueueExit) => {
-        if (exit.kind === 'queue-timeout') throw rejection(call, bulkhead, 'queue-timeout');
+        if (exit.kind === 'queue-timeout') throw rejection(call, queued, 'queue-timeout');
         // It left the queue: the body never ran, as for a rejection.
         call.refusal = exit.reason;
         throw exit.reason;
@@ -35,24 +51,8 @@ export class BulkheadStage implements AttemptStage {
     );
   }
 
-  private holding(bulkhead: Bulkhead, call: Call, attempt: number): Promise<unknown> {
-    let pending: Promise<unknown>;
-    try {
-      pending = this.next.run(call, attempt);
-    } catch (error) {
-      bulkhead.leave();
-      return Promise.reject(error);
-    }
-    return pending.then(
-      (value: unknown) => {
-        bulkhead.leave();
-        return value;
-      },
-      (error: unknown) => {
-        bulkhead.leave();
-        throw error;
-      },
-    );
+  exit(_call: Call, bulkhead: Bulkhead): void {
+    bulkhead.leave();
   }
 }
 

@@ -3,10 +3,9 @@ import type { Call } from '../call';
 import { isCircuitOpenError, isTimeoutError } from '../errors';
 import type { FailureReason } from '../events';
 import { finalFailure, giveUp, reportRetry } from '../outcome';
-import type { AttemptStage, CallStage } from '../plan';
-import { ASK_ASYNC, REFUSED, type Breaker } from '../breaker/breaker';
-import { refusal, type BreakerStage } from '../breaker/breaker-stage';
-import { runBodyOutside } from '../attempt-signal';
+import type { CallStage } from '../plan';
+import { refusal } from '../breaker/breaker-stage';
+import { REFUSED_NOW, type AttemptContinuation, type AttemptRunner } from '../attempt-runner';
 import { nextDelay } from './backoff';
 import { isRetryable } from './retry-decision';
 import { retryAfterOf } from './retry-after';
@@ -16,50 +15,40 @@ import { retryAfterOf } from './retry-after';
  * the attempts or `maxElapsed` run out, or the call's signal aborts. It also serves methods without
  * @Retryable (one attempt), so that every final failure is reported in one place.
  *
- * Where the attempt stages are only a shared breaker (or nothing) around the body, the first attempt
- * runs without an async frame: its promise is returned with one `then`, and the loop starts only
- * when it fails.
+ * The first attempt runs without an async frame where the settings allow (no maxElapsed, result
+ * check or signal picker): when its stages admit it at once, its promise is returned with one
+ * `then`, and the loop starts only when it fails.
  */
-export class RetryStage implements CallStage {
+export class RetryStage implements CallStage, AttemptContinuation {
   constructor(
-    private readonly attempts: AttemptStage,
-    /** the breaker stage among the attempt stages, to end the loop at once when it opens */
-    private readonly breakerStage: BreakerStage | undefined,
-    /** set when the fast first attempt applies: the shared breaker it takes a permit from, or null for none */
-    private readonly fastBreaker: Breaker | null | undefined,
+    private readonly attempts: AttemptRunner,
+    /** whether the first attempt may skip the loop (see above) */
+    private readonly fastFirst: boolean,
   ) {}
 
   run(call: Call): Promise<unknown> {
-    const breaker = this.fastBreaker;
-    if (breaker === undefined || call.signal !== undefined) return this.loop(call, 0, undefined);
-    let permit = REFUSED;
-    if (breaker !== null) {
-      permit = breaker.tryAcquire();
-      if (permit === ASK_ASYNC) return this.loop(call, 0, undefined);
-      if (permit === REFUSED) return rejectOnceSubscribed(finalFailure(call, 0, 'circuit-open', refusal(call, breaker)));
-    }
+    if (!this.fastFirst || isAborted(call.signal)) return this.loop(call, 0, undefined);
     call.attempt = 1;
-    let pending: Promise<unknown>;
-    try {
-      pending = Promise.resolve(runBodyOutside(call.plan.method, call.thisArg, call.args));
-    } catch (error) {
-      if (breaker !== null) breaker.failed(permit, error, 0);
-      return this.loop(call, 1, error);
+    const first = this.attempts.start(call, 1, this);
+    if (first === undefined) return this.loop(call, 0, undefined);
+    if (first === REFUSED_NOW) {
+      // A full bulkhead is retried only when retryOn asks for it; an open breaker never is.
+      if (isRetryable(call.plan.retry, call.refusal, 1)) return this.loop(call, 1, call.refusal);
+      return rejectOnceSubscribed(finalFailure(call, 0, reasonFor(call.refusal, call), call.refusal));
     }
+    return first;
+  }
+
+  /** The fast first attempt succeeded. */
+  succeeded(call: Call, value: unknown): unknown {
     const { events } = call.plan.engine;
-    if (breaker === null) {
-      return pending.then(events.has('success') ? (result: unknown) => succeeded(call, result, 1) : undefined, (error: unknown) => this.loop(call, 1, error));
-    }
-    return pending.then(
-      (result: unknown) => {
-        breaker.succeeded(permit, result, 0);
-        return events.has('success') ? succeeded(call, result, 1) : result;
-      },
-      (error: unknown) => {
-        breaker.failed(permit, error, 0);
-        return this.loop(call, 1, error);
-      },
-    );
+    if (events.has('success')) events.emit('success', { method: call.plan.label, attempts: 1 });
+    return value;
+  }
+
+  /** The fast first attempt failed: the loop decides what follows. */
+  failed(call: Call, error: unknown): Promise<unknown> {
+    return this.loop(call, 1, error);
   }
 
   /**
@@ -93,24 +82,23 @@ export class RetryStage implements CallStage {
           threw = true;
         }
         call.running = 0;
-        // The call's signal ended the attempt (the caller's abort, or the total deadline): the loop ends, whatever retryOn says.
-        if (threw && isAborted(call.signal) && error === (call.signal as AbortSignalLike).reason) {
-          throw finalFailure(call, error === call.refusal ? attempt - 1 : attempt, error === call.expired ? 'timeout' : 'aborted', error);
-        }
         if (!threw && !rejectsResult(call, attempt, result)) {
           if (engine.events.has('success')) engine.events.emit('success', { method: plan.label, attempts: attempt });
           return result;
         }
       }
 
+      // The call's signal ended the attempt (the caller's abort, or the total deadline): the loop ends, whatever retryOn says.
+      if (threw && isAborted(call.signal) && error === (call.signal as AbortSignalLike).reason) {
+        throw finalFailure(call, error === call.refusal ? attempt - 1 : attempt, error === call.expired ? 'timeout' : 'aborted', error);
+      }
       if (threw && !isRetryable(settings, error, attempt)) {
         throw finalFailure(call, error === call.refusal ? attempt - 1 : attempt, reasonFor(error, call), error);
       }
       if (attempt >= settings.maxAttempts) return giveUp(call, attempt, 'exhausted', threw, error, result);
       // The breaker opened on this failure: the next attempt would be refused, so do not wait for it.
-      if (this.breakerStage?.refusesNext(call) === true) {
-        throw finalFailure(call, attempt, 'circuit-open', refusal(call, this.breakerStage.breakerFor(call)));
-      }
+      const { breaker } = this.attempts;
+      if (breaker !== undefined && breaker.refusesNext(call)) throw finalFailure(call, attempt, 'circuit-open', refusal(call, breaker.breakerFor(call)));
 
       const computed = nextDelay(settings, attempt, previousDelay, engine.random);
       previousDelay = computed;
@@ -143,12 +131,6 @@ function reasonFor(error: unknown, call: Call): FailureReason {
 
 function isAborted(signal: AbortSignalLike | undefined): boolean {
   return signal !== undefined && signal.aborted;
-}
-
-/** The first attempt succeeded on the fast path: report it to `success` listeners. */
-function succeeded(call: Call, result: unknown, attempts: number): unknown {
-  call.plan.engine.events.emit('success', { method: call.plan.label, attempts });
-  return result;
 }
 
 /** Whether `retryOnResult` rejects a resolved value; a predicate that throws ends the call with its error. */

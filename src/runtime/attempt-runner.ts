@@ -1,0 +1,112 @@
+import type { Call } from './call';
+import type { Bulkhead } from './bulkhead/bulkhead';
+import type { BulkheadStage } from './bulkhead/bulkhead-stage';
+import type { BreakerStage, BreakerTicket } from './breaker/breaker-stage';
+import { WAIT, type AttemptStage } from './plan';
+
+/** Returned by start() when a stage refused the attempt at once; the refusal is `call.refusal`. */
+export const REFUSED_NOW: unique symbol = Symbol('refused');
+
+/** What follows an attempt started by start(): the retry stage's handling of its outcome. */
+export interface AttemptContinuation {
+  succeeded(call: Call, value: unknown): unknown;
+  failed(call: Call, error: unknown): unknown;
+}
+
+/** Hands an attempt's outcome back unchanged: for attempts the retry loop awaits itself. */
+const AS_IS: AttemptContinuation = {
+  succeeded: (_call, value) => value,
+  failed: (_call, error) => {
+    throw error;
+  },
+};
+
+type Slot = Bulkhead | undefined;
+type Permit = BreakerTicket | number | undefined;
+
+/**
+ * One attempt through bulkhead( breaker( timeout.attempt( method ))). The bulkhead and the breaker
+ * are guards: entered on the way in, told on the way out. When both admit the attempt at once, its
+ * body starts without an async frame and its outcome is handled with one `then`; only a guard that
+ * must wait (a queue, a fleet's permit) takes the asynchronous route.
+ */
+export class AttemptRunner {
+  constructor(
+    readonly bulkhead: BulkheadStage | undefined,
+    readonly breaker: BreakerStage | undefined,
+    private readonly method: AttemptStage,
+  ) {}
+
+  /**
+   * Starts the attempt if every guard admits it now: its promise, settled through `then`. undefined
+   * when a guard must wait (use run()); REFUSED_NOW when one refused it (the body did not run).
+   */
+  start(call: Call, attempt: number, then: AttemptContinuation): Promise<unknown> | undefined | typeof REFUSED_NOW {
+    const { bulkhead, breaker } = this;
+    let slot: Slot;
+    let permit: Permit;
+    try {
+      if (bulkhead !== undefined) {
+        const entered = bulkhead.enter(call);
+        if (entered === WAIT) return undefined;
+        slot = entered;
+      }
+      if (breaker !== undefined) {
+        const entered = breaker.enter(call);
+        if (entered === WAIT) {
+          if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
+          return undefined;
+        }
+        permit = entered;
+      }
+    } catch (error) {
+      if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
+      if (error === call.refusal) return REFUSED_NOW;
+      // Not a refusal (a guard that could not be made, say): the attempt fails with it.
+      return Promise.reject(error).then(undefined, (failure: unknown) => then.failed(call, failure));
+    }
+    return this.invoke(call, attempt, slot, permit, then);
+  }
+
+  /** The attempt, waiting where a guard must; rejects with a refusal or the attempt's failure. */
+  run(call: Call, attempt: number): Promise<unknown> {
+    const started = this.start(call, attempt, AS_IS);
+    if (started === REFUSED_NOW) return Promise.reject(call.refusal);
+    return started ?? this.runWaiting(call, attempt);
+  }
+
+  private async runWaiting(call: Call, attempt: number): Promise<unknown> {
+    const { bulkhead, breaker } = this;
+    const slot: Slot = bulkhead === undefined ? undefined : await bulkhead.enterAsync(call);
+    let permit: Permit;
+    try {
+      if (breaker !== undefined) permit = await breaker.enterAsync(call);
+    } catch (refused) {
+      if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
+      throw refused;
+    }
+    return this.invoke(call, attempt, slot, permit, AS_IS);
+  }
+
+  private invoke(call: Call, attempt: number, slot: Slot, permit: Permit, then: AttemptContinuation): Promise<unknown> {
+    const { bulkhead, breaker } = this;
+    const timed = breaker !== undefined && breaker.timesCalls;
+    const began = timed ? call.plan.engine.clock.now() : 0;
+    const pending = this.method.run(call, attempt);
+    if (slot === undefined && permit === undefined) {
+      return then === AS_IS ? pending : pending.then((value: unknown) => then.succeeded(call, value), (error: unknown) => then.failed(call, error));
+    }
+    return pending.then(
+      (value: unknown) => {
+        if (permit !== undefined) (breaker as BreakerStage).exit(call, permit, false, value, timed ? call.plan.engine.clock.now() - began : 0);
+        if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
+        return then.succeeded(call, value);
+      },
+      (error: unknown) => {
+        if (permit !== undefined) (breaker as BreakerStage).exit(call, permit, true, error, timed ? call.plan.engine.clock.now() - began : 0);
+        if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
+        return then.failed(call, error);
+      },
+    );
+  }
+}
