@@ -1,3 +1,5 @@
+import { ConfigError } from './errors';
+
 /** Why a call finally failed. */
 export type FailureReason =
   /** every attempt failed (or `retryOnResult` rejected every result) */
@@ -105,32 +107,62 @@ export type EngineEventName = keyof EngineEvents;
 export type EngineListener<E extends EngineEventName> = (event: EngineEvents[E]) => void;
 
 /** A tiny typed emitter. A listener that throws never breaks the call being reported. */
+/** Every event name, in the order of EngineEvents. */
+export const EVENT_NAMES: readonly EngineEventName[] = [
+  'retry',
+  'success',
+  'failure',
+  'stateChange',
+  'rejected',
+  'deduplicated',
+  'timeout',
+  'fallback',
+  'bulkheadRejected',
+];
+
+type Listeners = { [E in EngineEventName]: EngineListener<E>[] };
+
+/** One own array per event: a fixed shape, so has() on the hot path is a property read, never found on a polluted Object.prototype. */
+function emptyListeners(): Listeners {
+  return {
+    retry: [],
+    success: [],
+    failure: [],
+    stateChange: [],
+    rejected: [],
+    deduplicated: [],
+    timeout: [],
+    fallback: [],
+    bulkheadRejected: [],
+  };
+}
+
+/** A tiny typed emitter. A listener that throws never breaks the call being reported. */
 export class EventHub {
-  // A Map, not an object: an event name must never find listeners on a polluted Object.prototype.
-  private readonly listeners = new Map<EngineEventName, EngineListener<never>[]>();
+  private readonly listeners: Listeners = emptyListeners();
 
   on<E extends EngineEventName>(name: E, listener: EngineListener<E>): () => void {
-    let list = this.listeners.get(name) as EngineListener<E>[] | undefined;
-    if (list === undefined) this.listeners.set(name, (list = []) as EngineListener<never>[]);
-    list.push(listener);
+    if (!EVENT_NAMES.includes(name)) throw new ConfigError(`on(): '${String(name)}' is not an event (events: ${EVENT_NAMES.join(', ')})`, 'event');
+    if (typeof listener !== 'function') throw new ConfigError(`on('${name}'): the listener must be a function`, 'listener');
+    (this.listeners[name] as EngineListener<E>[]).push(listener);
     return () => this.off(name, listener);
   }
 
   off<E extends EngineEventName>(name: E, listener: EngineListener<E>): void {
-    const list = this.listeners.get(name) as EngineListener<E>[] | undefined;
-    const index = list?.indexOf(listener) ?? -1;
-    if (list !== undefined && index >= 0) list.splice(index, 1);
+    if (!EVENT_NAMES.includes(name)) return;
+    const list = this.listeners[name] as EngineListener<E>[];
+    const index = list.indexOf(listener);
+    if (index >= 0) list.splice(index, 1);
   }
 
   /** Cheap check so the hot path builds no payload nobody reads. */
   has(name: EngineEventName): boolean {
-    const list = this.listeners.get(name);
-    return list !== undefined && list.length > 0;
+    return this.listeners[name].length > 0;
   }
 
   emit<E extends EngineEventName>(name: E, event: EngineEvents[E]): void {
-    const list = this.listeners.get(name) as EngineListener<E>[] | undefined;
-    if (list === undefined) return;
+    const list = this.listeners[name] as EngineListener<E>[];
+    if (list.length === 0) return;
     for (const listener of list.slice()) {
       try {
         listener(event);

@@ -7,7 +7,7 @@ import { isRefused, methodLabel, type MethodPolicy } from './policy';
 import { OptionChecker } from './validation';
 import { resolveRetrySettings, type RetrySettings } from './retry/retry-options';
 import { signalOf } from './retry/abort-signal';
-import { RetryStage } from './retry/retry-stage';
+import { firstAttemptOf, RetryStage } from './retry/retry-stage';
 import { declareBreaker } from './breaker/breaker-declarations';
 import { resolveBreakerSettings } from './breaker/breaker-options';
 import { BreakerStage } from './breaker/breaker-stage';
@@ -60,6 +60,7 @@ export function runCall(engine: ResilienceEngine, policy: MethodPolicy, thisArg:
       return Promise.reject(error);
     }
   }
+  if (signal === undefined && plan.firstAttempt !== undefined) return plan.firstAttempt(plan, thisArg, args);
   return plan.root.run(new Call(plan, thisArg, args, signal));
 }
 
@@ -118,7 +119,8 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
   // The call stages, from the inside out.
   // Every stage but idempotency needs the retry stage, which reports the call's final failure (one attempt without @Retryable).
   const hasStages = policy.retry !== undefined || policy.breaker !== undefined || policy.bulkhead !== undefined || timeout !== undefined || policy.fallback !== undefined;
-  let root: CallStage = hasStages ? new RetryStage(attempts, fastFirst) : DIRECT;
+  const retryStage = hasStages ? new RetryStage(attempts, fastFirst) : undefined;
+  let root: CallStage = retryStage ?? DIRECT;
   if (timeout?.total !== undefined) root = new TotalTimeoutStage(timeout.total, deadlineQueue(engine.clock, timeout.total), root);
   if (policy.keyed !== undefined) {
     const store = policy.keyed.store ?? engine.store;
@@ -133,6 +135,9 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
     root = fallback = new FallbackStage(policy.fallback, root);
   }
   if (isRefused(policy)) root = new RefusalStage();
+  // The commonest plans (retry and a shared breaker around the body, nothing else) start their
+  // first attempt before even a Call is made: see firstAttemptOf().
+  const simple = root === retryStage && fastFirst && bulkhead === undefined && timeout === undefined && (breaker === undefined || !breaker.timesCalls);
 
   return {
     engine,
@@ -144,6 +149,7 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
     readsSignal: policy.retry !== undefined || timeout !== undefined || policy.bulkhead !== undefined,
     fallback,
     root,
+    firstAttempt: simple ? firstAttemptOf(retryStage as RetryStage, breaker?.shared) : undefined,
   };
 }
 

@@ -55,4 +55,6 @@ export interface ExecutionPlan {
   readonly fallback: FailureHandler | undefined;
   /** the first stage of the chain */
   readonly root: CallStage;
+  /** for the simplest plans, the first attempt without a Call (see firstAttemptOf in retry-stage.ts) */
+  readonly firstAttempt: ((plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>) | undefined;
 }

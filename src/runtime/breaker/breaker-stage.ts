@@ -20,7 +20,7 @@ export class BreakerStage implements AttemptGuard<BreakerTicket | number> {
 
   constructor(
     /** the breaker every call shares (scope 'class'), or undefined for one per instance */
-    private readonly shared: Breaker | undefined,
+    readonly shared: Breaker | undefined,
     private readonly declaration: BreakerDeclaration,
   ) {
     this.timesCalls = shared === undefined || shared.timesCalls;

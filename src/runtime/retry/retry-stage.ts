@@ -1,9 +1,11 @@
 import type { AbortSignalLike } from '../clock';
-import type { Call } from '../call';
 import { isCircuitOpenError, isTimeoutError } from '../errors';
 import type { FailureReason } from '../events';
 import { finalFailure, giveUp, reportRetry } from '../outcome';
-import type { CallStage } from '../plan';
+import { Call } from '../call';
+import type { CallStage, ExecutionPlan } from '../plan';
+import { ASK_ASYNC, REFUSED, type Breaker } from '../breaker/breaker';
+import { runBodyOutside } from '../attempt-signal';
 import { refusal } from '../breaker/breaker-stage';
 import { REFUSED_NOW, type AttemptContinuation, type AttemptRunner } from '../attempt-runner';
 import { nextDelay } from './backoff';
@@ -40,14 +42,15 @@ export class RetryStage implements CallStage, AttemptContinuation {
   }
 
   /** The fast first attempt succeeded. */
-  succeeded(call: Call, value: unknown): unknown {
-    const { events } = call.plan.engine;
-    if (events.has('success')) events.emit('success', { method: call.plan.label, attempts: 1 });
+  succeeded(call: Call | undefined, value: unknown, plan: ExecutionPlan = (call as Call).plan): unknown {
+    const { events } = plan.engine;
+    if (events.has('success')) events.emit('success', { method: plan.label, attempts: 1 });
     return value;
   }
 
   /** The fast first attempt failed: the loop decides what follows. */
   failed(call: Call, error: unknown): Promise<unknown> {
+    call.attempt = 1;
     return this.loop(call, 1, error);
   }
 
@@ -120,6 +123,52 @@ export class RetryStage implements CallStage, AttemptContinuation {
       }
     }
   }
+}
+
+/**
+ * The first attempt of the simplest plans (the body, or the body behind a shared breaker that does
+ * not time calls, with the fast first attempt allowed): it runs before any Call is made, and one is
+ * made only when the attempt fails or the breaker must be asked asynchronously. A successful call
+ * costs one `then` and its two handlers.
+ */
+export function firstAttemptOf(retry: RetryStage, breaker: Breaker | undefined): (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown> {
+  if (breaker === undefined) {
+    return (plan, thisArg, args) => {
+      let pending: Promise<unknown>;
+      try {
+        pending = Promise.resolve(runBodyOutside(plan.method, thisArg, args));
+      } catch (error) {
+        return retry.failed(new Call(plan, thisArg, args, undefined), error);
+      }
+      const onSuccess = plan.engine.events.has('success') ? (value: unknown) => retry.succeeded(undefined, value, plan) : undefined;
+      return pending.then(onSuccess, (error: unknown) => retry.failed(new Call(plan, thisArg, args, undefined), error));
+    };
+  }
+  return (plan, thisArg, args) => {
+    const permit = breaker.tryAcquire();
+    if (permit === ASK_ASYNC) return retry.run(new Call(plan, thisArg, args, undefined));
+    if (permit === REFUSED) {
+      const call = new Call(plan, thisArg, args, undefined);
+      return rejectOnceSubscribed(finalFailure(call, 0, 'circuit-open', refusal(call, breaker)));
+    }
+    let pending: Promise<unknown>;
+    try {
+      pending = Promise.resolve(runBodyOutside(plan.method, thisArg, args));
+    } catch (error) {
+      breaker.failed(permit, error, 0);
+      return retry.failed(new Call(plan, thisArg, args, undefined), error);
+    }
+    return pending.then(
+      (value: unknown) => {
+        breaker.succeeded(permit, value, 0);
+        return retry.succeeded(undefined, value, plan);
+      },
+      (error: unknown) => {
+        breaker.failed(permit, error, 0);
+        return retry.failed(new Call(plan, thisArg, args, undefined), error);
+      },
+    );
+  };
 }
 
 /** Why a failure that is not retried ends the call. */
