@@ -2,7 +2,7 @@ import type { Call } from './call';
 import type { Bulkhead } from './bulkhead/bulkhead';
 import type { BulkheadStage } from './bulkhead/bulkhead-stage';
 import type { BreakerStage, BreakerTicket } from './breaker/breaker-stage';
-import { WAIT, type AttemptStage } from './plan';
+import { WAIT, type AttemptEnd, type AttemptStage } from './plan';
 
 /** Returned by start() when a stage refused the attempt at once; the refusal is `call.refusal`. */
 export const REFUSED_NOW: unique symbol = Symbol('refused');
@@ -89,24 +89,60 @@ export class AttemptRunner {
   }
 
   private invoke(call: Call, attempt: number, slot: Slot, permit: Permit, then: AttemptContinuation): Promise<unknown> {
-    const { bulkhead, breaker } = this;
-    const timed = breaker !== undefined && breaker.timesCalls;
-    const began = timed ? call.plan.engine.clock.now() : 0;
-    const pending = this.method.run(call, attempt);
     if (slot === undefined && permit === undefined) {
-      return then === AS_IS ? pending : pending.then((value: unknown) => then.succeeded(call, value), (error: unknown) => then.failed(call, error));
+      return this.method.run(call, attempt, then === AS_IS ? undefined : new ContinuedEnd(call, then));
     }
-    return pending.then(
-      (value: unknown) => {
-        if (permit !== undefined) (breaker as BreakerStage).exit(call, permit, false, value, timed ? call.plan.engine.clock.now() - began : 0);
-        if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
-        return then.succeeded(call, value);
-      },
-      (error: unknown) => {
-        if (permit !== undefined) (breaker as BreakerStage).exit(call, permit, true, error, timed ? call.plan.engine.clock.now() - began : 0);
-        if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
-        return then.failed(call, error);
-      },
-    );
+    const timed = this.breaker !== undefined && this.breaker.timesCalls;
+    const began = timed ? call.plan.engine.clock.now() : 0;
+    return this.method.run(call, attempt, new GuardedEnd(this, call, slot, permit, timed, began, then));
+  }
+
+  /** Tells the guards, innermost first, that the attempt ended. */
+  exitGuards(call: Call, slot: Slot, permit: Permit, failed: boolean, outcome: unknown, duration: number): void {
+    if (permit !== undefined) (this.breaker as BreakerStage).exit(call, permit, failed, outcome, duration);
+    if (slot !== undefined) (this.bulkhead as BulkheadStage).exit(call, slot);
+  }
+}
+
+/** An attempt's end with no guard to tell: straight to the continuation. */
+class ContinuedEnd implements AttemptEnd {
+  constructor(
+    private readonly call: Call,
+    private readonly then: AttemptContinuation,
+  ) {}
+
+  succeeded(value: unknown): unknown {
+    return this.then.succeeded(this.call, value);
+  }
+
+  failed(error: unknown): unknown {
+    return this.then.failed(this.call, error);
+  }
+}
+
+/** An attempt's end: its guards told (the breaker with its duration), then the continuation. */
+class GuardedEnd implements AttemptEnd {
+  constructor(
+    private readonly runner: AttemptRunner,
+    private readonly call: Call,
+    private readonly slot: Slot,
+    private readonly permit: Permit,
+    private readonly timed: boolean,
+    private readonly began: number,
+    private readonly then: AttemptContinuation,
+  ) {}
+
+  succeeded(value: unknown): unknown {
+    this.runner.exitGuards(this.call, this.slot, this.permit, false, value, this.duration());
+    return this.then.succeeded(this.call, value);
+  }
+
+  failed(error: unknown): unknown {
+    this.runner.exitGuards(this.call, this.slot, this.permit, true, error, this.duration());
+    return this.then.failed(this.call, error);
+  }
+
+  private duration(): number {
+    return this.timed ? this.call.plan.engine.clock.now() - this.began : 0;
   }
 }

@@ -1,14 +1,20 @@
 import type { Call } from './call';
-import type { AttemptStage } from './plan';
+import type { AttemptEnd, AttemptStage } from './plan';
 import { runBodyOutside } from './attempt-signal';
 
 /** The innermost stage of a method without attempt deadlines: the body, its outcome as a promise. */
 export class MethodStage implements AttemptStage {
-  run(call: Call): Promise<unknown> {
+  run(call: Call, _attempt?: number, end?: AttemptEnd): Promise<unknown> {
+    let pending: Promise<unknown>;
     try {
-      return Promise.resolve(runBodyOutside(call.plan.method, call.thisArg, call.args));
+      pending = Promise.resolve(runBodyOutside(call.plan.method, call.thisArg, call.args));
     } catch (error) {
-      return Promise.reject(error);
+      pending = Promise.reject(error);
     }
+    if (end === undefined) return pending;
+    return pending.then(
+      (value: unknown) => end.succeeded(value),
+      (error: unknown) => end.failed(error),
+    );
   }
 }

@@ -8,10 +8,19 @@ export interface CallStage {
   run(call: Call): Promise<unknown>;
 }
 
+/** What happens when an attempt ends: the guards are told, then the retry stage takes the outcome. */
+export interface AttemptEnd {
+  succeeded(value: unknown): unknown;
+  failed(error: unknown): unknown;
+}
+
 /** The innermost stage of an attempt: the method itself, with or without a deadline. */
 export interface AttemptStage {
-  /** Runs attempt `attempt` (1-based) of `call`; resolves with the body's value or rejects with its failure. */
-  run(call: Call, attempt: number): Promise<unknown>;
+  /**
+   * Runs attempt `attempt` (1-based) of `call`. Without `end`, the promise settles as the attempt
+   * does; with it, as what `end` makes of the attempt's outcome (so that no further `then` is needed).
+   */
+  run(call: Call, attempt: number, end: AttemptEnd | undefined): Promise<unknown>;
 }
 
 /** Returned by AttemptGuard.enter() when only an asynchronous wait can decide (a queue, a fleet's permit). */

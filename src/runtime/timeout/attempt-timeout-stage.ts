@@ -1,5 +1,5 @@
 import type { Call } from '../call';
-import type { AttemptStage } from '../plan';
+import type { AttemptEnd, AttemptStage } from '../plan';
 import type { DeadlineQueue } from './deadline-queue';
 import { findArgumentSignal } from './argument-signal';
 import { TimedAttempt } from './timed-attempt';
@@ -17,8 +17,8 @@ export class AttemptTimeoutStage implements AttemptStage {
     private readonly replacesSignalArgument: boolean,
   ) {}
 
-  run(call: Call, attempt: number): Promise<unknown> {
-    const timed = new TimedAttempt(call, attempt, this.timeout, this.queue);
+  run(call: Call, attempt: number, end: AttemptEnd | undefined): Promise<unknown> {
+    const timed = new TimedAttempt(call, attempt, this.timeout, this.queue, end);
     timed.start(this.replacesSignalArgument && call.callerSignal !== undefined ? findArgumentSignal(call.args) : undefined);
     return timed.promise;
   }

@@ -21,7 +21,9 @@ export interface DeadlineEntry {
  */
 export class DeadlineQueue {
   private entries: (DeadlineEntry | undefined)[] = [];
+  /** entries[head..tail) are queued; slots outside are empty (undefined) or free to reuse */
   private head = 0;
+  private tail = 0;
   private live = 0;
   private armed = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -39,7 +41,7 @@ export class DeadlineQueue {
     const now = this.clock.now();
     entry.deadline = now + this.duration;
     this.dropSettledHead();
-    this.entries.push(entry);
+    this.entries[this.tail++] = entry;
     if (this.live++ === 0) this.timer?.ref();
     if (!this.armed) this.arm(entry.deadline, now);
   }
@@ -53,8 +55,8 @@ export class DeadlineQueue {
       this.sleeping.abort(undefined);
       this.sleeping = undefined;
       this.armed = false;
-      this.entries.length = 0;
-      this.head = 0;
+      this.entries.fill(undefined, this.head, this.tail);
+      this.head = this.tail = 0;
     }
   }
 
@@ -81,29 +83,29 @@ export class DeadlineQueue {
     this.sleeping = undefined;
     const now = this.clock.now();
     const { entries } = this;
-    while (this.head < entries.length) {
+    while (this.head < this.tail) {
       const entry = entries[this.head] as DeadlineEntry;
       if (!entry.settled && entry.deadline > now) break;
       entries[this.head++] = undefined;
       if (!entry.settled) entry.expire();
     }
     this.compact();
-    const next = entries[this.head];
-    if (next !== undefined) this.arm(next.deadline, now);
+    if (this.head < this.tail) this.arm((entries[this.head] as DeadlineEntry).deadline, now);
   }
 
   private dropSettledHead(): void {
     const { entries } = this;
-    while (this.head < entries.length && (entries[this.head] as DeadlineEntry).settled) entries[this.head++] = undefined;
+    while (this.head < this.tail && (entries[this.head] as DeadlineEntry).settled) entries[this.head++] = undefined;
     this.compact();
   }
 
+  /** An empty queue starts again at slot 0; a long-drained front is cut off. */
   private compact(): void {
-    if (this.head === this.entries.length) {
-      this.entries.length = 0;
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.entries.length) {
-      this.entries = this.entries.slice(this.head);
+    if (this.head === this.tail) {
+      this.head = this.tail = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.tail) {
+      this.entries = this.entries.slice(this.head, this.tail);
+      this.tail -= this.head;
       this.head = 0;
     }
   }

@@ -1,9 +1,11 @@
 import type { Call } from '../call';
+import { resolversInto } from '../resolvers';
 import { TimeoutError, withoutStack } from '../errors';
 import { runBodyFor, type SignalSource } from '../attempt-signal';
 import type { DeadlineEntry, DeadlineQueue } from './deadline-queue';
 import type { ArgumentSignal } from './argument-signal';
 import { withSignal } from './argument-signal';
+import type { AttemptEnd } from '../plan';
 
 const NOT_ENDED: unique symbol = Symbol('not ended');
 
@@ -15,9 +17,9 @@ const NOT_ENDED: unique symbol = Symbol('not ended');
 export class TimedAttempt implements DeadlineEntry, SignalSource {
   deadline = 0;
   settled = false;
-  readonly promise: Promise<unknown>;
-  private resolve!: (value: unknown) => void;
-  private reject!: (error: unknown) => void;
+  promise!: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
   private controller: AbortController | undefined;
   private endReason: unknown = NOT_ENDED;
   private stopFollowing: (() => void) | undefined;
@@ -28,11 +30,10 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
     /** the attempt deadline, ms, and its queue; undefined for an attempt without one (hedging only) */
     private readonly timeout: number | undefined,
     private readonly queue: DeadlineQueue | undefined,
+    /** what the attempt's end is handed to, whose result the promise settles with */
+    private readonly end: AttemptEnd | undefined,
   ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    resolversInto(this);
   }
 
   /** The attempt's signal, made on first use: one for the whole attempt, aborted if it already ended. */
@@ -51,8 +52,8 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
     this.queue?.add(this);
     const signal = call.signal;
     if (signal !== undefined) {
-      if (signal.aborted) return this.end(signal.reason);
-      const onAbort = (): void => this.end(signal.reason);
+      if (signal.aborted) return this.abandon(signal.reason);
+      const onAbort = (): void => this.abandon(signal.reason);
       signal.addEventListener('abort', onAbort, { once: true });
       this.stopFollowing = () => signal.removeEventListener('abort', onAbort);
     }
@@ -76,28 +77,44 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
     const error = withoutStack(() => new TimeoutError(plan.label, 'attempt', timeout));
     const { events } = plan.engine;
     if (events.has('timeout')) events.emit('timeout', { method: plan.label, kind: 'attempt', timeout, attempt: this.number });
-    this.end(error);
+    this.abandon(error);
   }
 
-  /** Ends the attempt now with `reason`: it rejects, its signal aborts, the body is abandoned. */
-  end(reason: unknown): void {
+  /** Ends the attempt now with `reason`: it fails, its signal aborts, the body is abandoned. */
+  abandon(reason: unknown): void {
     if (this.settled) return;
     this.finish();
     this.endReason = reason;
     this.controller?.abort(reason);
-    this.reject(reason);
+    this.settleFailed(reason);
   }
 
   private bodySucceeded(value: unknown): void {
     if (this.settled) return;
     this.finish();
-    this.resolve(value);
+    const { end } = this;
+    if (end === undefined) return this.resolve(value);
+    try {
+      this.resolve(end.succeeded(value));
+    } catch (error) {
+      this.reject(error);
+    }
   }
 
   private bodyFailed(error: unknown): void {
     if (this.settled) return;
     this.finish();
-    this.reject(error);
+    this.settleFailed(error);
+  }
+
+  private settleFailed(error: unknown): void {
+    const { end } = this;
+    if (end === undefined) return this.reject(error);
+    try {
+      this.resolve(end.failed(error));
+    } catch (thrown) {
+      this.reject(thrown);
+    }
   }
 
   private finish(): void {

@@ -1,4 +1,5 @@
 import type { Call } from '../call';
+import { resolversInto } from '../resolvers';
 import { Cancellation } from '../cancellation';
 import { TimeoutError, withoutStack } from '../errors';
 import { finalFailure } from '../outcome';
@@ -27,9 +28,9 @@ export class TotalTimeoutStage implements CallStage {
 class CallDeadline implements DeadlineEntry {
   deadline = 0;
   settled = false;
-  readonly promise: Promise<unknown>;
-  private resolve!: (value: unknown) => void;
-  private reject!: (error: unknown) => void;
+  promise!: Promise<unknown>;
+  resolve!: (value: unknown) => void;
+  reject!: (error: unknown) => void;
   private readonly cancellation = new Cancellation();
   private stopFollowing: (() => void) | undefined;
 
@@ -38,10 +39,7 @@ class CallDeadline implements DeadlineEntry {
     private readonly timeout: number,
     private readonly queue: DeadlineQueue,
   ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    resolversInto(this);
   }
 
   start(next: CallStage): void {
