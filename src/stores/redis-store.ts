@@ -208,7 +208,14 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
         breaker.onPublished({ state: parsed.st, epoch: parsed.ep, since: parsed.si, openUntil: parsed.ou, openings: parsed.on, reason: parsed.why });
       }
     });
-    void subscriber.subscribe(this.channel).catch(() => {});
+    // A breaker that read the fleet's state before the subscription was in place may have missed a
+    // change published meanwhile: once it is in place, every breaker reads the state again.
+    subscriber.subscribe(this.channel).then(
+      () => {
+        for (const named of this.breakers.values()) for (const breaker of named) breaker.markUnsynced();
+      },
+      () => undefined,
+    );
   }
 
   private recordKey(key: string): string {
