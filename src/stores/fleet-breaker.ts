@@ -218,6 +218,15 @@ export class FleetBreaker extends Breaker {
     if (this.mode === 'fleet') this.mode = 'unsynced';
   }
 
+  /** Reads the fleet's state again, in the background, and takes it if it is newer. */
+  refresh(): void {
+    if (this.mode !== 'fleet') return;
+    this.link.run(this, 'read', []).then(
+      (reply) => this.adoptReply(reply),
+      (error: unknown) => this.fallBack(error),
+    );
+  }
+
   /** Sends what is buffered now; resolves when the store has it (or has failed). */
   async flush(): Promise<void> {
     if (this.flushTimer !== undefined) {

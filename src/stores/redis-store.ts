@@ -209,10 +209,11 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       }
     });
     // A breaker that read the fleet's state before the subscription was in place may have missed a
-    // change published meanwhile: once it is in place, every breaker reads the state again.
+    // change published meanwhile: once it is in place, every breaker reads the state again (in the
+    // background: it goes on counting its outcomes for the fleet meanwhile).
     subscriber.subscribe(this.channel).then(
       () => {
-        for (const named of this.breakers.values()) for (const breaker of named) breaker.markUnsynced();
+        for (const named of this.breakers.values()) for (const breaker of named) breaker.refresh();
       },
       () => undefined,
     );
