@@ -5,7 +5,14 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'coverage/', '.tmp/', 'node_modules/', 'test/e2e/nest12/node_modules/', 'test/e2e/nest12/dist/'],
+    ignores: [
+      'dist/',
+      'coverage/',
+      '.tmp/',
+      'node_modules/',
+      'test/e2e/nest12/node_modules/',
+      'test/e2e/nest12/dist/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -37,6 +44,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': 'off',
       // Both decorator modes need `Function` and `{}`-typed targets in a few places.
       '@typescript-eslint/no-unsafe-function-type': 'off',
+      // A `let` that a closure reads before its one assignment cannot be a `const`.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
     },
   },
   {
