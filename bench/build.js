@@ -17,9 +17,16 @@ const root = path.join(__dirname, '..');
 const outDir = path.resolve(root, process.argv[2] ?? path.join('.tmp', 'bench'));
 
 const configFile = ts.readConfigFile(path.join(root, 'tsconfig.json'), ts.sys.readFile);
-if (configFile.error) throw new Error(ts.flattenDiagnosticMessageText(configFile.error.messageText, '\n'));
+if (configFile.error)
+  throw new Error(ts.flattenDiagnosticMessageText(configFile.error.messageText, '\n'));
 const { options } = ts.parseJsonConfigFileContent(configFile.config, ts.sys, root);
-const compilerOptions = { ...options, noEmit: false, declaration: false, sourceMap: false, inlineSourceMap: false };
+const compilerOptions = {
+  ...options,
+  noEmit: false,
+  declaration: false,
+  sourceMap: false,
+  inlineSourceMap: false,
+};
 
 function* sources(directory) {
   for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
@@ -35,10 +42,19 @@ const sharedFixtures = [path.join(root, 'test', 'support', 'redis-server.ts')];
 fs.rmSync(outDir, { recursive: true, force: true });
 let count = 0;
 for (const folder of ['src', 'bench']) {
-  for (const file of [...sources(path.join(root, folder)), ...(folder === 'bench' ? sharedFixtures : [])]) {
-    const { outputText, diagnostics } = ts.transpileModule(fs.readFileSync(file, 'utf8'), { compilerOptions, fileName: file, reportDiagnostics: true });
+  for (const file of [
+    ...sources(path.join(root, folder)),
+    ...(folder === 'bench' ? sharedFixtures : []),
+  ]) {
+    const { outputText, diagnostics } = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+      compilerOptions,
+      fileName: file,
+      reportDiagnostics: true,
+    });
     if (diagnostics && diagnostics.length > 0) {
-      throw new Error(`${file}: ${diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('\n')}`);
+      throw new Error(
+        `${file}: ${diagnostics.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')).join('\n')}`,
+      );
     }
     const target = path.join(outDir, path.relative(root, file)).replace(/\.ts$/, '.js');
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -46,4 +62,6 @@ for (const folder of ['src', 'bench']) {
     count++;
   }
 }
-process.stderr.write(`bench: transpiled ${count} files into ${path.relative(root, outDir) || '.'}\n`);
+process.stderr.write(
+  `bench: transpiled ${count} files into ${path.relative(root, outDir) || '.'}\n`,
+);

@@ -14,19 +14,35 @@ import { judgeTargets, renderReport } from './harness/report';
 import { runSequential } from './harness/sequential';
 import { projectRoot } from './harness/paths';
 import { parseSettings, type BenchSettings } from './harness/settings';
-import type { Scenario, ScenarioKind, ScenarioResult, Variant, VariantResult } from './harness/types';
+import type {
+  Scenario,
+  ScenarioKind,
+  ScenarioResult,
+  Variant,
+  VariantResult,
+} from './harness/types';
 import { scenarios } from './scenarios';
 
 // Competitors do not log; steadfast's default console logger would write every failed attempt.
 configure({ logger: false });
 
-type Runner = (scenario: Scenario, variants: readonly Variant[], settings: BenchSettings) => Promise<VariantResult[]>;
-const runners: Record<ScenarioKind, Runner> = { sequential: runSequential, concurrent: runConcurrent, heap: runHeapGrowth };
+type Runner = (
+  scenario: Scenario,
+  variants: readonly Variant[],
+  settings: BenchSettings,
+) => Promise<VariantResult[]>;
+const runners: Record<ScenarioKind, Runner> = {
+  sequential: runSequential,
+  concurrent: runConcurrent,
+  heap: runHeapGrowth,
+};
 
 function selectedVariants(scenario: Scenario, settings: BenchSettings): Variant[] {
   if (settings.variants.length === 0) return [...scenario.variants];
   return scenario.variants.filter(
-    (variant) => scenario.ratiosTo.includes(variant.name) || settings.variants.some((wanted) => variant.name.includes(wanted)),
+    (variant) =>
+      scenario.ratiosTo.includes(variant.name) ||
+      settings.variants.some((wanted) => variant.name.includes(wanted)),
   );
 }
 
@@ -34,7 +50,10 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2), join(projectRoot(), 'bench', 'RESULTS.md'));
   const started = performance.now();
   const loadAtStart = loadavg()[0] ?? 0;
-  const chosen = scenarios.filter((scenario) => settings.only.length === 0 || settings.only.some((id) => scenario.id.includes(id)));
+  const chosen = scenarios.filter(
+    (scenario) =>
+      settings.only.length === 0 || settings.only.some((id) => scenario.id.includes(id)),
+  );
   const results: ScenarioResult[] = [];
   for (const scenario of chosen) {
     const variants = selectedVariants(scenario, settings);
@@ -43,21 +62,40 @@ async function main(): Promise<void> {
     const rows = await runners[scenario.kind](scenario, variants, settings);
     const seconds = (performance.now() - scenarioStart) / 1000;
     process.stderr.write(`${seconds.toFixed(1)} s\n`);
-    results.push({ scenario, rows, rounds: scenario.kind === 'heap' ? 1 : settings.rounds, seconds });
+    results.push({
+      scenario,
+      rows,
+      rounds: scenario.kind === 'heap' ? 1 : settings.rounds,
+      seconds,
+    });
   }
-  const libraries = [...new Set(chosen.flatMap((scenario) => scenario.variants.map((variant) => variant.library)).filter((name) => name !== ''))];
+  const libraries = [
+    ...new Set(
+      chosen
+        .flatMap((scenario) => scenario.variants.map((variant) => variant.library))
+        .filter((name) => name !== ''),
+    ),
+  ];
   const seconds = (performance.now() - started) / 1000;
-  const report = renderReport(results, describeEnvironment(libraries, loadAtStart), settings, seconds);
+  const report = renderReport(
+    results,
+    describeEnvironment(libraries, loadAtStart),
+    settings,
+    seconds,
+  );
   if (settings.out !== undefined) {
     writeFileSync(settings.out, report);
     process.stderr.write(`wrote ${settings.out}\n`);
   }
   process.stdout.write(report);
   const missed = judgeTargets(results).filter((verdict) => verdict.met === false);
-  if (missed.length > 0 && !settings.smoke) process.stderr.write(`${missed.length} target(s) missed: see the Targets table\n`);
+  if (missed.length > 0 && !settings.smoke)
+    process.stderr.write(`${missed.length} target(s) missed: see the Targets table\n`);
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `\nbench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

@@ -16,7 +16,9 @@ const entries = Object.keys(exportsMap)
 
 for (const entry of entries) {
   const cjsFile = path.join(dist, 'cjs', `${entry}.js`);
-  const names = Object.keys(require(cjsFile)).filter((name) => name !== '__esModule' && name !== 'default');
+  const names = Object.keys(require(cjsFile)).filter(
+    (name) => name !== '__esModule' && name !== 'default',
+  );
   const esmFile = path.join(dist, 'esm', `${entry}.mjs`);
   const relative = path.relative(path.dirname(esmFile), cjsFile).split(path.sep).join('/');
   fs.mkdirSync(path.dirname(esmFile), { recursive: true });

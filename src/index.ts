@@ -7,8 +7,19 @@ export { Bulkhead, type BulkheadOptions } from './decorators/bulkhead';
 export { attemptSignal } from './runtime/attempt-signal';
 export type { BulkheadHandle } from './runtime/bulkhead/bulkhead';
 export type { SteadfastMethodDecorator } from './decorators/method-decorator';
-export { ResilienceEngine, defaultEngine, configure, type EngineOptions, type EngineDefaults } from './runtime/engine';
-export { systemClock, type Clock, type AbortSignalLike, type PlatformAbortSignal } from './runtime/clock';
+export {
+  ResilienceEngine,
+  defaultEngine,
+  configure,
+  type EngineOptions,
+  type EngineDefaults,
+} from './runtime/engine';
+export {
+  systemClock,
+  type Clock,
+  type AbortSignalLike,
+  type PlatformAbortSignal,
+} from './runtime/clock';
 export type { LoggerLike, LogFields } from './runtime/log';
 export { MemoryStore, type MemoryStoreOptions } from './runtime/idempotency/memory-store';
 export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome } from './runtime/store';
@@ -36,7 +47,12 @@ export type {
   ErrorPredicate,
 } from './runtime/breaker/breaker-options';
 export type { CircuitBreakerHandle, CircuitBreakerMetrics } from './runtime/breaker/breaker';
-export type { RetryOptions, JitterKind, ErrorClass, RetryPredicate } from './runtime/retry/retry-options';
+export type {
+  RetryOptions,
+  JitterKind,
+  ErrorClass,
+  RetryPredicate,
+} from './runtime/retry/retry-options';
 export {
   SteadfastError,
   ConfigError,

@@ -27,7 +27,11 @@ describe(`breaker smoke (${decoratorMode})`, () => {
     fail = false;
     await expect(d.call()).resolves.toBe('ok');
     expect(breaker.state).toBe('closed');
-    expect(h.events('stateChange').map((e) => `${e.from}->${e.to}`)).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
+    expect(h.events('stateChange').map((e) => `${e.from}->${e.to}`)).toEqual([
+      'closed->open',
+      'open->half-open',
+      'half-open->closed',
+    ]);
   });
 
   it('ends the retry loop at once when the breaker opens', async () => {

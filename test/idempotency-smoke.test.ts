@@ -14,7 +14,10 @@ describe(`keyed idempotency smoke (${decoratorMode})`, () => {
       }
     }
     const p = new Payments();
-    const [a, b] = await Promise.all([p.charge({ id: 'x', cents: 5 }), p.charge({ cents: 5, id: 'x' })]);
+    const [a, b] = await Promise.all([
+      p.charge({ id: 'x', cents: 5 }),
+      p.charge({ cents: 5, id: 'x' }),
+    ]);
     const c = await p.charge({ id: 'x', cents: 5 });
     expect(runs).toBe(1);
     expect(a).toEqual({ receipt: 'r-x-1' });

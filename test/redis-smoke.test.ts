@@ -47,7 +47,11 @@ describeWithRedis(`RedisStore smoke (${decoratorMode})`, () => {
     await api.call().catch(() => undefined);
     await api.call().catch(() => undefined);
     // Outcomes go to Redis in a batch; wait for the batch's reply (real time: the store's timer).
-    for (let i = 0; i < 50 && defaultEngine.breaker(`redis-smoke-${decoratorMode}`).state !== 'open'; i++) {
+    for (
+      let i = 0;
+      i < 50 && defaultEngine.breaker(`redis-smoke-${decoratorMode}`).state !== 'open';
+      i++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     expect(defaultEngine.breaker(`redis-smoke-${decoratorMode}`).state).toBe('open');

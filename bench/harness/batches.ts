@@ -86,7 +86,10 @@ function scaled(units: number, elapsed: number, batchMs: number): number {
 }
 
 /** Every item once per round, in a new random order each round, each batch after a full GC and an event-loop turn. */
-export async function runRounds(items: readonly Batchable[], settings: BenchSettings): Promise<RoundsResult> {
+export async function runRounds(
+  items: readonly Batchable[],
+  settings: BenchSettings,
+): Promise<RoundsResult> {
   const units: number[] = [];
   for (const item of items) units.push(await calibrate(item, settings));
   const nsPerCall: number[][] = items.map(() => []);
@@ -101,7 +104,8 @@ export async function runRounds(items: readonly Batchable[], settings: BenchSett
       const elapsed = await item.run(units[index] as number);
       (nsPerCall[index] as number[]).push((measured(settings, elapsed) * 1e6) / calls);
       (wallNsPerCall[index] as number[]).push((elapsed.wall * 1e6) / calls);
-      if (item.probe !== undefined && round < PROBE_ROUNDS) (probes[index] as Partial<Record<MetricKey, number>>[]).push(await item.probe());
+      if (item.probe !== undefined && round < PROBE_ROUNDS)
+        (probes[index] as Partial<Record<MetricKey, number>>[]).push(await item.probe());
     }
   }
   return { units, nsPerCall, wallNsPerCall, probes };

@@ -4,7 +4,12 @@ import type { Outcome } from './types';
 /** Runs `n` calls one after the other; returns how long they took. */
 export type SequentialLoop = (target: unknown, n: number) => Promise<Elapsed>;
 /** Runs `waves` waves of `slots.length` calls in flight at once; returns how long they took. */
-export type WaveLoop = (target: unknown, waves: number, gate: Gate, slots: unknown[]) => Promise<Elapsed>;
+export type WaveLoop = (
+  target: unknown,
+  waves: number,
+  gate: Gate,
+  slots: unknown[],
+) => Promise<Elapsed>;
 /** One call, outside any measured loop (setup, checks, timer counting). */
 export type SingleCall = (target: unknown) => Promise<unknown>;
 
@@ -45,7 +50,11 @@ function since(start: Mark): Elapsed {
   return { wall, cpu: (user + system) / 1000 };
 }
 
-export function compileSequentialLoop(name: string, invoke: string, outcome: Outcome): SequentialLoop {
+export function compileSequentialLoop(
+  name: string,
+  invoke: string,
+  outcome: Outcome,
+): SequentialLoop {
   const call = checkInvoke(invoke);
   const body =
     outcome === 'resolve'
@@ -69,7 +78,11 @@ export function compileSequentialLoop(name: string, invoke: string, outcome: Out
   const elapsed = since(start);
   if (rejected !== n) throw new Error(${JSON.stringify(name)} + ': ' + (n - rejected) + ' of ' + n + ' calls did not reject');
   return elapsed;`;
-  return new Function('mark', 'since', `return async function loop_${identifier(name)}(t, n) {${body}\n};`)(mark, since) as SequentialLoop;
+  return new Function(
+    'mark',
+    'since',
+    `return async function loop_${identifier(name)}(t, n) {${body}\n};`,
+  )(mark, since) as SequentialLoop;
 }
 
 export function compileWaveLoop(name: string, invoke: string): WaveLoop {
@@ -88,7 +101,11 @@ export function compileWaveLoop(name: string, invoke: string): WaveLoop {
   slots.fill(null);
   if (sum !== waves * width) throw new Error(${JSON.stringify(name)} + ': ' + (waves * width - sum) + ' calls in flight did not resolve with the operation result');
   return elapsed;`;
-  return new Function('mark', 'since', `return async function waves_${identifier(name)}(t, waves, gate, slots) {${body}\n};`)(mark, since) as WaveLoop;
+  return new Function(
+    'mark',
+    'since',
+    `return async function waves_${identifier(name)}(t, waves, gate, slots) {${body}\n};`,
+  )(mark, since) as WaveLoop;
 }
 
 export function compileSingleCall(invoke: string): SingleCall {

@@ -10,8 +10,13 @@ import type { Scenario, VariantResult } from './types';
  * Waves of `concurrency` calls in flight at once on a gated operation: ns per call (start all,
  * open the gate, await all), and after each batch the heap each call holds while in flight.
  */
-export async function runConcurrent(scenario: Scenario, variants: Scenario['variants'], settings: BenchSettings): Promise<VariantResult[]> {
-  if (scenario.operation !== 'gated') throw new Error(`${scenario.id}: a concurrent scenario needs a 'gated' operation`);
+export async function runConcurrent(
+  scenario: Scenario,
+  variants: Scenario['variants'],
+  settings: BenchSettings,
+): Promise<VariantResult[]> {
+  if (scenario.operation !== 'gated')
+    throw new Error(`${scenario.id}: a concurrent scenario needs a 'gated' operation`);
   const width = settings.concurrency;
   const slots: unknown[] = new Array<unknown>(width).fill(null);
   const prepared: PreparedVariant[] = [];
@@ -40,7 +45,11 @@ export async function runConcurrent(scenario: Scenario, variants: Scenario['vari
 }
 
 /** Heap held per call while `slots.length` calls wait on the gate, after a full GC. */
-async function bytesInFlight(entry: PreparedVariant, gate: Gate, slots: unknown[]): Promise<number> {
+async function bytesInFlight(
+  entry: PreparedVariant,
+  gate: Gate,
+  slots: unknown[],
+): Promise<number> {
   const { target } = entry.subject;
   gate.arm();
   await settleHeap();

@@ -17,7 +17,10 @@ const ROOT = projectRoot();
 
 function packageVersion(directory: string): string {
   try {
-    return (JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { version?: string }).version ?? '?';
+    return (
+      (JSON.parse(readFileSync(join(directory, 'package.json'), 'utf8')) as { version?: string })
+        .version ?? '?'
+    );
   } catch {
     return 'not installed';
   }
@@ -25,8 +28,17 @@ function packageVersion(directory: string): string {
 
 function steadfastRevision(): string {
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return `${commit}${dirty ? ', src/ with uncommitted changes' : ''}`;
   } catch {
     return 'no git';
@@ -34,7 +46,10 @@ function steadfastRevision(): string {
 }
 
 /** Where the numbers come from: machine, Node, and the version of every library measured. */
-export function describeEnvironment(libraries: readonly string[], loadAtStart: number): Environment {
+export function describeEnvironment(
+  libraries: readonly string[],
+  loadAtStart: number,
+): Environment {
   const cores = cpus();
   const model = cores[0]?.model.trim() ?? 'unknown CPU';
   const memory = `${(totalmem() / 2 ** 30).toFixed(1)} GiB`;
@@ -42,7 +57,9 @@ export function describeEnvironment(libraries: readonly string[], loadAtStart: n
   for (const library of libraries) {
     versions.set(
       library,
-      library === 'steadfast' ? `${packageVersion(ROOT)} (${steadfastRevision()}, from src/)` : packageVersion(join(ROOT, 'node_modules', library)),
+      library === 'steadfast'
+        ? `${packageVersion(ROOT)} (${steadfastRevision()}, from src/)`
+        : packageVersion(join(ROOT, 'node_modules', library)),
     );
   }
   return {

@@ -8,7 +8,11 @@ import type { Scenario, VariantResult } from './types';
  * Heap growth over `heapCalls` sequential calls, after `heapWarmupCalls` calls so that compiled
  * code and lazily built state are in place: what stays behind is what the calls leak.
  */
-export async function runHeapGrowth(scenario: Scenario, variants: Scenario['variants'], settings: BenchSettings): Promise<VariantResult[]> {
+export async function runHeapGrowth(
+  scenario: Scenario,
+  variants: Scenario['variants'],
+  settings: BenchSettings,
+): Promise<VariantResult[]> {
   const prepared: PreparedVariant[] = [];
   const rows: VariantResult[] = [];
   try {
@@ -24,7 +28,15 @@ export async function runHeapGrowth(scenario: Scenario, variants: Scenario['vari
       entry.checkAttempts(calls, settings.heapCalls);
       await settleHeap();
       const growth = heapUsed() - before;
-      rows.push({ variant: entry.variant, metrics: { heapGrowth: growth, ns: (measured(settings, elapsed) * 1e6) / settings.heapCalls, wallNs: (elapsed.wall * 1e6) / settings.heapCalls }, batchCalls: settings.heapCalls });
+      rows.push({
+        variant: entry.variant,
+        metrics: {
+          heapGrowth: growth,
+          ns: (measured(settings, elapsed) * 1e6) / settings.heapCalls,
+          wallNs: (elapsed.wall * 1e6) / settings.heapCalls,
+        },
+        batchCalls: settings.heapCalls,
+      });
     }
     return rows;
   } finally {

@@ -8,7 +8,12 @@ import { dirname, join } from 'node:path';
 export function projectRoot(): string {
   for (let directory = __dirname; ; directory = dirname(directory)) {
     const manifest = join(directory, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'steadfast') return directory;
-    if (dirname(directory) === directory) throw new Error(`no steadfast package.json above ${__dirname}`);
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'steadfast'
+    )
+      return directory;
+    if (dirname(directory) === directory)
+      throw new Error(`no steadfast package.json above ${__dirname}`);
   }
 }

@@ -15,9 +15,14 @@ export interface PreparedVariant {
   checkAttempts(before: number, calls: number): void;
 }
 
-export async function prepareVariant(scenario: Scenario, variant: Variant): Promise<PreparedVariant> {
+export async function prepareVariant(
+  scenario: Scenario,
+  variant: Variant,
+): Promise<PreparedVariant> {
   const operation = createOperation(scenario.operation);
-  const subject = await variant.setup(operation.op, { key: `bench.${scenario.id}.${variant.name}` });
+  const subject = await variant.setup(operation.op, {
+    key: `bench.${scenario.id}.${variant.name}`,
+  });
   const invoke = subject.invoke ?? 't()';
   const call = compileSingleCall(invoke);
   if (scenario.prepare !== undefined) await scenario.prepare(() => call(subject.target), operation);

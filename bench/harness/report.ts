@@ -37,32 +37,58 @@ function columnsFor(result: ScenarioResult, clock: BenchSettings['clock']): Colu
     { header: 'Variant', cell: (row) => row.variant.name },
     { header: 'Library', cell: (row) => row.variant.library || 'hand-written' },
   ];
-  const wallColumn: Column = { header: 'wall ns/call', cell: (row) => nanoseconds(row.metrics.wallNs) };
+  const wallColumn: Column = {
+    header: 'wall ns/call',
+    cell: (row) => nanoseconds(row.metrics.wallNs),
+  };
   if (scenario.kind === 'heap') {
-    columns.push({ header: 'heap growth (KB)', cell: (row) => fixed(divide(row.metrics.heapGrowth, 1000), 1) });
+    columns.push({
+      header: 'heap growth (KB)',
+      cell: (row) => fixed(divide(row.metrics.heapGrowth, 1000), 1),
+    });
     columns.push({ header: 'ns/call', cell: (row) => nanoseconds(row.metrics.ns) });
     if (clock === 'cpu') columns.push(wallColumn);
     return columns;
   }
   columns.push({ header: 'ns/call', cell: (row) => nanoseconds(row.metrics.ns) });
-  if (scenario.attemptsPerCall > 1) columns.push({ header: 'ns/attempt', cell: (row) => nanoseconds(row.metrics.nsPerAttempt) });
+  if (scenario.attemptsPerCall > 1)
+    columns.push({ header: 'ns/attempt', cell: (row) => nanoseconds(row.metrics.nsPerAttempt) });
   for (const [index, reference] of scenario.ratiosTo.entries()) {
-    columns.push({ header: `× ${shortName(reference)}`, cell: (row) => ratio(row.metrics[`ratio:${reference}`]) });
+    columns.push({
+      header: `× ${shortName(reference)}`,
+      cell: (row) => ratio(row.metrics[`ratio:${reference}`]),
+    });
     if (index === 0) {
-      columns.push({ header: `× ${shortName(reference)} p25–p75`, cell: (row) => (row.spread ? `${ratio(row.spread[0])}–${ratio(row.spread[1])}` : DASH) });
+      columns.push({
+        header: `× ${shortName(reference)} p25–p75`,
+        cell: (row) => (row.spread ? `${ratio(row.spread[0])}–${ratio(row.spread[1])}` : DASH),
+      });
     }
   }
   if (scenario.references !== undefined) {
     const references = scenario.references;
-    columns.push({ header: `issue's × ${shortName(scenario.ratiosTo[0] ?? '')}`, cell: (row) => ratio(references[row.variant.name]) });
+    columns.push({
+      header: `issue's × ${shortName(scenario.ratiosTo[0] ?? '')}`,
+      cell: (row) => ratio(references[row.variant.name]),
+    });
   }
   if (scenario.kind === 'concurrent') {
-    columns.push({ header: 'bytes/in-flight call', cell: (row) => fixed(row.metrics.bytesInFlight, 0) });
-    columns.push({ header: 'extra bytes/in-flight call', cell: (row) => fixed(row.metrics.extraBytesInFlight, 0) });
+    columns.push({
+      header: 'bytes/in-flight call',
+      cell: (row) => fixed(row.metrics.bytesInFlight, 0),
+    });
+    columns.push({
+      header: 'extra bytes/in-flight call',
+      cell: (row) => fixed(row.metrics.extraBytesInFlight, 0),
+    });
   }
   if (clock === 'cpu') columns.push(wallColumn);
-  if (scenario.countTimers) columns.push({ header: 'timers/call', cell: (row) => fixed(row.metrics.timers, 2) });
-  columns.push({ header: 'calls/batch', cell: (row) => (row.batchCalls === undefined ? DASH : row.batchCalls.toString()) });
+  if (scenario.countTimers)
+    columns.push({ header: 'timers/call', cell: (row) => fixed(row.metrics.timers, 2) });
+  columns.push({
+    header: 'calls/batch',
+    cell: (row) => (row.batchCalls === undefined ? DASH : row.batchCalls.toString()),
+  });
   return columns;
 }
 
@@ -75,10 +101,16 @@ function shortName(name: string): string {
   return name.split(' ')[0] ?? name;
 }
 
-function table(headers: readonly string[], rows: readonly (readonly string[])[], numericFrom = 1): string {
+function table(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  numericFrom = 1,
+): string {
   const escape = (text: string): string => text.replace(/\|/g, '\\|');
   const align = headers.map((_, index) => (index >= numericFrom ? '---:' : '---'));
-  return [headers, align, ...rows].map((cells) => `| ${cells.map(escape).join(' | ')} |`).join('\n');
+  return [headers, align, ...rows]
+    .map((cells) => `| ${cells.map(escape).join(' | ')} |`)
+    .join('\n');
 }
 
 function scenarioSection(result: ScenarioResult, settings: BenchSettings): string {
@@ -90,7 +122,19 @@ function scenarioSection(result: ScenarioResult, settings: BenchSettings): strin
       ? `${settings.heapCalls.toLocaleString('en-US')} calls per variant after ${settings.heapWarmupCalls.toLocaleString('en-US')} warm-up calls.`
       : `${result.rounds} rounds${scenario.kind === 'concurrent' ? `, ${settings.concurrency.toLocaleString('en-US')} calls in flight per wave` : ''}; ` +
         `ns/call is the median over rounds${settings.clock === 'cpu' ? ' (CPU time; wall ns/call is the latency a caller sees, timer waits included)' : ''}, each ratio the median of the per-round ratios.`;
-  return [`## ${scenario.title}`, '', scenario.description, '', `${how} (${result.seconds.toFixed(1)} s)`, '', table(columns.map((c) => c.header), rows, 2)].join('\n');
+  return [
+    `## ${scenario.title}`,
+    '',
+    scenario.description,
+    '',
+    `${how} (${result.seconds.toFixed(1)} s)`,
+    '',
+    table(
+      columns.map((c) => c.header),
+      rows,
+      2,
+    ),
+  ].join('\n');
 }
 
 export interface TargetVerdict {
@@ -105,7 +149,12 @@ export function judgeTargets(results: readonly ScenarioResult[]): TargetVerdict[
     (result.scenario.targets ?? []).map((target) => {
       const row = result.rows.find((candidate) => candidate.variant.name === target.variant);
       const measured = row?.metrics[target.metric];
-      return { target, scenario: result.scenario.title, measured, met: measured === undefined ? undefined : measured <= target.max };
+      return {
+        target,
+        scenario: result.scenario.title,
+        measured,
+        met: measured === undefined ? undefined : measured <= target.max,
+      };
     }),
   );
 }
@@ -113,7 +162,8 @@ export function judgeTargets(results: readonly ScenarioResult[]): TargetVerdict[
 function formatMetric(metric: MetricKey, value: number | undefined): string {
   if (value === undefined) return DASH;
   if (metric.startsWith('ratio:')) return `${value.toFixed(2)}×`;
-  if (metric === 'ns' || metric === 'wallNs' || metric === 'nsPerAttempt') return value >= 1000 ? `${(value / 1000).toFixed(2)} µs` : `${Math.round(value)} ns`;
+  if (metric === 'ns' || metric === 'wallNs' || metric === 'nsPerAttempt')
+    return value >= 1000 ? `${(value / 1000).toFixed(2)} µs` : `${Math.round(value)} ns`;
   if (metric === 'timers') return `${value.toFixed(2)} timers/call`;
   if (metric === 'heapGrowth') return `${(value / 1000).toFixed(1)} KB`;
   return `${Math.round(value)} B`;
@@ -122,7 +172,8 @@ function formatMetric(metric: MetricKey, value: number | undefined): string {
 function verdict(entry: TargetVerdict): string {
   const { target, measured, met } = entry;
   if (met === undefined || measured === undefined) return 'not measured';
-  if (target.max === 0) return met ? 'met' : `**missed** (${formatMetric(target.metric, measured)})`;
+  if (target.max === 0)
+    return met ? 'met' : `**missed** (${formatMetric(target.metric, measured)})`;
   const margin = Math.abs(measured / target.max - 1) * 100;
   return met ? `met (${margin.toFixed(0)}% under)` : `**missed** by ${margin.toFixed(0)}%`;
 }
@@ -137,13 +188,23 @@ function targetsSection(verdicts: readonly TargetVerdict[]): string {
     verdict(entry),
   ]);
   const met = verdicts.filter((entry) => entry.met === true).length;
-  return [`## Targets: ${met} of ${verdicts.length} met`, '', table(['Target', 'Scenario', 'Measured', 'Limit', 'Verdict'], rows, 2)].join('\n');
+  return [
+    `## Targets: ${met} of ${verdicts.length} met`,
+    '',
+    table(['Target', 'Scenario', 'Measured', 'Limit', 'Verdict'], rows, 2),
+  ].join('\n');
 }
 
 function configurationsSection(results: readonly ScenarioResult[]): string {
   const seen = new Map<string, VariantResult['variant']>();
-  for (const result of results) for (const row of result.rows) if (!seen.has(row.variant.name)) seen.set(row.variant.name, row.variant);
-  const rows = [...seen.values()].map((variant) => [variant.name, variant.library || 'hand-written', variant.config]);
+  for (const result of results)
+    for (const row of result.rows)
+      if (!seen.has(row.variant.name)) seen.set(row.variant.name, row.variant);
+  const rows = [...seen.values()].map((variant) => [
+    variant.name,
+    variant.library || 'hand-written',
+    variant.config,
+  ]);
   return [
     '## Configurations',
     '',
@@ -156,8 +217,15 @@ function configurationsSection(results: readonly ScenarioResult[]): string {
   ].join('\n');
 }
 
-export function renderReport(results: readonly ScenarioResult[], environment: Environment, settings: BenchSettings, seconds: number): string {
-  const libraries = [...environment.libraries.entries()].map(([name, version]) => `${name} ${version}`).join(', ');
+export function renderReport(
+  results: readonly ScenarioResult[],
+  environment: Environment,
+  settings: BenchSettings,
+  seconds: number,
+): string {
+  const libraries = [...environment.libraries.entries()]
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
   const header = [
     '# Benchmarks',
     '',
@@ -177,7 +245,13 @@ export function renderReport(results: readonly ScenarioResult[], environment: En
         : `Durations are wall time (\`performance.now()\`); ${settings.clockReason}.`),
   ];
   const verdicts = judgeTargets(results);
-  return [header.join('\n'), targetsSection(verdicts), ...results.map((result) => scenarioSection(result, settings)), configurationsSection(results), profileNotes()]
+  return [
+    header.join('\n'),
+    targetsSection(verdicts),
+    ...results.map((result) => scenarioSection(result, settings)),
+    configurationsSection(results),
+    profileNotes(),
+  ]
     .filter((section) => section !== '')
     .join('\n\n')
     .concat('\n');
@@ -186,7 +260,10 @@ export function renderReport(results: readonly ScenarioResult[], environment: En
 /** bench/PROFILE.md: the hand-written before/after of the profiling work, kept in every report. */
 function profileNotes(): string {
   // Transpiled into .tmp/<dir>/bench/harness; the notes stay in the source tree's bench/.
-  for (const candidate of [join(__dirname, '..', 'PROFILE.md'), join(__dirname, '..', '..', '..', '..', 'bench', 'PROFILE.md')]) {
+  for (const candidate of [
+    join(__dirname, '..', 'PROFILE.md'),
+    join(__dirname, '..', '..', '..', '..', 'bench', 'PROFILE.md'),
+  ]) {
     if (existsSync(candidate)) return readFileSync(candidate, 'utf8').trim();
   }
   return '';

@@ -7,7 +7,11 @@ import { timersPerCall } from './timers';
 import type { Scenario, VariantResult } from './types';
 
 /** Calls awaited one after the other: ns per call, ratios, and optionally timers per call. */
-export async function runSequential(scenario: Scenario, variants: Scenario['variants'], settings: BenchSettings): Promise<VariantResult[]> {
+export async function runSequential(
+  scenario: Scenario,
+  variants: Scenario['variants'],
+  settings: BenchSettings,
+): Promise<VariantResult[]> {
   const prepared: PreparedVariant[] = [];
   try {
     for (const variant of variants) prepared.push(await prepareVariant(scenario, variant));
@@ -29,7 +33,10 @@ export async function runSequential(scenario: Scenario, variants: Scenario['vari
     const rows = reduceRounds(scenario, prepared, rounds, 1);
     if (scenario.countTimers) {
       for (const [index, entry] of prepared.entries()) {
-        const timers = await timersPerCall(() => entry.call(entry.subject.target), settings.timerProbeCalls);
+        const timers = await timersPerCall(
+          () => entry.call(entry.subject.target),
+          settings.timerProbeCalls,
+        );
         (rows[index] as VariantResult).metrics.timers = timers;
       }
     }

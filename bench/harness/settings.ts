@@ -34,8 +34,24 @@ export interface BenchSettings {
   readonly variants: readonly string[];
 }
 
-const FULL = { batchMs: 60, rounds: 11, warmupMs: 250, concurrency: 10_000, heapCalls: 1_000_000, heapWarmupCalls: 100_000, timerProbeCalls: 30 };
-const SMOKE = { batchMs: 1, rounds: 2, warmupMs: 0, concurrency: 50, heapCalls: 2_000, heapWarmupCalls: 200, timerProbeCalls: 3 };
+const FULL = {
+  batchMs: 60,
+  rounds: 11,
+  warmupMs: 250,
+  concurrency: 10_000,
+  heapCalls: 1_000_000,
+  heapWarmupCalls: 100_000,
+  timerProbeCalls: 30,
+};
+const SMOKE = {
+  batchMs: 1,
+  rounds: 2,
+  warmupMs: 0,
+  concurrency: 50,
+  heapCalls: 2_000,
+  heapWarmupCalls: 200,
+  timerProbeCalls: 3,
+};
 
 const USAGE = `usage: bench/run.ts [--smoke] [--out FILE] [--rounds N] [--batch-ms MS] [--clock auto|wall|cpu] [--only SCENARIO]... [--variant NAME]...`;
 
@@ -70,7 +86,8 @@ export function parseSettings(argv: readonly string[], defaultOut: string): Benc
         break;
       case '--clock':
         clockOption = value();
-        if (!['auto', 'wall', 'cpu'].includes(clockOption)) throw new Error(`--clock must be auto, wall or cpu, got ${clockOption}`);
+        if (!['auto', 'wall', 'cpu'].includes(clockOption))
+          throw new Error(`--clock must be auto, wall or cpu, got ${clockOption}`);
         break;
       case '--only':
         only.push(value());
@@ -90,7 +107,8 @@ export function parseSettings(argv: readonly string[], defaultOut: string): Benc
 
 function positiveInteger(flag: string, text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive integer, got ${text}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} must be a positive integer, got ${text}`);
   return value;
 }
 
@@ -100,7 +118,8 @@ function positiveInteger(flag: string, text: string): number {
  * batches at random and swamp the differences being measured.
  */
 function chooseClock(option: string): { clock: 'wall' | 'cpu'; clockReason: string } {
-  if (option === 'wall' || option === 'cpu') return { clock: option, clockReason: `chosen with \`--clock ${option}\`` };
+  if (option === 'wall' || option === 'cpu')
+    return { clock: option, clockReason: `chosen with \`--clock ${option}\`` };
   const cores = cpus().length;
   const load = loadavg()[0] ?? 0;
   const busy = load > cores / 2;

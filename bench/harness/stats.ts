@@ -5,7 +5,10 @@ export function quantile(values: readonly number[], q: number): number {
   const position = (sorted.length - 1) * q;
   const low = Math.floor(position);
   const high = Math.ceil(position);
-  return (sorted[low] as number) + ((sorted[high] as number) - (sorted[low] as number)) * (position - low);
+  return (
+    (sorted[low] as number) +
+    ((sorted[high] as number) - (sorted[low] as number)) * (position - low)
+  );
 }
 
 export function median(values: readonly number[]): number {

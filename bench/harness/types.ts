@@ -76,7 +76,15 @@ export interface OperationControl {
 }
 
 /** A number a variant's row reports, by key: see METRICS in report.ts. */
-export type MetricKey = 'ns' | 'wallNs' | 'nsPerAttempt' | 'timers' | 'bytesInFlight' | 'extraBytesInFlight' | 'heapGrowth' | `ratio:${string}`;
+export type MetricKey =
+  | 'ns'
+  | 'wallNs'
+  | 'nsPerAttempt'
+  | 'timers'
+  | 'bytesInFlight'
+  | 'extraBytesInFlight'
+  | 'heapGrowth'
+  | `ratio:${string}`;
 
 /** An upper bound that RESULTS.md checks: `metric` of `variant` must be at most `max`. */
 export interface Target {

@@ -62,9 +62,29 @@ export const happyPath: Scenario = {
     [pRetry.name]: 250,
   },
   targets: [
-    { label: 'all three decorators: at most 1.0× the hand-written retry decorator', variant: allThree.name, metric: versusFloor, max: 1.0 },
-    { label: '@Retryable + @Idempotent: at most 1.1× the hand-written retry decorator', variant: steadfastRetry.name, metric: versusFloor, max: 1.1 },
-    { label: '@CircuitBreaker alone: at most 1.1× the hand-written retry decorator', variant: breaker.name, metric: versusFloor, max: 1.1 },
-    { label: '@Idempotent alone: at most 1.1× the hand-written retry decorator', variant: steadfastIdempotent.name, metric: versusFloor, max: 1.1 },
+    {
+      label: 'all three decorators: at most 1.0× the hand-written retry decorator',
+      variant: allThree.name,
+      metric: versusFloor,
+      max: 1.0,
+    },
+    {
+      label: '@Retryable + @Idempotent: at most 1.1× the hand-written retry decorator',
+      variant: steadfastRetry.name,
+      metric: versusFloor,
+      max: 1.1,
+    },
+    {
+      label: '@CircuitBreaker alone: at most 1.1× the hand-written retry decorator',
+      variant: breaker.name,
+      metric: versusFloor,
+      max: 1.1,
+    },
+    {
+      label: '@Idempotent alone: at most 1.1× the hand-written retry decorator',
+      variant: steadfastIdempotent.name,
+      metric: versusFloor,
+      max: 1.1,
+    },
   ],
 };

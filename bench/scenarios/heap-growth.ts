@@ -1,5 +1,13 @@
 import type { Scenario } from '../harness/types';
-import { bare, cockatielWrap, handWrittenRetry, opossumFire, steadfastAllThree, steadfastBreaker, steadfastRetry } from '../variants';
+import {
+  bare,
+  cockatielWrap,
+  handWrittenRetry,
+  opossumFire,
+  steadfastAllThree,
+  steadfastBreaker,
+  steadfastRetry,
+} from '../variants';
 
 const breaker = steadfastBreaker();
 const allThree = steadfastAllThree();
@@ -14,11 +22,34 @@ export const heapGrowth: Scenario = {
   operation: 'succeed',
   outcome: 'resolve',
   attemptsPerCall: 1,
-  variants: [bare, handWrittenRetry, steadfastRetry, breaker, allThree, cockatielWrap(), opossumFire],
+  variants: [
+    bare,
+    handWrittenRetry,
+    steadfastRetry,
+    breaker,
+    allThree,
+    cockatielWrap(),
+    opossumFire,
+  ],
   ratiosTo: [],
   targets: [
-    { label: 'all three decorators: heap growth under 1 MB', variant: allThree.name, metric: 'heapGrowth', max: ONE_MB },
-    { label: '@Retryable + @Idempotent: heap growth under 1 MB', variant: steadfastRetry.name, metric: 'heapGrowth', max: ONE_MB },
-    { label: '@CircuitBreaker: heap growth under 1 MB', variant: breaker.name, metric: 'heapGrowth', max: ONE_MB },
+    {
+      label: 'all three decorators: heap growth under 1 MB',
+      variant: allThree.name,
+      metric: 'heapGrowth',
+      max: ONE_MB,
+    },
+    {
+      label: '@Retryable + @Idempotent: heap growth under 1 MB',
+      variant: steadfastRetry.name,
+      metric: 'heapGrowth',
+      max: ONE_MB,
+    },
+    {
+      label: '@CircuitBreaker: heap growth under 1 MB',
+      variant: breaker.name,
+      metric: 'heapGrowth',
+      max: ONE_MB,
+    },
   ],
 };

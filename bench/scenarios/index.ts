@@ -11,4 +11,13 @@ import { stagesHappyPath } from './stages';
  * Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below.
  * The stages scenario stays last: it turns on AsyncLocalStorage for the rest of the process.
  */
-export const scenarios: readonly Scenario[] = [happyPath, failurePath, openBreakerRejection, concurrency, heapGrowth, keyedFirstCall, keyedReplay, stagesHappyPath];
+export const scenarios: readonly Scenario[] = [
+  happyPath,
+  failurePath,
+  openBreakerRejection,
+  concurrency,
+  heapGrowth,
+  keyedFirstCall,
+  keyedReplay,
+  stagesHappyPath,
+];

@@ -6,5 +6,8 @@ export const asyncRetry: Variant = {
   name: 'async-retry',
   library: 'async-retry',
   config: `retry(op, { retries: ${RETRIES}, minTimeout: 0, factor: 1 })`,
-  setup: (op) => ({ target: { retry, op, options: { retries: RETRIES, minTimeout: 0, factor: 1 } }, invoke: 't.retry(t.op, t.options)' }),
+  setup: (op) => ({
+    target: { retry, op, options: { retries: RETRIES, minTimeout: 0, factor: 1 } },
+    invoke: 't.retry(t.op, t.options)',
+  }),
 };

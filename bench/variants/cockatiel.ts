@@ -17,12 +17,18 @@ import type { Variant } from '../harness/types';
 import { FAILURES_TO_OPEN, NEVER_OPENS, OPEN_MS, RETRIES } from './equivalence';
 import { MAX_CONCURRENT, TIMEOUT_MS } from './steadfast-stages';
 
-const retryPolicy = (policy = handleAll) => retry(policy, { maxAttempts: RETRIES, backoff: new ConstantBackoff(0) });
-const breakerPolicy = (failures: number) => circuitBreaker(handleAll, { halfOpenAfter: OPEN_MS, breaker: new ConsecutiveBreaker(failures) });
+const retryPolicy = (policy = handleAll) =>
+  retry(policy, { maxAttempts: RETRIES, backoff: new ConstantBackoff(0) });
+const breakerPolicy = (failures: number) =>
+  circuitBreaker(handleAll, { halfOpenAfter: OPEN_MS, breaker: new ConsecutiveBreaker(failures) });
 const breakerConfig = (failures: number): string =>
   `circuitBreaker(handleAll, { halfOpenAfter: ${OPEN_MS}, breaker: new ConsecutiveBreaker(${failures === NEVER_OPENS ? '1e9' : failures}) })`;
-const suffix = (failures: number): string => (failures === NEVER_OPENS ? ' (breaker never opens)' : '');
-const subject = (policy: { execute(fn: Operation): Promise<number> }, op: Operation) => ({ target: { policy, op }, invoke: 't.policy.execute(t.op)' });
+const suffix = (failures: number): string =>
+  failures === NEVER_OPENS ? ' (breaker never opens)' : '';
+const subject = (policy: { execute(fn: Operation): Promise<number> }, op: Operation) => ({
+  target: { policy, op },
+  invoke: 't.policy.execute(t.op)',
+});
 
 export const cockatielRetry: Variant = {
   name: 'cockatiel retry',
@@ -47,7 +53,14 @@ export function cockatielWrap(failures = FAILURES_TO_OPEN): Variant {
     config:
       `wrap(retry(handleWhen(e => !isBrokenCircuitError(e)), { maxAttempts: ${RETRIES}, backoff: new ConstantBackoff(0) }), ${breakerConfig(failures)}).execute(op): ` +
       'each attempt through the breaker, and an open-circuit error ends the retries, as in steadfast',
-    setup: (op) => subject(wrap(retryPolicy(handleWhen((error) => !isBrokenCircuitError(error))), breakerPolicy(failures)), op),
+    setup: (op) =>
+      subject(
+        wrap(
+          retryPolicy(handleWhen((error) => !isBrokenCircuitError(error))),
+          breakerPolicy(failures),
+        ),
+        op,
+      ),
   };
 }
 
@@ -69,7 +82,11 @@ export const cockatielFallback: Variant = {
   name: 'cockatiel fallback',
   library: 'cockatiel',
   config: 'fallback(handleAll, () => -1).execute(op)',
-  setup: (op) => subject(fallback(handleAll, () => -1), op),
+  setup: (op) =>
+    subject(
+      fallback(handleAll, () => -1),
+      op,
+    ),
 };
 
 export const cockatielWrapAll: Variant = {

@@ -20,7 +20,11 @@ function opossum(name: string, options: CircuitBreaker.Options, config: string):
   };
 }
 
-export const opossumFire = opossum('opossum fire', {}, `new CircuitBreaker(op, { resetTimeout: ${OPEN_MS} }).fire() (default timeout 10 000 ms)`);
+export const opossumFire = opossum(
+  'opossum fire',
+  {},
+  `new CircuitBreaker(op, { resetTimeout: ${OPEN_MS} }).fire() (default timeout 10 000 ms)`,
+);
 
 export const opossumNoTimeout = opossum(
   'opossum fire (timeout: false)',

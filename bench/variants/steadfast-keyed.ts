@@ -18,7 +18,9 @@ export function steadfastKeyed(storeKind: 'memory' | 'redis', mode: 'first' | 'r
       (mode === 'first' ? 'a new key every call' : 'one key, recorded before measuring'),
     async setup(op: Operation, context: SetupContext) {
       const store: IdempotencyStore & { close?(): Promise<void> } =
-        storeKind === 'memory' ? new MemoryStore() : new RedisStore(await benchRedisUrl(), { prefix: `bench:${context.key}` });
+        storeKind === 'memory'
+          ? new MemoryStore()
+          : new RedisStore(await benchRedisUrl(), { prefix: `bench:${context.key}` });
       class Service {
         @Idempotent({ key: (id: string) => id, store })
         call(_id: string): Promise<number> {

@@ -40,7 +40,11 @@ export const steadfastAllSix: Variant = {
       @Fallback(() => -1)
       @Idempotent()
       @Retryable(RETRY)
-      @CircuitBreaker({ name: context.key, consecutiveFailures: FAILURES_TO_OPEN, openDuration: OPEN_MS })
+      @CircuitBreaker({
+        name: context.key,
+        consecutiveFailures: FAILURES_TO_OPEN,
+        openDuration: OPEN_MS,
+      })
       @Bulkhead({ maxConcurrent: MAX_CONCURRENT, name: context.key })
       @Timeout(TIMEOUT_MS)
       call(): Promise<number> {

@@ -14,11 +14,15 @@ const retryConfig = `@Retryable({ maxAttempts: ${ATTEMPTS}, initialDelay: 0, jit
 const breakerConfig = (failures: number): string =>
   `@CircuitBreaker({ name, consecutiveFailures: ${failures === NEVER_OPENS ? '1e9 (never opens)' : failures}, openDuration: ${OPEN_MS} })`;
 
-function breakerOptions(context: SetupContext, failures: number): { name: string; consecutiveFailures: number; openDuration: number } {
+function breakerOptions(
+  context: SetupContext,
+  failures: number,
+): { name: string; consecutiveFailures: number; openDuration: number } {
   return { name: context.key, consecutiveFailures: failures, openDuration: OPEN_MS };
 }
 
-const suffix = (failures: number): string => (failures === NEVER_OPENS ? ' (breaker never opens)' : '');
+const suffix = (failures: number): string =>
+  failures === NEVER_OPENS ? ' (breaker never opens)' : '';
 
 export const steadfastIdempotent: Variant = {
   name: 'steadfast @Idempotent',

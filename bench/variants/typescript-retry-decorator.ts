@@ -3,7 +3,12 @@ import type { Operation } from '../harness/operations';
 import type { Variant } from '../harness/types';
 import { RETRIES } from './equivalence';
 
-const OPTIONS = { maxAttempts: RETRIES, backOff: 0, useConsoleLogger: false, useOriginalError: true };
+const OPTIONS = {
+  maxAttempts: RETRIES,
+  backOff: 0,
+  useConsoleLogger: false,
+  useOriginalError: true,
+};
 
 export const typescriptRetryDecorator: Variant = {
   name: 'typescript-retry-decorator',

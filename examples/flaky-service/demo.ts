@@ -91,7 +91,11 @@ class QuoteService {
 
   // Every attempt gets 200 ms; two hung attempts open the breaker; while it is open (or the
   // attempts time out) the last known price answers instead of an error.
-  @Fallback((error: unknown, sku: string) => (error instanceof CircuitOpenError ? `cached price of ${sku} (breaker open)` : `cached price of ${sku} (timed out)`))
+  @Fallback((error: unknown, sku: string) =>
+    error instanceof CircuitOpenError
+      ? `cached price of ${sku} (breaker open)`
+      : `cached price of ${sku} (timed out)`,
+  )
   @Idempotent()
   @Retryable({ maxAttempts: 2, initialDelay: 50, jitter: 'none' })
   @CircuitBreaker({ name: 'quotes', consecutiveFailures: 2, openDuration: 500 })
@@ -110,11 +114,14 @@ async function main(): Promise<void> {
 
   console.log('2. A read against a service that stays down: 4 attempts, then the last error:');
   const down = new CatalogService(new FlakyInventory(Infinity));
-  await down.stock('sku-42').catch((error: Error) => console.log(`${stamp()}  CALLER got: ${error.message}\n`));
+  await down
+    .stock('sku-42')
+    .catch((error: Error) => console.log(`${stamp()}  CALLER got: ${error.message}\n`));
 
   console.log('3. A charge marked @Retryable but not @Idempotent is refused, the body never runs:');
   await recovering.charge(1_000).catch((error: unknown) => {
-    if (error instanceof NotIdempotentError) console.log(`${stamp()}  CALLER got NotIdempotentError (${error.code})\n`);
+    if (error instanceof NotIdempotentError)
+      console.log(`${stamp()}  CALLER got NotIdempotentError (${error.code})\n`);
   });
 
   console.log('4. An AbortSignal stops the retries at once, even mid-sleep:');
@@ -123,42 +130,69 @@ async function main(): Promise<void> {
   const aborting = new CatalogService(new FlakyInventory(Infinity));
   await aborting
     .stock('sku-42', { signal: controller.signal })
-    .catch((error: Error) => console.log(`${stamp()}  CALLER got: ${error.message} (no attempt after the abort)\n`));
+    .catch((error: Error) =>
+      console.log(`${stamp()}  CALLER got: ${error.message} (no attempt after the abort)\n`),
+    );
 
-  console.log('5. A circuit breaker: opens after 3 failures, refuses fast, half-opens after 300 ms, closes:');
+  console.log(
+    '5. A circuit breaker: opens after 3 failures, refuses fast, half-opens after 300 ms, closes:',
+  );
   const inventory = new FlakyInventory(3);
   const pricing = new PricingService(inventory);
   for (let call = 1; call <= 5; call++) {
     await pricing.price('sku-42').catch((error: unknown) => {
-      const how = error instanceof CircuitOpenError ? `refused (${error.state}, retry after ${Math.ceil(error.retryAfter)} ms)` : 'failed';
+      const how =
+        error instanceof CircuitOpenError
+          ? `refused (${error.state}, retry after ${Math.ceil(error.retryAfter)} ms)`
+          : 'failed';
       console.log(`${stamp()}  CALLER call ${call} ${how}`);
     });
   }
-  console.log(`${stamp()}  the inventory saw ${inventory.callCount} calls; breaker is ${defaultEngine.breaker('pricing').state}`);
+  console.log(
+    `${stamp()}  the inventory saw ${inventory.callCount} calls; breaker is ${defaultEngine.breaker('pricing').state}`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 320));
   const price = await pricing.price('sku-42');
-  console.log(`${stamp()}  OK     trial call succeeded, price = ${price}; breaker is ${defaultEngine.breaker('pricing').state}\n`);
+  console.log(
+    `${stamp()}  OK     trial call succeeded, price = ${price}; breaker is ${defaultEngine.breaker('pricing').state}\n`,
+  );
 
-  console.log('6. A charge made safe by an idempotency key: retried inside one claim, the duplicate replayed:');
+  console.log(
+    '6. A charge made safe by an idempotency key: retried inside one claim, the duplicate replayed:',
+  );
   const payments = new PaymentService();
   const first = await payments.charge({ requestId: 'req-7', cents: 1_000 });
   console.log(`${stamp()}  OK     first request:  ${JSON.stringify(first)}`);
   const again = await payments.charge({ cents: 1_000, requestId: 'req-7' });
-  console.log(`${stamp()}  OK     same request again: ${JSON.stringify(again)} (the gateway saw ${payments.charges} charges: one failed, one succeeded)`);
-  await payments.charge({ requestId: 'req-7', cents: 2_000 }).catch((error: Error) => console.log(`${stamp()}  CALLER same key, other amount: ${error.name}\n`));
+  console.log(
+    `${stamp()}  OK     same request again: ${JSON.stringify(again)} (the gateway saw ${payments.charges} charges: one failed, one succeeded)`,
+  );
+  await payments
+    .charge({ requestId: 'req-7', cents: 2_000 })
+    .catch((error: Error) =>
+      console.log(`${stamp()}  CALLER same key, other amount: ${error.name}\n`),
+    );
 
-  console.log('7. A dependency that hangs: @Timeout cuts each attempt at 200 ms, the breaker opens, a fallback answers:');
+  console.log(
+    '7. A dependency that hangs: @Timeout cuts each attempt at 200 ms, the breaker opens, a fallback answers:',
+  );
   const quotes = new HangingQuotes();
   const quoting = new QuoteService(quotes);
   const timedOut = await quoting.quote('kettle');
   console.log(`${stamp()}  CALLER got: ${timedOut}`);
   const whileOpen = await quoting.quote('kettle');
-  console.log(`${stamp()}  CALLER got: ${whileOpen} (no attempt made: the dependency is left alone)`);
-  console.log(`${stamp()}  the dependency saw ${quotes.calls} calls; ${quotes.abandoned} were told to stop (attemptSignal()); breaker is ${defaultEngine.breaker('quotes').state}`);
+  console.log(
+    `${stamp()}  CALLER got: ${whileOpen} (no attempt made: the dependency is left alone)`,
+  );
+  console.log(
+    `${stamp()}  the dependency saw ${quotes.calls} calls; ${quotes.abandoned} were told to stop (attemptSignal()); breaker is ${defaultEngine.breaker('quotes').state}`,
+  );
   quotes.healthy = true;
   await new Promise((resolve) => setTimeout(resolve, 520));
   const recovered = await quoting.quote('kettle');
-  console.log(`${stamp()}  CALLER got: ${recovered} (the trial call succeeded; breaker is ${defaultEngine.breaker('quotes').state})`);
+  console.log(
+    `${stamp()}  CALLER got: ${recovered} (the trial call succeeded; breaker is ${defaultEngine.breaker('quotes').state})`,
+  );
 }
 
 main().catch((error: unknown) => {

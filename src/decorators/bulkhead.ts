@@ -15,14 +15,30 @@ export function Bulkhead(maxConcurrent: number, maxQueued?: number): SteadfastMe
 export function Bulkhead(options: BulkheadOptions): SteadfastMethodDecorator;
 export function Bulkhead(...params: unknown[]): SteadfastMethodDecorator {
   return methodDecorator('@Bulkhead', (policy, checker) => {
-    if (policy.bulkhead !== undefined) checker.fail('@Bulkhead', 'may be applied once per method', 'a second @Bulkhead');
-    if (params.length === 0 || params.length > 2) checker.fail('@Bulkhead', 'takes (maxConcurrent, maxQueued?) or one options object', `${params.length} arguments`);
+    if (policy.bulkhead !== undefined)
+      checker.fail('@Bulkhead', 'may be applied once per method', 'a second @Bulkhead');
+    if (params.length === 0 || params.length > 2)
+      checker.fail(
+        '@Bulkhead',
+        'takes (maxConcurrent, maxQueued?) or one options object',
+        `${params.length} arguments`,
+      );
     const [first, second] = params;
-    const raw = typeof first === 'number' || params.length === 2 ? { maxConcurrent: first, ...(second === undefined ? {} : { maxQueued: second }) } : first;
+    const raw =
+      typeof first === 'number' || params.length === 2
+        ? { maxConcurrent: first, ...(second === undefined ? {} : { maxQueued: second }) }
+        : first;
     const options = checkBulkheadOptions(raw, checker);
     let declaration;
-    if (options.name !== undefined) declaration = declareBulkhead(options.name, options, true, checker);
-    else if (policy.className !== undefined) declaration = declareBulkhead(`${policy.className}.${policy.methodName}`, options, false, checker);
+    if (options.name !== undefined)
+      declaration = declareBulkhead(options.name, options, true, checker);
+    else if (policy.className !== undefined)
+      declaration = declareBulkhead(
+        `${policy.className}.${policy.methodName}`,
+        options,
+        false,
+        checker,
+      );
     policy.bulkhead = { options, declaration };
   });
 }

@@ -1,4 +1,7 @@
-import { checkBreakerOptions, type CircuitBreakerOptions } from '../runtime/breaker/breaker-options';
+import {
+  checkBreakerOptions,
+  type CircuitBreakerOptions,
+} from '../runtime/breaker/breaker-options';
 import { declareBreaker } from '../runtime/breaker/breaker-declarations';
 import { methodDecorator, type SteadfastMethodDecorator } from './method-decorator';
 
@@ -9,11 +12,19 @@ import { methodDecorator, type SteadfastMethodDecorator } from './method-decorat
  */
 export function CircuitBreaker(options?: CircuitBreakerOptions): SteadfastMethodDecorator {
   return methodDecorator('@CircuitBreaker', (policy, checker) => {
-    if (policy.breaker !== undefined) checker.fail('@CircuitBreaker', 'may be applied once per method', 'a second @CircuitBreaker');
+    if (policy.breaker !== undefined)
+      checker.fail('@CircuitBreaker', 'may be applied once per method', 'a second @CircuitBreaker');
     const checked = checkBreakerOptions(options === undefined ? {} : options, checker);
     let declaration;
-    if (checked.name !== undefined) declaration = declareBreaker(checked.name, checked, true, checker);
-    else if (policy.className !== undefined) declaration = declareBreaker(`${policy.className}.${policy.methodName}`, checked, false, checker);
+    if (checked.name !== undefined)
+      declaration = declareBreaker(checked.name, checked, true, checker);
+    else if (policy.className !== undefined)
+      declaration = declareBreaker(
+        `${policy.className}.${policy.methodName}`,
+        checked,
+        false,
+        checker,
+      );
     policy.breaker = { options: checked, declaration };
   });
 }

@@ -1,4 +1,8 @@
-import { checkFallback, type FallbackHandler, type FallbackOptions } from '../runtime/fallback/fallback-options';
+import {
+  checkFallback,
+  type FallbackHandler,
+  type FallbackOptions,
+} from '../runtime/fallback/fallback-options';
 import { methodDecorator, type SteadfastMethodDecorator } from './method-decorator';
 
 export type { FallbackHandler, FallbackOptions };
@@ -11,13 +15,25 @@ export type { FallbackHandler, FallbackOptions };
  * @example @Fallback((error, id: string) => cachedQuote(id))
  * @example @Fallback('cachedQuote', { on: [CircuitOpenError, TimeoutError] })
  */
-export function Fallback(handler: FallbackHandler | string, options?: FallbackOptions): SteadfastMethodDecorator {
+export function Fallback(
+  handler: FallbackHandler | string,
+  options?: FallbackOptions,
+): SteadfastMethodDecorator {
   return methodDecorator('@Fallback', (policy, checker, owner) => {
-    if (policy.fallback !== undefined) checker.fail('@Fallback', 'may be applied once per method', 'a second @Fallback');
+    if (policy.fallback !== undefined)
+      checker.fail('@Fallback', 'may be applied once per method', 'a second @Fallback');
     const settings = checkFallback(handler, options, policy.methodName, checker);
     // The class's own methods are known now in legacy mode; in standard mode at the first call.
-    if (typeof settings.handler === 'string' && owner !== undefined && typeof (owner as Record<string, unknown>)[settings.handler] !== 'function') {
-      checker.fail('handler', `names '${settings.handler}', which is not a method of the class`, settings.handler);
+    if (
+      typeof settings.handler === 'string' &&
+      owner !== undefined &&
+      typeof (owner as Record<string, unknown>)[settings.handler] !== 'function'
+    ) {
+      checker.fail(
+        'handler',
+        `names '${settings.handler}', which is not a method of the class`,
+        settings.handler,
+      );
     }
     policy.fallback = settings;
   });

@@ -1,4 +1,7 @@
-import { checkIdempotentOptions, type IdempotentOptions } from '../runtime/idempotency/idempotency-options';
+import {
+  checkIdempotentOptions,
+  type IdempotentOptions,
+} from '../runtime/idempotency/idempotency-options';
 import { isMarkedIdempotent, markIdempotent } from '../runtime/policy';
 import { claimExplicitName } from '../runtime/idempotency/record-names';
 import { methodDecorator, type SteadfastMethodDecorator } from './method-decorator';
@@ -18,11 +21,13 @@ export type { IdempotentOptions };
  */
 export function Idempotent(options?: IdempotentOptions): SteadfastMethodDecorator {
   return methodDecorator('@Idempotent', (policy, checker) => {
-    if (isMarkedIdempotent(policy)) checker.fail('@Idempotent', 'may be applied once per method', 'a second @Idempotent');
+    if (isMarkedIdempotent(policy))
+      checker.fail('@Idempotent', 'may be applied once per method', 'a second @Idempotent');
     policy.keyed = checkIdempotentOptions(options, checker);
     // A name that clashes is refused now where the class is known (legacy mode), else at the first call.
     const name = policy.keyed?.name;
-    if (name !== undefined && policy.className !== undefined) claimExplicitName(name, `${policy.className}.${policy.methodName}`, policy.original, checker);
+    if (name !== undefined && policy.className !== undefined)
+      claimExplicitName(name, `${policy.className}.${policy.methodName}`, policy.original, checker);
     markIdempotent(policy);
   });
 }

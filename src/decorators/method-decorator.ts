@@ -27,7 +27,11 @@ export interface SteadfastMethodDecorator {
  * What a decorator adds to a method's policy, given where it is written (for error messages) and,
  * in legacy mode, the object that holds the method (the prototype, or the class for a static).
  */
-export type PolicyContribution = (policy: MethodPolicy, checker: OptionChecker, owner: object | undefined) => void;
+export type PolicyContribution = (
+  policy: MethodPolicy,
+  checker: OptionChecker,
+  owner: object | undefined,
+) => void;
 
 interface StandardContext {
   kind: string;
@@ -36,7 +40,12 @@ interface StandardContext {
 }
 
 function isStandardContext(value: unknown): value is StandardContext {
-  return typeof value === 'object' && value !== null && typeof (value as StandardContext).kind === 'string' && 'name' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as StandardContext).kind === 'string' &&
+    'name' in value
+  );
 }
 
 const noInitializer = (): void => {};
@@ -56,7 +65,8 @@ function isLiveContext(context: StandardContext): boolean {
   }
 }
 
-const ALREADY_DEFINED = 'cannot be added to a method whose class is already defined (decorate it in the class body)';
+const ALREADY_DEFINED =
+  'cannot be added to a method whose class is already defined (decorate it in the class body)';
 
 /**
  * Builds a decorator that works in both modes. Each steadfast decorator applied to a method wraps
@@ -65,39 +75,78 @@ const ALREADY_DEFINED = 'cannot be added to a method whose class is already defi
  * class is defined: the wrapper is then installed (legacy), its context is over (standard), or at the
  * latest a microtask has passed.
  */
-export function methodDecorator(decoratorName: string, contribute: PolicyContribution): SteadfastMethodDecorator {
+export function methodDecorator(
+  decoratorName: string,
+  contribute: PolicyContribution,
+): SteadfastMethodDecorator {
   function decorate(...params: unknown[]): unknown {
     if (params.length === 2 && isStandardContext(params[1])) {
       const [value, context] = params as [unknown, StandardContext];
       const methodName = String(context.name);
       if (context.kind !== 'method' || typeof value !== 'function') {
-        throw new ConfigError(`${decoratorName} on ${methodName}: only methods can be decorated, not a ${context.kind}`, undefined, methodName);
+        throw new ConfigError(
+          `${decoratorName} on ${methodName}: only methods can be decorated, not a ${context.kind}`,
+          undefined,
+          methodName,
+        );
       }
-      return apply(value as MethodBody, methodName, undefined, () => isLiveContext(context), undefined).wrapper;
+      return apply(
+        value as MethodBody,
+        methodName,
+        undefined,
+        () => isLiveContext(context),
+        undefined,
+      ).wrapper;
     }
     const [target, key, descriptor] = params as [unknown, unknown, PropertyDescriptor | undefined];
-    const className = typeof target === 'function' ? target.name : (target as { constructor?: { name?: string } } | undefined)?.constructor?.name;
+    const className =
+      typeof target === 'function'
+        ? target.name
+        : (target as { constructor?: { name?: string } } | undefined)?.constructor?.name;
     const label = className ? `${className}.${String(key)}` : String(key);
     if (descriptor === undefined || typeof descriptor.value !== 'function') {
-      const what = descriptor === undefined ? 'a field' : descriptor.get || descriptor.set ? 'an accessor' : 'a non-function';
-      throw new ConfigError(`${decoratorName} on ${label}: only methods can be decorated, not ${what}`, undefined, label);
+      const what =
+        descriptor === undefined
+          ? 'a field'
+          : descriptor.get || descriptor.set
+            ? 'an accessor'
+            : 'a non-function';
+      throw new ConfigError(
+        `${decoratorName} on ${label}: only methods can be decorated, not ${what}`,
+        undefined,
+        label,
+      );
     }
     const value = descriptor.value as MethodBody;
     // While a class is decorated, its prototype still holds the undecorated method: a wrapper already
     // installed there means the class is defined.
     const stillDefining = (): boolean =>
-      (typeof target !== 'object' && typeof target !== 'function') || target === null || Object.getOwnPropertyDescriptor(target, key as PropertyKey)?.value !== value;
-    const owner = typeof target === 'object' || typeof target === 'function' ? (target ?? undefined) : undefined;
+      (typeof target !== 'object' && typeof target !== 'function') ||
+      target === null ||
+      Object.getOwnPropertyDescriptor(target, key as PropertyKey)?.value !== value;
+    const owner =
+      typeof target === 'object' || typeof target === 'function'
+        ? (target ?? undefined)
+        : undefined;
     const policy = apply(value, String(key), className || undefined, stillDefining, owner);
     descriptor.value = policy.wrapper;
     return descriptor;
   }
 
-  function apply(fn: MethodBody, methodName: string, className: string | undefined, stillDefining: () => boolean, owner: object | undefined): MethodPolicy {
+  function apply(
+    fn: MethodBody,
+    methodName: string,
+    className: string | undefined,
+    stillDefining: () => boolean,
+    owner: object | undefined,
+  ): MethodPolicy {
     const below = policyOf(fn);
     const label = className ? `${className}.${methodName}` : methodName;
     const checker = new OptionChecker(decoratorName, label);
-    if (below !== undefined && (below.sealed || below.methodName !== methodName || !stillDefining())) {
+    if (
+      below !== undefined &&
+      (below.sealed || below.methodName !== methodName || !stillDefining())
+    ) {
       checker.fail(decoratorName, ALREADY_DEFINED, 'a defined method');
     }
     const policy = wrapMethod(fn, below, methodName, className);

@@ -16,7 +16,8 @@ export function Timeout(ms: number): SteadfastMethodDecorator;
 export function Timeout(options: TimeoutOptions): SteadfastMethodDecorator;
 export function Timeout(...params: unknown[]): SteadfastMethodDecorator {
   return methodDecorator('@Timeout', (policy, checker) => {
-    if (policy.timeout !== undefined) checker.fail('@Timeout', 'may be applied once per method', 'a second @Timeout');
+    if (policy.timeout !== undefined)
+      checker.fail('@Timeout', 'may be applied once per method', 'a second @Timeout');
     policy.timeout = checkTimeoutOptions(params, checker);
   });
 }

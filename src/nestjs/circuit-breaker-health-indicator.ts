@@ -11,7 +11,10 @@ export interface CircuitHealthOptions {
 }
 
 /** The shape of `@nestjs/terminus`'s `HealthIndicatorResult`, with each breaker's state. */
-export type CircuitHealthResult = Record<string, { status: 'up' | 'down'; circuits: Record<string, CircuitState> }>;
+export type CircuitHealthResult = Record<
+  string,
+  { status: 'up' | 'down'; circuits: Record<string, CircuitState> }
+>;
 
 /**
  * Breaker states as a health indicator for `@nestjs/terminus` (which steadfast does not import: the
@@ -28,8 +31,14 @@ export type CircuitHealthResult = Record<string, { status: 'up' | 'down'; circui
 export class CircuitBreakerHealthIndicator {
   constructor(private readonly engine: ResilienceEngine) {}
 
-  async isHealthy(key = 'circuits', options: CircuitHealthOptions = {}): Promise<CircuitHealthResult> {
-    const handles = options.circuits === undefined ? this.engine.breakers() : options.circuits.map((name) => this.engine.breaker(name));
+  async isHealthy(
+    key = 'circuits',
+    options: CircuitHealthOptions = {},
+  ): Promise<CircuitHealthResult> {
+    const handles =
+      options.circuits === undefined
+        ? this.engine.breakers()
+        : options.circuits.map((name) => this.engine.breaker(name));
     const downWhen = options.downWhen ?? ['open', 'isolated'];
     const circuits: Record<string, CircuitState> = {};
     let status: 'up' | 'down' = 'up';

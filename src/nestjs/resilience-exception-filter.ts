@@ -1,4 +1,11 @@
-import { Catch, HttpStatus, Inject, Optional, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpStatus,
+  Inject,
+  Optional,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   BulkheadRejectedError,
@@ -48,17 +55,28 @@ export class ResilienceExceptionFilter implements ExceptionFilter<SteadfastError
     const response: unknown = host.switchToHttp().getResponse();
     const adapter = this.adapterHost?.httpAdapter;
     if (adapter !== undefined) {
-      if (answer.retryAfter !== undefined) adapter.setHeader(response, 'Retry-After', String(answer.retryAfter));
+      if (answer.retryAfter !== undefined)
+        adapter.setHeader(response, 'Retry-After', String(answer.retryAfter));
       adapter.reply(response, answer.body, answer.status);
       return;
     }
     const chainable = (response as ChainableResponse).status(answer.status);
-    (answer.retryAfter === undefined ? chainable : chainable.header('Retry-After', String(answer.retryAfter))).send(answer.body);
+    (answer.retryAfter === undefined
+      ? chainable
+      : chainable.header('Retry-After', String(answer.retryAfter))
+    ).send(answer.body);
   }
 }
 
 // steadfast is compiled with standard decorators and Nest's are legacy ones: they are applied by call.
-Catch(CircuitOpenError, IdempotencyConflictError, IdempotencyInProgressError, IdempotencyStoreError, BulkheadRejectedError, TimeoutError)(ResilienceExceptionFilter);
+Catch(
+  CircuitOpenError,
+  IdempotencyConflictError,
+  IdempotencyInProgressError,
+  IdempotencyStoreError,
+  BulkheadRejectedError,
+  TimeoutError,
+)(ResilienceExceptionFilter);
 Inject(HttpAdapterHost)(ResilienceExceptionFilter, undefined, 0);
 Optional()(ResilienceExceptionFilter, undefined, 0);
 
@@ -66,29 +84,57 @@ function httpAnswerTo(error: SteadfastError): HttpAnswer {
   if (error instanceof CircuitOpenError) {
     return {
       status: HttpStatus.SERVICE_UNAVAILABLE,
-      body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', 'A service this request depends on is unavailable; retry later.', error),
-      retryAfter: Number.isFinite(error.retryAfter) ? Math.max(1, Math.ceil(error.retryAfter / 1000)) : undefined,
+      body: body(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        'Service Unavailable',
+        'A service this request depends on is unavailable; retry later.',
+        error,
+      ),
+      retryAfter: Number.isFinite(error.retryAfter)
+        ? Math.max(1, Math.ceil(error.retryAfter / 1000))
+        : undefined,
     };
   }
   if (error instanceof BulkheadRejectedError) {
     const message = 'The service is at its limit of concurrent requests; retry shortly.';
-    return { status: HttpStatus.SERVICE_UNAVAILABLE, body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', message, error), retryAfter: 1 };
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', message, error),
+      retryAfter: 1,
+    };
   }
   if (error instanceof TimeoutError) {
     const message = 'A service this request depends on did not answer in time.';
-    return { status: HttpStatus.GATEWAY_TIMEOUT, body: body(HttpStatus.GATEWAY_TIMEOUT, 'Gateway Timeout', message, error), retryAfter: undefined };
+    return {
+      status: HttpStatus.GATEWAY_TIMEOUT,
+      body: body(HttpStatus.GATEWAY_TIMEOUT, 'Gateway Timeout', message, error),
+      retryAfter: undefined,
+    };
   }
   if (error instanceof IdempotencyStoreError) {
     const message = 'Requests cannot be deduplicated right now; retry later.';
-    return { status: HttpStatus.SERVICE_UNAVAILABLE, body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', message, error), retryAfter: undefined };
+    return {
+      status: HttpStatus.SERVICE_UNAVAILABLE,
+      body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', message, error),
+      retryAfter: undefined,
+    };
   }
   const message =
     error instanceof IdempotencyInProgressError
       ? 'A request with this idempotency key is still in progress; retry later.'
       : 'This idempotency key was already used with a different request.';
-  return { status: HttpStatus.CONFLICT, body: body(HttpStatus.CONFLICT, 'Conflict', message, error), retryAfter: undefined };
+  return {
+    status: HttpStatus.CONFLICT,
+    body: body(HttpStatus.CONFLICT, 'Conflict', message, error),
+    retryAfter: undefined,
+  };
 }
 
-function body(statusCode: number, error: string, message: string, cause: SteadfastError): HttpAnswer['body'] {
+function body(
+  statusCode: number,
+  error: string,
+  message: string,
+  cause: SteadfastError,
+): HttpAnswer['body'] {
   return { statusCode, error, message, code: cause.code };
 }

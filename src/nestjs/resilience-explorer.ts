@@ -27,22 +27,33 @@ export class ResilienceExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()] as unknown as DiscoveredWrapper[];
+    const wrappers = [
+      ...this.discovery.getProviders(),
+      ...this.discovery.getControllers(),
+    ] as unknown as DiscoveredWrapper[];
     const refused = new Set<string>();
     for (const wrapper of wrappers) {
-      for (const target of checkedTargets(wrapper)) for (const method of unmarkedRetryables(target)) refused.add(method);
+      for (const target of checkedTargets(wrapper))
+        for (const method of unmarkedRetryables(target)) refused.add(method);
       if (isRequestScoped(wrapper)) this.warnOfInstanceBreakers(wrapper.metatype as Function);
     }
     if (refused.size === 0) return;
     for (const method of refused) {
-      this.engine.log.error(`${method} is @Retryable but not @Idempotent: the application refuses to start`, { method });
+      this.engine.log.error(
+        `${method} is @Retryable but not @Idempotent: the application refuses to start`,
+        { method },
+      );
     }
     throw new NotIdempotentError(refused.values().next().value as string);
   }
 
   /** A breaker with `scope: 'instance'` on a request-scoped provider sees one request, so it never opens. */
   private warnOfInstanceBreakers(klass: Function): void {
-    for (let proto: unknown = klass.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (
+      let proto: unknown = klass.prototype;
+      proto && proto !== Object.prototype;
+      proto = Object.getPrototypeOf(proto)
+    ) {
       for (const key of Reflect.ownKeys(proto as object)) {
         const breaker = policyOf(Object.getOwnPropertyDescriptor(proto, key)?.value)?.breaker;
         if (breaker?.options.scope !== 'instance') continue;
@@ -66,10 +77,16 @@ function checkedTargets(wrapper: DiscoveredWrapper): object[] {
   const targets: object[] = [];
   if (typeof wrapper.metatype === 'function' && !wrapper.isFactory) targets.push(wrapper.metatype);
   const instance = wrapper.instance;
-  if (typeof instance === 'object' && instance !== null && wrapper.isDependencyTreeStatic()) targets.push(instance);
+  if (typeof instance === 'object' && instance !== null && wrapper.isDependencyTreeStatic())
+    targets.push(instance);
   return targets;
 }
 
 function isRequestScoped(wrapper: DiscoveredWrapper): boolean {
-  return typeof wrapper.metatype === 'function' && !wrapper.isFactory && !wrapper.isTransient && !wrapper.isDependencyTreeStatic();
+  return (
+    typeof wrapper.metatype === 'function' &&
+    !wrapper.isFactory &&
+    !wrapper.isTransient &&
+    !wrapper.isDependencyTreeStatic()
+  );
 }

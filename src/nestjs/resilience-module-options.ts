@@ -12,7 +12,9 @@ export interface ResilienceModuleAsyncOptions {
   /** modules that export what `inject` names (a ConfigModule, a module providing a store) */
   readonly imports?: ModuleMetadata['imports'];
   /** builds the options; it receives the providers named in `inject`, in that order */
-  readonly useFactory: (...dependencies: never[]) => ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
+  readonly useFactory: (
+    ...dependencies: never[]
+  ) => ResilienceModuleOptions | Promise<ResilienceModuleOptions>;
   readonly inject?: FactoryProvider['inject'];
 }
 

@@ -22,7 +22,9 @@ export class ResilienceModule {
   static forRootAsync(options: ResilienceModuleAsyncOptions): DynamicModule {
     return resilienceModule(options.imports ?? [], {
       provide: RESILIENCE_MODULE_OPTIONS,
-      useFactory: options.useFactory as (...dependencies: unknown[]) => ResilienceModuleOptions | Promise<ResilienceModuleOptions>,
+      useFactory: options.useFactory as (
+        ...dependencies: unknown[]
+      ) => ResilienceModuleOptions | Promise<ResilienceModuleOptions>,
       inject: options.inject ?? [],
     });
   }
@@ -32,14 +34,21 @@ export class ResilienceModule {
 Global()(ResilienceModule);
 Module({})(ResilienceModule);
 
-function resilienceModule(imports: NonNullable<ResilienceModuleAsyncOptions['imports']>, optionsProvider: Provider): DynamicModule {
+function resilienceModule(
+  imports: NonNullable<ResilienceModuleAsyncOptions['imports']>,
+  optionsProvider: Provider,
+): DynamicModule {
   return {
     module: ResilienceModule,
     global: true,
     imports: [DiscoveryModule, ...imports],
     providers: [
       optionsProvider,
-      { provide: ResilienceEngine, useFactory: configureEngine, inject: [RESILIENCE_MODULE_OPTIONS] },
+      {
+        provide: ResilienceEngine,
+        useFactory: configureEngine,
+        inject: [RESILIENCE_MODULE_OPTIONS],
+      },
       ResilienceExplorer,
       CircuitBreakerHealthIndicator,
     ],
@@ -50,5 +59,8 @@ function resilienceModule(imports: NonNullable<ResilienceModuleAsyncOptions['imp
 /** Configures the engine every decorator uses (decorators find it at call time, so this may come late). */
 function configureEngine(options: ResilienceModuleOptions | undefined): ResilienceEngine {
   const given = options ?? {};
-  return configure({ ...given, logger: given.logger === undefined ? new Logger('steadfast') : given.logger });
+  return configure({
+    ...given,
+    logger: given.logger === undefined ? new Logger('steadfast') : given.logger,
+  });
 }

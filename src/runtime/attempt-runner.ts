@@ -41,7 +41,11 @@ export class AttemptRunner {
    * Starts the attempt if every guard admits it now: its promise, settled through `then`. undefined
    * when a guard must wait (use run()); REFUSED_NOW when one refused it (the body did not run).
    */
-  start(call: Call, attempt: number, then: AttemptContinuation): Promise<unknown> | undefined | typeof REFUSED_NOW {
+  start(
+    call: Call,
+    attempt: number,
+    then: AttemptContinuation,
+  ): Promise<unknown> | undefined | typeof REFUSED_NOW {
     const { bulkhead, breaker } = this;
     let slot: Slot;
     let permit: Permit;
@@ -63,7 +67,9 @@ export class AttemptRunner {
       if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
       if (error === call.refusal) return REFUSED_NOW;
       // Not a refusal (a guard that could not be made, say): the attempt fails with it.
-      return Promise.reject(error).then(undefined, (failure: unknown) => then.failed(call, failure));
+      return Promise.reject(error).then(undefined, (failure: unknown) =>
+        then.failed(call, failure),
+      );
     }
     return this.invoke(call, attempt, slot, permit, then);
   }
@@ -88,18 +94,40 @@ export class AttemptRunner {
     return this.invoke(call, attempt, slot, permit, AS_IS);
   }
 
-  private invoke(call: Call, attempt: number, slot: Slot, permit: Permit, then: AttemptContinuation): Promise<unknown> {
+  private invoke(
+    call: Call,
+    attempt: number,
+    slot: Slot,
+    permit: Permit,
+    then: AttemptContinuation,
+  ): Promise<unknown> {
     if (slot === undefined && permit === undefined) {
-      return this.method.run(call, attempt, then === AS_IS ? undefined : new ContinuedEnd(call, then));
+      return this.method.run(
+        call,
+        attempt,
+        then === AS_IS ? undefined : new ContinuedEnd(call, then),
+      );
     }
     const timed = this.breaker !== undefined && this.breaker.timesCalls;
     const began = timed ? call.plan.engine.clock.now() : 0;
-    return this.method.run(call, attempt, new GuardedEnd(this, call, slot, permit, timed, began, then));
+    return this.method.run(
+      call,
+      attempt,
+      new GuardedEnd(this, call, slot, permit, timed, began, then),
+    );
   }
 
   /** Tells the guards, innermost first, that the attempt ended. */
-  exitGuards(call: Call, slot: Slot, permit: Permit, failed: boolean, outcome: unknown, duration: number): void {
-    if (permit !== undefined) (this.breaker as BreakerStage).exit(call, permit, failed, outcome, duration);
+  exitGuards(
+    call: Call,
+    slot: Slot,
+    permit: Permit,
+    failed: boolean,
+    outcome: unknown,
+    duration: number,
+  ): void {
+    if (permit !== undefined)
+      (this.breaker as BreakerStage).exit(call, permit, failed, outcome, duration);
     if (slot !== undefined) (this.bulkhead as BulkheadStage).exit(call, slot);
   }
 }

@@ -25,7 +25,12 @@ export function attemptSignal(): PlatformAbortSignal | undefined {
 }
 
 /** Runs an attempt's body with `source` as what attemptSignal() reads in it. */
-export function runBodyFor(source: SignalSource, body: MethodBody, thisArg: unknown, args: unknown[]): unknown {
+export function runBodyFor(
+  source: SignalSource,
+  body: MethodBody,
+  thisArg: unknown,
+  args: unknown[],
+): unknown {
   storage ??= new AsyncLocalStorage();
   return storage.run(source, Reflect.apply, body, thisArg, args);
 }

@@ -13,7 +13,11 @@ export interface AbortSignalLike {
  * The platform's AbortSignal type where the consumer's types declare one (the DOM library or
  * @types/node), else AbortSignalLike: `attemptSignal()` can then be passed to `fetch()` as it is.
  */
-export type PlatformAbortSignal = typeof globalThis extends { AbortSignal: { prototype: infer Signal } } ? Signal : AbortSignalLike;
+export type PlatformAbortSignal = typeof globalThis extends {
+  AbortSignal: { prototype: infer Signal };
+}
+  ? Signal
+  : AbortSignalLike;
 
 /** Duck-typed, so that signals from another realm (vm contexts, test sandboxes) count too. */
 export function isAbortSignal(value: unknown): value is AbortSignalLike {

@@ -31,7 +31,8 @@ export class DeclarationRegistry<O extends NamedOptions> {
     const existing = this.byName.get(name);
     if (explicit && existing !== undefined && existing.explicit) {
       const sameScope = (options.scope ?? 'class') === (existing.options.scope ?? 'class');
-      if ((sameScope && joinsOnly(options)) || sameOptions(existing.options, options)) return existing;
+      if ((sameScope && joinsOnly(options)) || sameOptions(existing.options, options))
+        return existing;
       if (sameScope && joinsOnly(existing.options)) {
         // The first declaration only named it; this one configures it. In place: the earlier
         // methods hold this very declaration, and state is keyed by it.
@@ -39,9 +40,18 @@ export class DeclarationRegistry<O extends NamedOptions> {
         existing.declaredBy = checker.method ?? name;
         return existing;
       }
-      checker.fail('name', `names ${this.what} '${name}', already declared with different options by ${existing.declaredBy}`, name);
+      checker.fail(
+        'name',
+        `names ${this.what} '${name}', already declared with different options by ${existing.declaredBy}`,
+        name,
+      );
     }
-    const declaration: Declaration<O> = { name, options, explicit, declaredBy: checker.method ?? name };
+    const declaration: Declaration<O> = {
+      name,
+      options,
+      explicit,
+      declaredBy: checker.method ?? name,
+    };
     this.byName.set(name, declaration);
     return declaration;
   }
@@ -67,5 +77,7 @@ function sameOptions(a: unknown, b: unknown): boolean {
   const keysA = Object.keys(a);
   const keysB = Object.keys(b);
   if (keysA.length !== keysB.length) return false;
-  return keysA.every((key) => sameOptions((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  return keysA.every((key) =>
+    sameOptions((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }

@@ -4,14 +4,26 @@ import { EventHub, type EngineEventName, type EngineListener } from './events';
 import { checkRetryOptions, type RetryOptions } from './retry/retry-options';
 import { hasMethod, OptionChecker } from './validation';
 import { ConfigError } from './errors';
-import { checkBreakerOptions, resolveBreakerSettings, type CircuitBreakerOptions } from './breaker/breaker-options';
-import { allDeclarations, declarationNamed, type BreakerDeclaration } from './breaker/breaker-declarations';
+import {
+  checkBreakerOptions,
+  resolveBreakerSettings,
+  type CircuitBreakerOptions,
+} from './breaker/breaker-options';
+import {
+  allDeclarations,
+  declarationNamed,
+  type BreakerDeclaration,
+} from './breaker/breaker-declarations';
 import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './breaker/breaker';
 import type { CircuitState } from './events';
 import { sharesBreakers, type IdempotencyStore } from './store';
 import { MemoryStore } from './idempotency/memory-store';
 import { Bulkhead, type BulkheadHandle } from './bulkhead/bulkhead';
-import { allBulkheadDeclarations, bulkheadDeclarationNamed, type BulkheadDeclaration } from './bulkhead/bulkhead-declarations';
+import {
+  allBulkheadDeclarations,
+  bulkheadDeclarationNamed,
+  type BulkheadDeclaration,
+} from './bulkhead/bulkhead-declarations';
 import { isStore } from './idempotency/idempotency-options';
 
 /** Defaults that apply to every decorated method unless its decorator says otherwise. */
@@ -39,7 +51,8 @@ const ENGINE_OPTION_KEYS = ['logger', 'clock', 'random', 'defaults', 'store'] as
 /** Runs every call of every decorated method. Decorators find it at call time, so it can be configured late. */
 export class ResilienceEngine {
   /** @internal */ clock: Clock = systemClock;
-  /** @internal Looked up per call by default, so that a spy on Math.random is seen. */ random: () => number = () => Math.random();
+  /** @internal Looked up per call by default, so that a spy on Math.random is seen. */ random: () => number =
+    () => Math.random();
   /** @internal */ log: LogSink = createLogSink(console);
   /** @internal Both keys own, so that reading one never reaches a polluted Object.prototype. */
   defaults: EngineDefaults = { retry: undefined, circuitBreaker: undefined };
@@ -56,11 +69,14 @@ export class ResilienceEngine {
   configure(options: EngineOptions): this {
     const checker: OptionChecker = new OptionChecker('configure()', undefined);
     const given = checker.object('', options, ENGINE_OPTION_KEYS);
-    const log = given.logger === undefined ? this.log : createLogSink(checkLogger(given.logger, checker));
+    const log =
+      given.logger === undefined ? this.log : createLogSink(checkLogger(given.logger, checker));
     const clock = given.clock === undefined ? this.clock : checkClock(given.clock, checker);
-    const random = given.random === undefined ? this.random : checker.func<() => number>('random', given.random);
+    const random =
+      given.random === undefined ? this.random : checker.func<() => number>('random', given.random);
     const store = given.store === undefined ? this.store : checkStore(given.store, checker);
-    const defaults = given.defaults === undefined ? this.defaults : checkDefaults(given.defaults, checker);
+    const defaults =
+      given.defaults === undefined ? this.defaults : checkDefaults(given.defaults, checker);
     // Breakers live in the store they were created with: a new store starts them afresh.
     if (store !== this.store) this.breakerStates.clear();
     this.log = log;
@@ -79,10 +95,16 @@ export class ResilienceEngine {
   breaker(name: string, instance?: object): CircuitBreakerHandle {
     const declaration = declarationNamed(name);
     if (declaration === undefined) {
-      throw new ConfigError(`no circuit breaker named '${name}' is declared (a default name is known once its class is defined, or in standard decorator mode once the method is first called)`, 'name');
+      throw new ConfigError(
+        `no circuit breaker named '${name}' is declared (a default name is known once its class is defined, or in standard decorator mode once the method is first called)`,
+        'name',
+      );
     }
     if (declaration.options.scope === 'instance' && instance === undefined) {
-      throw new ConfigError(`circuit '${name}' has scope 'instance': pass the instance, engine.breaker(name, instance)`, 'scope');
+      throw new ConfigError(
+        `circuit '${name}' has scope 'instance': pass the instance, engine.breaker(name, instance)`,
+        'scope',
+      );
     }
     return this.breakerFor(declaration, instance);
   }
@@ -100,7 +122,10 @@ export class ResilienceEngine {
   /** @internal The breaker a call goes through: shared, or this instance's for scope 'instance'. */
   breakerFor(declaration: BreakerDeclaration, thisArg: unknown): Breaker {
     const existing = this.breakerStates.get(declaration);
-    const perInstance = declaration.options.scope === 'instance' && (typeof thisArg === 'object' || typeof thisArg === 'function') && thisArg !== null;
+    const perInstance =
+      declaration.options.scope === 'instance' &&
+      (typeof thisArg === 'object' || typeof thisArg === 'function') &&
+      thisArg !== null;
     if (!perInstance) {
       if (existing instanceof Breaker) return existing;
       const created = this.createBreaker(declaration);
@@ -110,16 +135,27 @@ export class ResilienceEngine {
     let instances = existing instanceof WeakMap ? existing : undefined;
     if (instances === undefined) this.breakerStates.set(declaration, (instances = new WeakMap()));
     let breaker = instances.get(thisArg as object);
-    if (breaker === undefined) instances.set(thisArg as object, (breaker = this.createBreaker(declaration)));
+    if (breaker === undefined)
+      instances.set(thisArg as object, (breaker = this.createBreaker(declaration)));
     return breaker;
   }
 
   private createBreaker(declaration: BreakerDeclaration): Breaker {
-    const settings = resolveBreakerSettings(declaration.options, this.defaults.circuitBreaker, new OptionChecker('@CircuitBreaker', declaration.declaredBy));
+    const settings = resolveBreakerSettings(
+      declaration.options,
+      this.defaults.circuitBreaker,
+      new OptionChecker('@CircuitBreaker', declaration.declaredBy),
+    );
     const now = (): number => this.clock.now();
     // Per-instance breakers stay in the process: a fleet shares breakers by name.
     if (sharesBreakers(this.store) && declaration.options.scope !== 'instance') {
-      return this.store.createBreaker(declaration.name, settings, now, this.breakerObserver, this.currentLog);
+      return this.store.createBreaker(
+        declaration.name,
+        settings,
+        now,
+        this.breakerObserver,
+        this.currentLog,
+      );
     }
     return new Breaker(declaration.name, settings, now, this.breakerObserver);
   }
@@ -133,12 +169,21 @@ export class ResilienceEngine {
     error: (message, fields) => engine.log.error(message, fields),
   }))(this);
 
-  private readonly breakerStates = new Map<BreakerDeclaration, Breaker | WeakMap<object, Breaker>>();
+  private readonly breakerStates = new Map<
+    BreakerDeclaration,
+    Breaker | WeakMap<object, Breaker>
+  >();
 
   private readonly breakerObserver: BreakerObserver = {
     stateChanged: (breaker: Breaker, from: CircuitState, to: CircuitState, reason: string) => {
-      this.log.warn(`circuit '${breaker.name}' ${from} -> ${to}: ${reason}`, { circuit: breaker.name, from, to, reason });
-      if (this.events.has('stateChange')) this.events.emit('stateChange', { circuit: breaker.name, from, to, reason });
+      this.log.warn(`circuit '${breaker.name}' ${from} -> ${to}: ${reason}`, {
+        circuit: breaker.name,
+        from,
+        to,
+        reason,
+      });
+      if (this.events.has('stateChange'))
+        this.events.emit('stateChange', { circuit: breaker.name, from, to, reason });
     },
   };
 
@@ -149,10 +194,16 @@ export class ResilienceEngine {
   bulkhead(name: string, instance?: object): BulkheadHandle {
     const declaration = bulkheadDeclarationNamed(name);
     if (declaration === undefined) {
-      throw new ConfigError(`no bulkhead named '${name}' is declared (a default name is known once its class is defined, or in standard decorator mode once the method is first called)`, 'name');
+      throw new ConfigError(
+        `no bulkhead named '${name}' is declared (a default name is known once its class is defined, or in standard decorator mode once the method is first called)`,
+        'name',
+      );
     }
     if (declaration.options.scope === 'instance' && instance === undefined) {
-      throw new ConfigError(`bulkhead '${name}' has scope 'instance': pass the instance, engine.bulkhead(name, instance)`, 'scope');
+      throw new ConfigError(
+        `bulkhead '${name}' has scope 'instance': pass the instance, engine.bulkhead(name, instance)`,
+        'scope',
+      );
     }
     return this.bulkheadFor(declaration, instance);
   }
@@ -170,7 +221,10 @@ export class ResilienceEngine {
   /** @internal The bulkhead an attempt goes through: shared, or this instance's for scope 'instance'. Bulkheads are per process. */
   bulkheadFor(declaration: BulkheadDeclaration, thisArg: unknown): Bulkhead {
     const existing = this.bulkheadStates.get(declaration);
-    const perInstance = declaration.options.scope === 'instance' && (typeof thisArg === 'object' || typeof thisArg === 'function') && thisArg !== null;
+    const perInstance =
+      declaration.options.scope === 'instance' &&
+      (typeof thisArg === 'object' || typeof thisArg === 'function') &&
+      thisArg !== null;
     if (!perInstance) {
       if (existing instanceof Bulkhead) return existing;
       const created = new Bulkhead(declaration.name, declaration.options);
@@ -180,11 +234,18 @@ export class ResilienceEngine {
     let instances = existing instanceof WeakMap ? existing : undefined;
     if (instances === undefined) this.bulkheadStates.set(declaration, (instances = new WeakMap()));
     let bulkhead = instances.get(thisArg as object);
-    if (bulkhead === undefined) instances.set(thisArg as object, (bulkhead = new Bulkhead(declaration.name, declaration.options)));
+    if (bulkhead === undefined)
+      instances.set(
+        thisArg as object,
+        (bulkhead = new Bulkhead(declaration.name, declaration.options)),
+      );
     return bulkhead;
   }
 
-  private readonly bulkheadStates = new Map<BulkheadDeclaration, Bulkhead | WeakMap<object, Bulkhead>>();
+  private readonly bulkheadStates = new Map<
+    BulkheadDeclaration,
+    Bulkhead | WeakMap<object, Bulkhead>
+  >();
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): () => void {
@@ -194,12 +255,12 @@ export class ResilienceEngine {
   off<E extends EngineEventName>(event: E, listener: EngineListener<E>): void {
     this.events.off(event, listener);
   }
-
 }
 
 function checkStore(value: unknown, checker: OptionChecker): IdempotencyStore {
   const methods = ['claim', 'complete', 'release', 'read'];
-  if (!isStore(value) || !methods.every((name) => hasMethod(value, name))) checker.fail('store', 'must be a store (MemoryStore, RedisStore)', value);
+  if (!isStore(value) || !methods.every((name) => hasMethod(value, name)))
+    checker.fail('store', 'must be a store (MemoryStore, RedisStore)', value);
   return value;
 }
 
@@ -209,32 +270,58 @@ function checkDefaults(value: unknown, checker: OptionChecker): EngineDefaults {
   for (const section of ['retry', 'circuitBreaker'] as const) {
     const given = defaults[section];
     const isObject = typeof given === 'object' && given !== null && !Array.isArray(given);
-    if (given !== undefined && !isObject) checker.fail(`defaults.${section}`, 'must be an object', given);
+    if (given !== undefined && !isObject)
+      checker.fail(`defaults.${section}`, 'must be an object', given);
   }
   return {
-    retry: defaults.retry === undefined ? undefined : checkRetryOptions(defaults.retry, new OptionChecker('configure() defaults.retry', undefined)),
-    circuitBreaker: defaults.circuitBreaker === undefined ? undefined : checkBreakerDefaults(defaults.circuitBreaker),
+    retry:
+      defaults.retry === undefined
+        ? undefined
+        : checkRetryOptions(
+            defaults.retry,
+            new OptionChecker('configure() defaults.retry', undefined),
+          ),
+    circuitBreaker:
+      defaults.circuitBreaker === undefined
+        ? undefined
+        : checkBreakerDefaults(defaults.circuitBreaker),
   };
 }
 
 function checkBreakerDefaults(value: unknown): CircuitBreakerOptions {
   const checker = new OptionChecker('configure() defaults.circuitBreaker', undefined);
   const options = checkBreakerOptions(value, checker);
-  if (options.name !== undefined) checker.fail('name', 'is per method and cannot be a default', options.name);
-  if (options.scope !== undefined) checker.fail('scope', 'is per method and cannot be a default', options.scope);
+  if (options.name !== undefined)
+    checker.fail('name', 'is per method and cannot be a default', options.name);
+  if (options.scope !== undefined)
+    checker.fail('scope', 'is per method and cannot be a default', options.scope);
   return options;
 }
 
 function checkLogger(value: unknown, checker: OptionChecker): LoggerLike | false {
   if (value === false) return false;
-  if (typeof value !== 'object' || value === null || !hasMethod(value, 'warn') || !hasMethod(value, 'error')) {
-    checker.fail('logger', 'must be false or an object with warn() and error() (console, pino, NestJS Logger)', value);
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !hasMethod(value, 'warn') ||
+    !hasMethod(value, 'error')
+  ) {
+    checker.fail(
+      'logger',
+      'must be false or an object with warn() and error() (console, pino, NestJS Logger)',
+      value,
+    );
   }
   return value as LoggerLike;
 }
 
 function checkClock(value: unknown, checker: OptionChecker): Clock {
-  if (typeof value !== 'object' || value === null || !hasMethod(value, 'now') || !hasMethod(value, 'sleep')) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !hasMethod(value, 'now') ||
+    !hasMethod(value, 'sleep')
+  ) {
     checker.fail('clock', 'must be an object with now() and sleep(ms, signal)', value);
   }
   return value as Clock;

@@ -26,16 +26,29 @@ export abstract class SteadfastError extends Error {
 }
 
 /** Puts an error class's constant fields on its prototype. */
-function constants(errorClass: abstract new (...args: never[]) => SteadfastError, code: SteadfastErrorCode): void {
+function constants(
+  errorClass: abstract new (...args: never[]) => SteadfastError,
+  code: SteadfastErrorCode,
+): void {
   for (const [key, value] of [
     ['name', errorClass.name],
     ['code', code],
     [STEADFAST_ERROR, true],
   ] as const) {
-    Object.defineProperty(errorClass.prototype, key, { value, enumerable: false, writable: false, configurable: true });
+    Object.defineProperty(errorClass.prototype, key, {
+      value,
+      enumerable: false,
+      writable: false,
+      configurable: true,
+    });
   }
   if (!Object.prototype.hasOwnProperty.call(errorClass.prototype, 'retryable')) {
-    Object.defineProperty(errorClass.prototype, 'retryable', { value: false, enumerable: false, writable: false, configurable: true });
+    Object.defineProperty(errorClass.prototype, 'retryable', {
+      value: false,
+      enumerable: false,
+      writable: false,
+      configurable: true,
+    });
   }
 }
 
@@ -86,7 +99,9 @@ export class CircuitOpenError extends SteadfastError {
     /** Milliseconds until the breaker lets trial calls through (0 if it may already). */
     readonly retryAfter: number,
   ) {
-    super(`circuit '${circuit}' is ${state}: call refused, retry after ${Math.ceil(retryAfter)} ms`);
+    super(
+      `circuit '${circuit}' is ${state}: call refused, retry after ${Math.ceil(retryAfter)} ms`,
+    );
   }
 }
 
@@ -133,7 +148,10 @@ export class IdempotencyStoreError extends SteadfastError {
     /** the store's own error, also as `cause` */
     storeError: unknown,
   ) {
-    super(`${method}: the idempotency store is unavailable, so the call was not run (onStoreError: 'reject')`, { cause: storeError });
+    super(
+      `${method}: the idempotency store is unavailable, so the call was not run (onStoreError: 'reject')`,
+      { cause: storeError },
+    );
   }
 }
 
@@ -170,7 +188,11 @@ export class TimeoutError extends SteadfastError {
     /** the deadline that passed, ms */
     readonly timeout: number,
   ) {
-    super(kind === 'attempt' ? `${method}: the attempt timed out after ${timeout} ms` : `${method}: the call timed out after ${timeout} ms (total)`);
+    super(
+      kind === 'attempt'
+        ? `${method}: the attempt timed out after ${timeout} ms`
+        : `${method}: the call timed out after ${timeout} ms (total)`,
+    );
   }
 }
 
@@ -215,7 +237,11 @@ constants(BulkheadRejectedError, 'STEADFAST_BULKHEAD_FULL');
 
 /** True for any error created by steadfast, from this copy of the package or another. */
 export function isSteadfastError(error: unknown): error is SteadfastError {
-  return typeof error === 'object' && error !== null && (error as { [STEADFAST_ERROR]?: unknown })[STEADFAST_ERROR] === true;
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { [STEADFAST_ERROR]?: unknown })[STEADFAST_ERROR] === true
+  );
 }
 
 /** True for a `CircuitOpenError`, from this copy of the package or another. */
@@ -250,5 +276,9 @@ export function isNeverRetried(error: unknown): boolean {
 
 /** An error that says the caller gave up (AbortSignal's default reason, Node's AbortError). */
 export function isAbortError(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'AbortError'
+  );
 }

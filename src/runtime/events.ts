@@ -142,8 +142,13 @@ export class EventHub {
   private readonly listeners: Listeners = emptyListeners();
 
   on<E extends EngineEventName>(name: E, listener: EngineListener<E>): () => void {
-    if (!EVENT_NAMES.includes(name)) throw new ConfigError(`on(): '${String(name)}' is not an event (events: ${EVENT_NAMES.join(', ')})`, 'event');
-    if (typeof listener !== 'function') throw new ConfigError(`on('${name}'): the listener must be a function`, 'listener');
+    if (!EVENT_NAMES.includes(name))
+      throw new ConfigError(
+        `on(): '${String(name)}' is not an event (events: ${EVENT_NAMES.join(', ')})`,
+        'event',
+      );
+    if (typeof listener !== 'function')
+      throw new ConfigError(`on('${name}'): the listener must be a function`, 'listener');
     (this.listeners[name] as EngineListener<E>[]).push(listener);
     return () => this.off(name, listener);
   }

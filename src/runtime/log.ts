@@ -31,9 +31,19 @@ const silent: LogSink = { enabled: false, warn() {}, error() {} };
 type Style = 'pino' | 'nest' | 'plain';
 
 function styleOf(logger: LoggerLike): Style {
-  const candidate = logger as { levels?: { values?: unknown }; child?: unknown; setLogLevels?: unknown; constructor?: { overrideLogger?: unknown } };
-  if (typeof candidate.child === 'function' && typeof candidate.levels?.values === 'object') return 'pino';
-  if (typeof candidate.constructor?.overrideLogger === 'function' || typeof candidate.setLogLevels === 'function') return 'nest';
+  const candidate = logger as {
+    levels?: { values?: unknown };
+    child?: unknown;
+    setLogLevels?: unknown;
+    constructor?: { overrideLogger?: unknown };
+  };
+  if (typeof candidate.child === 'function' && typeof candidate.levels?.values === 'object')
+    return 'pino';
+  if (
+    typeof candidate.constructor?.overrideLogger === 'function' ||
+    typeof candidate.setLogLevels === 'function'
+  )
+    return 'nest';
   return 'plain';
 }
 
@@ -53,7 +63,8 @@ export function createLogSink(logger: LoggerLike | false): LogSink {
       if (style === 'pino') logger[level](serialise(fields), message);
       else if (style === 'nest') {
         // A Nest Logger made with a context prints an extra argument as a second message: pass ours only to one without.
-        const context = typeof (logger as { context?: unknown }).context === 'string' ? [] : ['steadfast'];
+        const context =
+          typeof (logger as { context?: unknown }).context === 'string' ? [] : ['steadfast'];
         if (level === 'error') logger.error(message, errorStack(fields.error), ...context);
         else logger.warn(message, ...context);
       } else logger[level](message, fields);

@@ -18,11 +18,19 @@ interface MetadataReflect {
  * replaces (NestJS route, guard and pipe metadata), and runs each call through the engine that is
  * current at call time.
  */
-export function wrapMethod(replaced: MethodBody, from: MethodPolicy | undefined, methodName: string, className: string | undefined): MethodPolicy {
+export function wrapMethod(
+  replaced: MethodBody,
+  from: MethodPolicy | undefined,
+  methodName: string,
+  className: string | undefined,
+): MethodPolicy {
   const wrapper: MethodBody = function (this: unknown, ...args: unknown[]): Promise<unknown> {
     return runCall(defaultEngine, policy, this, args);
   };
-  const policy = from === undefined ? newPolicy(replaced, wrapper, methodName, className) : derivePolicy(from, wrapper);
+  const policy =
+    from === undefined
+      ? newPolicy(replaced, wrapper, methodName, className)
+      : derivePolicy(from, wrapper);
   Object.defineProperty(wrapper, 'name', { value: replaced.name, configurable: true });
   Object.defineProperty(wrapper, 'length', { value: replaced.length, configurable: true });
   copyOwnMetadata(replaced, wrapper);
@@ -34,7 +42,12 @@ export function wrapMethod(replaced: MethodBody, from: MethodPolicy | undefined,
 
 function copyOwnMetadata(from: object, to: object): void {
   const reflect = Reflect as typeof Reflect & MetadataReflect;
-  if (reflect.getOwnMetadataKeys === undefined || reflect.getOwnMetadata === undefined || reflect.defineMetadata === undefined) return;
+  if (
+    reflect.getOwnMetadataKeys === undefined ||
+    reflect.getOwnMetadata === undefined ||
+    reflect.defineMetadata === undefined
+  )
+    return;
   for (const key of reflect.getOwnMetadataKeys(from)) {
     reflect.defineMetadata(key, reflect.getOwnMetadata(key, from), to);
   }

@@ -8,7 +8,12 @@ import type { ExecutionPlan } from './plan';
  * @Fallback will answer it (the fallback reports instead) or when the total deadline already ended
  * the call. Returns the error for the caller to throw, unchanged.
  */
-export function finalFailure(call: Call, attempts: number, reason: FailureReason, error: unknown): unknown {
+export function finalFailure(
+  call: Call,
+  attempts: number,
+  reason: FailureReason,
+  error: unknown,
+): unknown {
   if (call.reported) return error;
   call.reported = true;
   call.attempt = attempts;
@@ -28,56 +33,101 @@ export function stageFailure(call: Call, error: unknown): unknown {
   call.reason = 'not-retryable';
   if (call.plan.fallback?.handles(error) === true) return error;
   const { engine, label } = call.plan;
-  if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts: 0, reason: 'not-retryable', error });
-  if (engine.log.enabled) engine.log.error(`${label} failed: ${describeError(error)}`, { method: label, error });
+  if (engine.events.has('failure'))
+    engine.events.emit('failure', { method: label, attempts: 0, reason: 'not-retryable', error });
+  if (engine.log.enabled)
+    engine.log.error(`${label} failed: ${describeError(error)}`, { method: label, error });
   return error;
 }
 
 /** The retry loop ends without success: the last error rejects, or the last (rejected) result resolves. */
-export function giveUp(call: Call, attempts: number, reason: FailureReason, threw: boolean, error: unknown, result: unknown): unknown {
+export function giveUp(
+  call: Call,
+  attempts: number,
+  reason: FailureReason,
+  threw: boolean,
+  error: unknown,
+  result: unknown,
+): unknown {
   if (threw) throw finalFailure(call, attempts, reason, error);
   if (call.reported) return result;
   call.reported = true;
-  logFinal(call.plan, attempts, reason, undefined, 'its last result is still rejected by retryOnResult; returning it');
+  logFinal(
+    call.plan,
+    attempts,
+    reason,
+    undefined,
+    'its last result is still rejected by retryOnResult; returning it',
+  );
   return result;
 }
 
 /** A failed attempt that will be retried after `delay` ms: logged at warn, emitted as `retry`. */
-export function reportRetry(plan: ExecutionPlan, attempt: number, delay: number, error: unknown, threw: boolean): void {
+export function reportRetry(
+  plan: ExecutionPlan,
+  attempt: number,
+  delay: number,
+  error: unknown,
+  threw: boolean,
+): void {
   const { engine, label } = plan;
   const { maxAttempts } = plan.retry;
-  if (engine.events.has('retry')) engine.events.emit('retry', { method: label, attempt, maxAttempts, delay, error });
+  if (engine.events.has('retry'))
+    engine.events.emit('retry', { method: label, attempt, maxAttempts, delay, error });
   if (!engine.log.enabled) return;
-  const what = threw ? `failed (${describeError(error)})` : 'returned a result that retryOnResult rejects';
-  engine.log.warn(`${label} attempt ${attempt}/${maxAttempts} ${what}; retrying in ${Math.round(delay)} ms`, {
-    method: label,
-    attempt,
-    maxAttempts,
-    delay,
-    error,
-  });
+  const what = threw
+    ? `failed (${describeError(error)})`
+    : 'returned a result that retryOnResult rejects';
+  engine.log.warn(
+    `${label} attempt ${attempt}/${maxAttempts} ${what}; retrying in ${Math.round(delay)} ms`,
+    {
+      method: label,
+      attempt,
+      maxAttempts,
+      delay,
+      error,
+    },
+  );
 }
 
 /** `detail` defaults to the error's description, built only if something is logged. */
-export function logFinal(plan: ExecutionPlan, attempts: number, reason: FailureReason, error: unknown, detail: string | undefined): void {
+export function logFinal(
+  plan: ExecutionPlan,
+  attempts: number,
+  reason: FailureReason,
+  error: unknown,
+  detail: string | undefined,
+): void {
   const { engine, label } = plan;
   const { maxAttempts } = plan.retry;
-  if (engine.events.has('failure')) engine.events.emit('failure', { method: label, attempts, reason, error });
+  if (engine.events.has('failure'))
+    engine.events.emit('failure', { method: label, attempts, reason, error });
   if (!engine.log.enabled) return;
-  engine.log.error(finalMessage(label, attempts, maxAttempts, reason, detail ?? describeError(error)), {
-    method: label,
-    attempt: attempts,
-    maxAttempts,
-    reason,
-    error,
-  });
+  engine.log.error(
+    finalMessage(label, attempts, maxAttempts, reason, detail ?? describeError(error)),
+    {
+      method: label,
+      attempt: attempts,
+      maxAttempts,
+      reason,
+      error,
+    },
+  );
 }
 
-function finalMessage(label: string, attempts: number, maxAttempts: number, reason: FailureReason, detail: string): string {
+function finalMessage(
+  label: string,
+  attempts: number,
+  maxAttempts: number,
+  reason: FailureReason,
+  detail: string,
+): string {
   const tally = `${attempts}/${maxAttempts} attempt${maxAttempts === 1 ? '' : 's'}`;
   switch (reason) {
     case 'exhausted':
-      return maxAttempts === 1 ? `${label} failed: ${detail}` : `${label} failed after ${tally}: ${detail}`;
+      return maxAttempts === 1
+        ? `${label} failed: ${detail}`
+        : `${label} failed after ${tally}: ${detail}`;
     case 'not-retryable':
       return `${label} failed on attempt ${attempts}/${maxAttempts}, not retried: ${detail}`;
     case 'aborted':

@@ -41,7 +41,12 @@ const SINGLE_ATTEMPT: RetrySettings = {
  * was reconfigured since. A module function rather than a method of the exported engine, so that
  * replacing a property of `defaultEngine` never hands out a policy.
  */
-export function runCall(engine: ResilienceEngine, policy: MethodPolicy, thisArg: unknown, args: unknown[]): Promise<unknown> {
+export function runCall(
+  engine: ResilienceEngine,
+  policy: MethodPolicy,
+  thisArg: unknown,
+  args: unknown[],
+): Promise<unknown> {
   let plan = policy.plan as ExecutionPlan | undefined;
   if (plan === undefined || plan.engine !== engine || plan.version !== engine.version) {
     try {
@@ -60,7 +65,8 @@ export function runCall(engine: ResilienceEngine, policy: MethodPolicy, thisArg:
       return Promise.reject(error);
     }
   }
-  if (signal === undefined && plan.firstAttempt !== undefined) return plan.firstAttempt(plan, thisArg, args);
+  if (signal === undefined && plan.firstAttempt !== undefined)
+    return plan.firstAttempt(plan, thisArg, args);
   return plan.root.run(new Call(plan, thisArg, args, signal));
 }
 
@@ -83,10 +89,17 @@ function runDirect(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Prom
  *
  * A stage that is not declared is not in the chain, so it costs nothing.
  */
-export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, thisArg: unknown): ExecutionPlan {
+export function compilePlan(
+  engine: ResilienceEngine,
+  policy: MethodPolicy,
+  thisArg: unknown,
+): ExecutionPlan {
   const label = methodLabel(policy, thisArg);
   const checker = (source: string): OptionChecker => new OptionChecker(source, label);
-  const retry = policy.retry === undefined ? SINGLE_ATTEMPT : resolveRetrySettings(policy.retry, engine.defaults.retry, checker('@Retryable'));
+  const retry =
+    policy.retry === undefined
+      ? SINGLE_ATTEMPT
+      : resolveRetrySettings(policy.retry, engine.defaults.retry, checker('@Retryable'));
   const timeout = policy.timeout;
 
   // The attempt: bulkhead( breaker( timeout.attempt( method ))). With any deadline, each attempt can be
@@ -95,49 +108,106 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
   const method: AttemptStage =
     timeout === undefined
       ? new MethodStage()
-      : new AttemptTimeoutStage(timeout.attempt, timeout.attempt === undefined ? undefined : deadlineQueue(engine.clock, timeout.attempt), retry.signal === undefined);
+      : new AttemptTimeoutStage(
+          timeout.attempt,
+          timeout.attempt === undefined ? undefined : deadlineQueue(engine.clock, timeout.attempt),
+          retry.signal === undefined,
+        );
   let breaker: BreakerStage | undefined;
   if (policy.breaker !== undefined) {
-    const declaration = (policy.breaker.declaration ??= declareBreaker(label, policy.breaker.options, false, checker('@CircuitBreaker')));
+    const declaration = (policy.breaker.declaration ??= declareBreaker(
+      label,
+      policy.breaker.options,
+      false,
+      checker('@CircuitBreaker'),
+    ));
     const perInstance = declaration.options.scope === 'instance';
     // Breakers per instance are made at each instance's first call: their settings are checked now.
-    if (perInstance) resolveBreakerSettings(declaration.options, engine.defaults.circuitBreaker, checker('@CircuitBreaker'));
-    breaker = new BreakerStage(perInstance ? undefined : engine.breakerFor(declaration, undefined), declaration);
+    if (perInstance)
+      resolveBreakerSettings(
+        declaration.options,
+        engine.defaults.circuitBreaker,
+        checker('@CircuitBreaker'),
+      );
+    breaker = new BreakerStage(
+      perInstance ? undefined : engine.breakerFor(declaration, undefined),
+      declaration,
+    );
   }
   let bulkhead: BulkheadStage | undefined;
   if (policy.bulkhead !== undefined) {
-    const declaration = (policy.bulkhead.declaration ??= declareBulkhead(label, policy.bulkhead.options, false, checker('@Bulkhead')));
+    const declaration = (policy.bulkhead.declaration ??= declareBulkhead(
+      label,
+      policy.bulkhead.options,
+      false,
+      checker('@Bulkhead'),
+    ));
     if (declaration.options.maxConcurrent === undefined) {
-      checker('@Bulkhead').fail('name', `names bulkhead '${declaration.name}', which no method configures (give maxConcurrent on one of them)`, declaration.name);
+      checker('@Bulkhead').fail(
+        'name',
+        `names bulkhead '${declaration.name}', which no method configures (give maxConcurrent on one of them)`,
+        declaration.name,
+      );
     }
-    bulkhead = new BulkheadStage(declaration.options.scope === 'instance' ? undefined : engine.bulkheadFor(declaration, undefined), declaration);
+    bulkhead = new BulkheadStage(
+      declaration.options.scope === 'instance'
+        ? undefined
+        : engine.bulkheadFor(declaration, undefined),
+      declaration,
+    );
   }
   const attempts = new AttemptRunner(bulkhead, breaker, method);
   // The first attempt may skip the retry loop unless the settings need the loop from the start.
-  const fastFirst = retry.maxElapsed === undefined && retry.retryOnResult === undefined && retry.signal === undefined;
+  const fastFirst =
+    retry.maxElapsed === undefined &&
+    retry.retryOnResult === undefined &&
+    retry.signal === undefined;
 
   // The call stages, from the inside out.
   // Every stage but idempotency needs the retry stage, which reports the call's final failure (one attempt without @Retryable).
-  const hasStages = policy.retry !== undefined || policy.breaker !== undefined || policy.bulkhead !== undefined || timeout !== undefined || policy.fallback !== undefined;
+  const hasStages =
+    policy.retry !== undefined ||
+    policy.breaker !== undefined ||
+    policy.bulkhead !== undefined ||
+    timeout !== undefined ||
+    policy.fallback !== undefined;
   const retryStage = hasStages ? new RetryStage(attempts, fastFirst) : undefined;
   let root: CallStage = retryStage ?? DIRECT;
-  if (timeout?.total !== undefined) root = new TotalTimeoutStage(timeout.total, deadlineQueue(engine.clock, timeout.total), root);
+  if (timeout?.total !== undefined)
+    root = new TotalTimeoutStage(timeout.total, deadlineQueue(engine.clock, timeout.total), root);
   if (policy.keyed !== undefined) {
     const store = policy.keyed.store ?? engine.store;
-    root = new IdempotencyStage(policy.keyed, store, recordNamespace(policy.keyed.name, label, policy.original, store, checker('@Idempotent')), root);
+    root = new IdempotencyStage(
+      policy.keyed,
+      store,
+      recordNamespace(policy.keyed.name, label, policy.original, store, checker('@Idempotent')),
+      root,
+    );
   }
   let fallback: FallbackStage | undefined;
   if (policy.fallback !== undefined) {
     const { handler } = policy.fallback;
-    if (typeof handler === 'string' && typeof (thisArg as Record<string, unknown> | null | undefined)?.[handler] !== 'function') {
-      throw new ConfigError(`@Fallback on ${label}: option 'handler' names '${handler}', which is not a method of the class`, 'handler', label);
+    if (
+      typeof handler === 'string' &&
+      typeof (thisArg as Record<string, unknown> | null | undefined)?.[handler] !== 'function'
+    ) {
+      throw new ConfigError(
+        `@Fallback on ${label}: option 'handler' names '${handler}', which is not a method of the class`,
+        'handler',
+        label,
+      );
     }
     root = fallback = new FallbackStage(policy.fallback, root);
   }
   if (isRefused(policy)) root = new RefusalStage();
   // The commonest plans (retry and a shared breaker around the body, nothing else) start their
   // first attempt before even a Call is made: see firstAttemptOf().
-  const simple = root === retryStage && fastFirst && bulkhead === undefined && timeout === undefined && (breaker === undefined || !breaker.timesCalls);
+  const simple =
+    root === retryStage &&
+    fastFirst &&
+    bulkhead === undefined &&
+    timeout === undefined &&
+    (breaker === undefined || !breaker.timesCalls);
 
   return {
     engine,
@@ -146,7 +216,8 @@ export function compilePlan(engine: ResilienceEngine, policy: MethodPolicy, this
     method: policy.original,
     retry,
     // A method with none of these leaves its signal to its body, as it always has.
-    readsSignal: policy.retry !== undefined || timeout !== undefined || policy.bulkhead !== undefined,
+    readsSignal:
+      policy.retry !== undefined || timeout !== undefined || policy.bulkhead !== undefined,
     fallback,
     root,
     firstAttempt: simple ? firstAttemptOf(retryStage as RetryStage, breaker?.shared) : undefined,

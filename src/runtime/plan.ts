@@ -65,5 +65,6 @@ export interface ExecutionPlan {
   /** the first stage of the chain */
   readonly root: CallStage;
   /** for the simplest plans, the first attempt without a Call (see firstAttemptOf in retry-stage.ts) */
-  readonly firstAttempt: ((plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>) | undefined;
+  readonly firstAttempt:
+    ((plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown>) | undefined;
 }

@@ -28,13 +28,16 @@ export interface MethodPolicy {
   /** Set once the class that declared the method is defined: no decorator may build on it after. */
   sealed: boolean;
   /** The breaker's options; its declaration is made at definition where the name is known, else at first call. */
-  breaker: { readonly options: CircuitBreakerOptions; declaration: BreakerDeclaration | undefined } | undefined;
+  breaker:
+    | { readonly options: CircuitBreakerOptions; declaration: BreakerDeclaration | undefined }
+    | undefined;
   /** @Idempotent({ key }): deduplication by key. */
   keyed: KeyedSettings | undefined;
   timeout: TimeoutOptions | undefined;
   fallback: FallbackSettings | undefined;
   /** The bulkhead's options; its declaration is made at definition where the name is known, else at first call. */
-  bulkhead: { readonly options: BulkheadOptions; declaration: BulkheadDeclaration | undefined } | undefined;
+  bulkhead:
+    { readonly options: BulkheadOptions; declaration: BulkheadDeclaration | undefined } | undefined;
   /** The engine's compiled plan for this method (see pipeline.ts), rebuilt when the engine is reconfigured. */
   plan: CompiledPlan | undefined;
 }
@@ -63,7 +66,12 @@ export function policyOf(fn: unknown): MethodPolicy | undefined {
 }
 
 /** The policy of a method's first steadfast decorator. */
-export function newPolicy(original: MethodBody, wrapper: MethodBody, methodName: string, className: string | undefined): MethodPolicy {
+export function newPolicy(
+  original: MethodBody,
+  wrapper: MethodBody,
+  methodName: string,
+  className: string | undefined,
+): MethodPolicy {
   const policy: MethodPolicy = {
     methodName,
     className,
@@ -93,7 +101,9 @@ export function derivePolicy(from: MethodPolicy, wrapper: MethodBody): MethodPol
 /** `Class.method`: finds the class whose prototype (or which, for statics) owns the wrapper. */
 export function methodLabel(policy: MethodPolicy, thisArg: unknown): string {
   if (policy.className === undefined) policy.className = declaringClassName(policy, thisArg);
-  return policy.className === undefined ? policy.methodName : `${policy.className}.${policy.methodName}`;
+  return policy.className === undefined
+    ? policy.methodName
+    : `${policy.className}.${policy.methodName}`;
 }
 
 function declaringClassName(policy: MethodPolicy, thisArg: unknown): string | undefined {
@@ -101,7 +111,8 @@ function declaringClassName(policy: MethodPolicy, thisArg: unknown): string | un
   while (owner !== null && (typeof owner === 'object' || typeof owner === 'function')) {
     const descriptor = Object.getOwnPropertyDescriptor(owner, policy.methodName);
     if (descriptor?.value === policy.wrapper) {
-      const ctor = typeof owner === 'function' ? owner : (owner as { constructor?: unknown }).constructor;
+      const ctor =
+        typeof owner === 'function' ? owner : (owner as { constructor?: unknown }).constructor;
       return typeof ctor === 'function' && ctor.name !== '' ? ctor.name : undefined;
     }
     owner = Object.getPrototypeOf(owner);
@@ -109,7 +120,9 @@ function declaringClassName(policy: MethodPolicy, thisArg: unknown): string | un
   // Private (#) methods live on no prototype: name the instance's class.
   if (typeof thisArg === 'function') return thisArg.name || undefined;
   const ctor = (thisArg as { constructor?: { name?: unknown } } | null | undefined)?.constructor;
-  return typeof ctor?.name === 'string' && ctor.name !== '' && ctor !== Object ? ctor.name : undefined;
+  return typeof ctor?.name === 'string' && ctor.name !== '' && ctor !== Object
+    ? ctor.name
+    : undefined;
 }
 
 /** Whether a policy would be refused: @Retryable without @Idempotent. */
@@ -125,12 +138,21 @@ export function isRefused(policy: MethodPolicy): boolean {
 export function unmarkedRetryables(target: object): string[] {
   const found: string[] = [];
   const seen = new Set<MethodPolicy>();
-  const ctor = typeof target === 'function' ? target : (target as { constructor?: unknown }).constructor;
+  const ctor =
+    typeof target === 'function' ? target : (target as { constructor?: unknown }).constructor;
   const owners: unknown[] = [];
-  for (let proto: unknown = typeof target === 'function' ? target.prototype : target; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+  for (
+    let proto: unknown = typeof target === 'function' ? target.prototype : target;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto)
+  ) {
     owners.push(proto);
   }
-  for (let klass: unknown = ctor; typeof klass === 'function' && klass !== Function.prototype; klass = Object.getPrototypeOf(klass)) {
+  for (
+    let klass: unknown = ctor;
+    typeof klass === 'function' && klass !== Function.prototype;
+    klass = Object.getPrototypeOf(klass)
+  ) {
     owners.push(klass);
   }
   for (const owner of owners) {
@@ -139,8 +161,12 @@ export function unmarkedRetryables(target: object): string[] {
       const policy = policyOf(descriptor?.value);
       if (policy === undefined || seen.has(policy) || !isRefused(policy)) continue;
       seen.add(policy);
-      const owningClass = typeof owner === 'function' ? owner : (owner as { constructor?: { name?: string } }).constructor;
-      const className = policy.className ?? (typeof owningClass === 'function' ? owningClass.name : undefined);
+      const owningClass =
+        typeof owner === 'function'
+          ? owner
+          : (owner as { constructor?: { name?: string } }).constructor;
+      const className =
+        policy.className ?? (typeof owningClass === 'function' ? owningClass.name : undefined);
       found.push(className ? `${className}.${policy.methodName}` : policy.methodName);
     }
   }

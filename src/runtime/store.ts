@@ -23,13 +23,27 @@ export type IdempotencyRecord =
       readonly result: string;
     };
 
-export type ClaimOutcome = { readonly claimed: true } | { readonly claimed: false; readonly record: IdempotencyRecord };
+export type ClaimOutcome =
+  { readonly claimed: true } | { readonly claimed: false; readonly record: IdempotencyRecord };
 
 export interface IdempotencyStore {
   /** Atomically: with no live record (none, expired, or a lapsed lease), write an in-progress claim; else return the record. */
-  claim(key: string, fingerprint: string, token: string, leaseMs: number, now: number): Promise<ClaimOutcome>;
+  claim(
+    key: string,
+    fingerprint: string,
+    token: string,
+    leaseMs: number,
+    now: number,
+  ): Promise<ClaimOutcome>;
   /** Replaces the claim `token` holds with the completed result, kept for `ttlMs`. */
-  complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number, now: number): Promise<void>;
+  complete(
+    key: string,
+    token: string,
+    fingerprint: string,
+    result: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<void>;
   /** Removes the claim `token` holds (its run failed), so a later call may run the body. */
   release(key: string, token: string, now: number): Promise<void>;
   /** The live record under `key`, if any. */
@@ -38,7 +52,13 @@ export interface IdempotencyStore {
 
 /** A store that can share circuit breakers across processes (RedisStore). */
 export interface SharedBreakerStore {
-  createBreaker(name: string, settings: BreakerSettings, now: () => number, observer: BreakerObserver, log: LogSink): Breaker;
+  createBreaker(
+    name: string,
+    settings: BreakerSettings,
+    now: () => number,
+    observer: BreakerObserver,
+    log: LogSink,
+  ): Breaker;
 }
 
 export function sharesBreakers(store: unknown): store is SharedBreakerStore {

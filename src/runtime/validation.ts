@@ -13,7 +13,11 @@ export class OptionChecker {
     const where = this.method === undefined ? this.source : `${this.source} on ${this.method}`;
     // Option '' is the options argument itself.
     const subject = option === '' ? 'options' : `option '${option}'`;
-    throw new ConfigError(`${where}: ${subject} ${requirement}, got ${show(value)}`, option === '' ? 'options' : option, this.method);
+    throw new ConfigError(
+      `${where}: ${subject} ${requirement}, got ${show(value)}`,
+      option === '' ? 'options' : option,
+      this.method,
+    );
   }
 
   /**
@@ -21,7 +25,8 @@ export class OptionChecker {
    * properties: an option is never read through the prototype chain (a polluted Object.prototype).
    */
   object(option: string, value: unknown, known: readonly string[]): Record<string, unknown> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(option, 'must be an object', value);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      this.fail(option, 'must be an object', value);
     const path = (key: string): string => (option === '' ? key : `${option}.${key}`);
     const copy: Record<string, unknown> = Object.create(null);
     for (const key of Object.keys(value)) {
@@ -31,12 +36,17 @@ export class OptionChecker {
       } catch {
         this.fail(path(key), 'could not be read (its getter threw)', undefined);
       }
-      if (!known.includes(key)) this.fail(path(key), `is not a known option (known: ${known.join(', ')})`, property);
+      if (!known.includes(key))
+        this.fail(path(key), `is not a known option (known: ${known.join(', ')})`, property);
       copy[key] = property;
     }
     for (const symbol of Object.getOwnPropertySymbols(value)) {
       if (Object.prototype.propertyIsEnumerable.call(value, symbol)) {
-        this.fail(path(String(symbol)), `is not a known option (known: ${known.join(', ')})`, undefined);
+        this.fail(
+          path(String(symbol)),
+          `is not a known option (known: ${known.join(', ')})`,
+          undefined,
+        );
       }
     }
     return copy;
@@ -53,20 +63,28 @@ export class OptionChecker {
   /** A safe integer ≥ min (and ≤ max): past 2^53 a count can no longer grow by one. */
   integer(option: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-      this.fail(option, max === Number.MAX_SAFE_INTEGER ? `must be an integer >= ${min}` : `must be an integer from ${min} to ${max}`, value);
+      this.fail(
+        option,
+        max === Number.MAX_SAFE_INTEGER
+          ? `must be an integer >= ${min}`
+          : `must be an integer from ${min} to ${max}`,
+        value,
+      );
     }
     return value;
   }
 
   /** A finite number ≥ min. */
   atLeast(option: string, value: unknown, min: number): number {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) this.fail(option, `must be a finite number >= ${min}`, value);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min)
+      this.fail(option, `must be a finite number >= ${min}`, value);
     return value;
   }
 
   /** A ratio in (0, 1]. */
   ratio(option: string, value: unknown): number {
-    if (typeof value !== 'number' || !(value > 0 && value <= 1)) this.fail(option, 'must be a number in (0, 1]', value);
+    if (typeof value !== 'number' || !(value > 0 && value <= 1))
+      this.fail(option, 'must be a number in (0, 1]', value);
     return value;
   }
 
@@ -79,7 +97,9 @@ export class OptionChecker {
     if (!Array.isArray(value) || value.length === 0) this.fail(option, requirement, value);
     const classes: unknown[] = [];
     for (let index = 0; index < value.length; index++) {
-      const item: unknown = Object.prototype.hasOwnProperty.call(value, index) ? value[index] : undefined;
+      const item: unknown = Object.prototype.hasOwnProperty.call(value, index)
+        ? value[index]
+        : undefined;
       if (!isClass(item)) this.fail(option, `${requirement}; item ${index} is not a class`, item);
       classes.push(item);
     }
@@ -99,7 +119,8 @@ export class OptionChecker {
   }
 
   text(option: string, value: unknown): string {
-    if (typeof value !== 'string' || value.length === 0) this.fail(option, 'must be a non-empty string', value);
+    if (typeof value !== 'string' || value.length === 0)
+      this.fail(option, 'must be a non-empty string', value);
     return value;
   }
 }
@@ -120,16 +141,28 @@ function isClass(value: unknown): boolean {
  * a polluted Object.prototype must not turn `{}` into a logger, a clock or a store.
  */
 export function hasMethod(value: unknown, name: string): boolean {
-  for (let object: unknown = value; typeof object === 'object' || typeof object === 'function'; object = Object.getPrototypeOf(object)) {
-    if (object === null || object === Object.prototype || object === Function.prototype) return false;
-    if (Object.prototype.hasOwnProperty.call(object, name)) return typeof (value as Record<string, unknown>)[name] === 'function';
+  for (
+    let object: unknown = value;
+    typeof object === 'object' || typeof object === 'function';
+    object = Object.getPrototypeOf(object)
+  ) {
+    if (object === null || object === Object.prototype || object === Function.prototype)
+      return false;
+    if (Object.prototype.hasOwnProperty.call(object, name))
+      return typeof (value as Record<string, unknown>)[name] === 'function';
   }
   return false;
 }
 
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  if (
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === undefined ||
+    value === null
+  )
+    return String(value);
   if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : typeof value;

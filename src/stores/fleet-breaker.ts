@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { ASK_ASYNC, Breaker, REFUSED, type BreakerObserver, type CircuitBreakerMetrics } from '../runtime/breaker/breaker';
+import {
+  ASK_ASYNC,
+  Breaker,
+  REFUSED,
+  type BreakerObserver,
+  type CircuitBreakerMetrics,
+} from '../runtime/breaker/breaker';
 import type { BreakerSettings } from '../runtime/breaker/breaker-options';
 import type { CircuitState } from '../runtime/events';
 import type { LogSink } from '../runtime/log';
@@ -20,11 +26,16 @@ export interface FleetReply {
   readonly reason: string;
 }
 
-export type FleetOperation = 'read' | 'record' | 'acquire' | 'settle' | 'release' | 'isolate' | 'reset';
+export type FleetOperation =
+  'read' | 'record' | 'acquire' | 'settle' | 'release' | 'isolate' | 'reset';
 
 /** How a fleet breaker talks to its store. */
 export interface FleetLink {
-  run(breaker: FleetBreaker, operation: FleetOperation, extra: readonly (string | number)[]): Promise<FleetReply>;
+  run(
+    breaker: FleetBreaker,
+    operation: FleetOperation,
+    extra: readonly (string | number)[],
+  ): Promise<FleetReply>;
   readonly flushInterval: number;
   readonly log: LogSink;
 }
@@ -101,7 +112,8 @@ export class FleetBreaker extends Breaker {
     const window = settings.window;
     const buckets = window.type === 'time' ? Math.min(10, window.size) : 0;
     const durations: number[] = [];
-    for (let openings = 1; openings <= 16; openings++) durations.push(this.openDurationFor(openings));
+    for (let openings = 1; openings <= 16; openings++)
+      durations.push(this.openDurationFor(openings));
     return JSON.stringify({
       type: window.type,
       size: window.size,
@@ -130,7 +142,11 @@ export class FleetBreaker extends Breaker {
     }
     const state = this.current;
     if (state === 'closed') return this.epoch;
-    if (state === 'isolated' || (state === 'open' && this.now() < this.openUntil) || !this.mayAskForPermit()) {
+    if (
+      state === 'isolated' ||
+      (state === 'open' && this.now() < this.openUntil) ||
+      !this.mayAskForPermit()
+    ) {
       this.rejected++;
       return REFUSED;
     }
@@ -207,7 +223,9 @@ export class FleetBreaker extends Breaker {
   }
 
   /** A state change another process published. */
-  onPublished(reported: Omit<FleetReply, 'calls' | 'failures' | 'slowCalls' | 'consecutive' | 'granted'>): void {
+  onPublished(
+    reported: Omit<FleetReply, 'calls' | 'failures' | 'slowCalls' | 'consecutive' | 'granted'>,
+  ): void {
     if (this.mode !== 'fleet') return;
     if (reported.epoch > this.epoch) this.clearFleetWindow();
     this.adopt(reported, reported.reason);
@@ -240,17 +258,25 @@ export class FleetBreaker extends Breaker {
     this.pendingOutcomes = '';
     this.inFlightFlush = this.link
       .run(this, 'record', [epoch, outcomes])
-      .then((reply) => this.adoptReply(reply), (error: unknown) => this.fallBack(error, outcomes))
+      .then(
+        (reply) => this.adoptReply(reply),
+        (error: unknown) => this.fallBack(error, outcomes),
+      )
       .finally(() => (this.inFlightFlush = undefined));
     await this.inFlightFlush;
   }
 
-  protected override settle(permit: number, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+  protected override settle(
+    permit: number,
+    outcome: 'success' | 'failure' | 'ignored',
+    duration: number,
+  ): void {
     const trial = this.trials.get(permit);
     if (trial !== undefined) return this.settleTrial(permit, trial, outcome, duration);
     if (this.mode !== 'fleet') return super.settle(permit, outcome, duration);
     if (permit !== this.epoch || this.current !== 'closed' || outcome === 'ignored') return;
-    const slow = this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
+    const slow =
+      this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
     if (permit !== this.pendingEpoch) {
       // Outcomes of an earlier epoch count nowhere.
       this.pendingOutcomes = '';
@@ -265,14 +291,27 @@ export class FleetBreaker extends Breaker {
   }
 
   /** Reports a trial's outcome to the fleet, which counts it only if the permit has not lapsed. */
-  private settleTrial(permit: number, trial: Trial, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+  private settleTrial(
+    permit: number,
+    trial: Trial,
+    outcome: 'success' | 'failure' | 'ignored',
+    duration: number,
+  ): void {
     this.trials.delete(permit);
     const current = trial.epoch === this.epoch;
     if (current && this.current === 'half-open' && this.trialsInFlight > 0) this.trialsInFlight--;
     // The fleet has moved on from that half-open (its epoch came from the fleet): nothing to tell.
     if (!current && this.mode === 'fleet') return;
-    const slow = this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
-    const verdict = outcome === 'ignored' ? 'ignored' : outcome === 'failure' ? 'failure' : slow ? 'slow' : 'success';
+    const slow =
+      this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
+    const verdict =
+      outcome === 'ignored'
+        ? 'ignored'
+        : outcome === 'failure'
+          ? 'failure'
+          : slow
+            ? 'slow'
+            : 'success';
     this.link.run(this, 'settle', [trial.epoch, verdict, trial.token]).then(
       (reply) => this.adoptReply(reply),
       (error: unknown) => this.fallBack(error),
@@ -297,7 +336,8 @@ export class FleetBreaker extends Breaker {
   }
 
   private leaseFor(lease: number | undefined): number {
-    if (lease !== undefined && Number.isFinite(lease) && lease > 0) return Math.min(Math.ceil(lease), MAX_LEASE_MS);
+    if (lease !== undefined && Number.isFinite(lease) && lease > 0)
+      return Math.min(Math.ceil(lease), MAX_LEASE_MS);
     return this.openDurationFor(Math.max(1, this.openings)) + LEASE_BEYOND_OPEN_DURATION_MS;
   }
 
@@ -329,12 +369,19 @@ export class FleetBreaker extends Breaker {
     this.pendingOutcomes = '';
     for (const code of outcomes) {
       const failed = code === '1' || code === '3';
-      super.settle(epoch, failed ? 'failure' : 'success', code >= '2' ? Number.POSITIVE_INFINITY : 0);
+      super.settle(
+        epoch,
+        failed ? 'failure' : 'success',
+        code >= '2' ? Number.POSITIVE_INFINITY : 0,
+      );
     }
-    this.link.log.warn(`circuit '${this.name}': the shared store failed (${describeError(error)}); using local state until it answers again`, {
-      circuit: this.name,
-      error,
-    });
+    this.link.log.warn(
+      `circuit '${this.name}': the shared store failed (${describeError(error)}); using local state until it answers again`,
+      {
+        circuit: this.name,
+        error,
+      },
+    );
   }
 
   private adoptReply(reply: FleetReply): void {
@@ -345,7 +392,12 @@ export class FleetBreaker extends Breaker {
   }
 
   private setFleetWindow(reply: FleetReply): void {
-    this.fleetWindow = { calls: reply.calls, failures: reply.failures, slowCalls: reply.slowCalls, consecutive: reply.consecutive };
+    this.fleetWindow = {
+      calls: reply.calls,
+      failures: reply.failures,
+      slowCalls: reply.slowCalls,
+      consecutive: reply.consecutive,
+    };
   }
 
   private clearFleetWindow(): void {
@@ -376,6 +428,10 @@ export class FleetBreaker extends Breaker {
     this.clearFleetWindow();
     this.adopt(reply, reply.reason || 'state read from the fleet', true);
     this.setFleetWindow(reply);
-    if (recovered) this.link.log.warn(`circuit '${this.name}': the shared store answers again; following the fleet's state`, { circuit: this.name });
+    if (recovered)
+      this.link.log.warn(
+        `circuit '${this.name}': the shared store answers again; following the fleet's state`,
+        { circuit: this.name },
+      );
   }
 }

@@ -1,4 +1,10 @@
-import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  timingSafeEqual,
+  type KeyObject,
+} from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { types } from 'node:util';
 import Redis from 'ioredis';
@@ -7,9 +13,19 @@ import type { BreakerSettings } from '../runtime/breaker/breaker-options';
 import { ConfigError, CorruptRecordError } from '../runtime/errors';
 import type { CircuitState } from '../runtime/events';
 import type { LogSink } from '../runtime/log';
-import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore, SharedBreakerStore } from '../runtime/store';
+import type {
+  ClaimOutcome,
+  IdempotencyRecord,
+  IdempotencyStore,
+  SharedBreakerStore,
+} from '../runtime/store';
 import { hasMethod, OptionChecker } from '../runtime/validation';
-import { FleetBreaker, type FleetLink, type FleetOperation, type FleetReply } from './fleet-breaker';
+import {
+  FleetBreaker,
+  type FleetLink,
+  type FleetOperation,
+  type FleetReply,
+} from './fleet-breaker';
 import { BREAKER, CLAIM, COMPLETE, RELEASE } from './redis-scripts';
 
 export interface RedisStoreOptions {
@@ -43,7 +59,15 @@ const DEFAULT_COMMAND_TIMEOUT = 1_000;
 /** The longest delay setTimeout keeps (2^31 - 1 ms): a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
 /** What the store calls on a client: an ioredis Redis or Cluster has them all. */
-const CLIENT_METHODS = ['evalsha', 'eval', 'multi', 'duplicate', 'on', 'quit', 'disconnect'] as const;
+const CLIENT_METHODS = [
+  'evalsha',
+  'eval',
+  'multi',
+  'duplicate',
+  'on',
+  'quit',
+  'disconnect',
+] as const;
 const MIN_SIGNING_KEY_BYTES = 32;
 const CLAIMED: ClaimOutcome = Object.freeze({ claimed: true });
 
@@ -70,13 +94,24 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     const checker = new OptionChecker('new RedisStore()', undefined);
     if (typeof clientOrUrl === 'string') checkUrl(checker, clientOrUrl);
     else if (!CLIENT_METHODS.every((method) => hasMethod(clientOrUrl, method))) {
-      checker.fail('client', 'must be an ioredis client (Redis or Cluster) or a redis:// or rediss:// URL', clientOrUrl);
+      checker.fail(
+        'client',
+        'must be an ioredis client (Redis or Cluster) or a redis:// or rediss:// URL',
+        clientOrUrl,
+      );
     }
     const given = options === undefined ? {} : checker.object('', options, OPTION_KEYS);
     this.prefix = given.prefix === undefined ? 'steadfast' : checker.text('prefix', given.prefix);
-    const commandTimeout = given.commandTimeout === undefined ? DEFAULT_COMMAND_TIMEOUT : timerDelay(checker, 'commandTimeout', given.commandTimeout, 1);
-    this.flushInterval = given.flushInterval === undefined ? 25 : timerDelay(checker, 'flushInterval', given.flushInterval, 0);
-    this.signingKey = given.signingKey === undefined ? undefined : signingKeyOf(checker, given.signingKey);
+    const commandTimeout =
+      given.commandTimeout === undefined
+        ? DEFAULT_COMMAND_TIMEOUT
+        : timerDelay(checker, 'commandTimeout', given.commandTimeout, 1);
+    this.flushInterval =
+      given.flushInterval === undefined
+        ? 25
+        : timerDelay(checker, 'flushInterval', given.flushInterval, 0);
+    this.signingKey =
+      given.signingKey === undefined ? undefined : signingKeyOf(checker, given.signingKey);
     this.channel = `${this.prefix}:circuit-changes`;
     this.deadlines = new CommandDeadlines(commandTimeout);
     if (typeof clientOrUrl === 'string') {
@@ -92,37 +127,73 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
 
   // --- idempotency records -------------------------------------------------------------------
 
-  async claim(key: string, fingerprint: string, token: string, leaseMs: number, _now?: number): Promise<ClaimOutcome> {
+  async claim(
+    key: string,
+    fingerprint: string,
+    token: string,
+    leaseMs: number,
+    _now?: number,
+  ): Promise<ClaimOutcome> {
     // Leases are timed by Redis's clock (CLAIM), so hosts whose clocks disagree agree on them.
     const recordKey = this.recordKey(key);
-    const reply = (await this.script(CLAIM, [recordKey], [fingerprint, token, Math.ceil(leaseMs)])) as ClaimReply;
+    const reply = (await this.script(
+      CLAIM,
+      [recordKey],
+      [fingerprint, token, Math.ceil(leaseMs)],
+    )) as ClaimReply;
     if (reply[0] === 1) return CLAIMED;
-    if (reply[0] === -1) throw new CorruptRecordError(undefined, `the key holds a Redis ${reply[1]}, not a record`);
+    if (reply[0] === -1)
+      throw new CorruptRecordError(undefined, `the key holds a Redis ${reply[1]}, not a record`);
     return { claimed: false, record: this.recordFrom(recordKey, reply[1], reply[2], reply[3]) };
   }
 
-  async complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number, _now?: number): Promise<void> {
+  async complete(
+    key: string,
+    token: string,
+    fingerprint: string,
+    result: string,
+    ttlMs: number,
+    _now?: number,
+  ): Promise<void> {
     const recordKey = this.recordKey(key);
-    const signature = this.signingKey === undefined ? '' : this.signatureOf(recordKey, fingerprint, result).toString('hex');
-    const written = await this.script(COMPLETE, [recordKey], [token, fingerprint, result, Math.ceil(ttlMs), signature]);
-    if (written === -1) throw new CorruptRecordError(undefined, 'the claim was replaced by something that is not a record, so the result was not recorded');
+    const signature =
+      this.signingKey === undefined
+        ? ''
+        : this.signatureOf(recordKey, fingerprint, result).toString('hex');
+    const written = await this.script(
+      COMPLETE,
+      [recordKey],
+      [token, fingerprint, result, Math.ceil(ttlMs), signature],
+    );
+    if (written === -1)
+      throw new CorruptRecordError(
+        undefined,
+        'the claim was replaced by something that is not a record, so the result was not recorded',
+      );
   }
 
   async release(key: string, token: string, _now?: number): Promise<void> {
     const released = await this.script(RELEASE, [this.recordKey(key)], [token]);
-    if (released === -1) throw new CorruptRecordError(undefined, 'the claim was replaced by something that is not a record, so it was left in place');
+    if (released === -1)
+      throw new CorruptRecordError(
+        undefined,
+        'the claim was replaced by something that is not a record, so it was left in place',
+      );
   }
 
   async read(key: string, _now?: number): Promise<IdempotencyRecord | undefined> {
     const recordKey = this.recordKey(key);
-    const replies = await this.timed(this.client.multi().type(recordKey).get(recordKey).pttl(recordKey).time().exec());
+    const replies = await this.timed(
+      this.client.multi().type(recordKey).get(recordKey).pttl(recordKey).time().exec(),
+    );
     const [[typeError, kind], [getError, raw], [pttlError, pttl], [timeError, time]] = replies as [
       [Error | null, string],
       [Error | null, string | null],
       [Error | null, number],
       [Error | null, [string, string]],
     ];
-    if (typeError === null && kind !== 'string' && kind !== 'none') throw new CorruptRecordError(undefined, `the key holds a Redis ${kind}, not a record`);
+    if (typeError === null && kind !== 'string' && kind !== 'none')
+      throw new CorruptRecordError(undefined, `the key holds a Redis ${kind}, not a record`);
     const failed = typeError ?? getError ?? pttlError ?? timeError;
     if (failed !== null) throw failed;
     if (raw === null) return undefined;
@@ -134,7 +205,13 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
 
   // --- shared breakers -----------------------------------------------------------------------
 
-  createBreaker(name: string, settings: BreakerSettings, now: () => number, observer: BreakerObserver, log: LogSink): Breaker {
+  createBreaker(
+    name: string,
+    settings: BreakerSettings,
+    now: () => number,
+    observer: BreakerObserver,
+    log: LogSink,
+  ): Breaker {
     const link: FleetLink = {
       run: (breaker, operation, extra) => this.runBreaker(breaker, operation, extra),
       flushInterval: this.flushInterval,
@@ -153,7 +230,8 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     if (this.closed) return;
     this.closed = true;
     const flushes: Promise<void>[] = [];
-    for (const named of this.breakers.values()) for (const breaker of named) flushes.push(breaker.flush());
+    for (const named of this.breakers.values())
+      for (const breaker of named) flushes.push(breaker.flush());
     await Promise.all(flushes);
     if (this.subscriber !== undefined) this.subscriber.disconnect();
     // QUIT waits for a connection that may never be ready (a server that accepts but never answers).
@@ -162,26 +240,63 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     else this.client.off('error', ignoreError);
   }
 
-  private runBreaker(breaker: FleetBreaker, operation: FleetOperation, extra: readonly ScriptArg[]): Promise<FleetReply> {
+  private runBreaker(
+    breaker: FleetBreaker,
+    operation: FleetOperation,
+    extra: readonly ScriptArg[],
+  ): Promise<FleetReply> {
     const base = `${this.prefix}:circuit:{${breaker.name}}`;
-    return this.script(BREAKER, [base, `${base}:window`, `${base}:buckets`], [operation, Math.floor(breaker.clockNow()), this.channel, breaker.name, breaker.fleetSettings(), ...extra]).then(
-      (reply) => {
-        const [state, epoch, since, openUntil, openings, calls, failures, slowCalls, consecutive, granted, reason] = reply as [
-          CircuitState,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          string,
-        ];
-        return { state, epoch, since, openUntil, openings, calls, failures, slowCalls, consecutive, granted: granted === 1, reason };
-      },
-    );
+    return this.script(
+      BREAKER,
+      [base, `${base}:window`, `${base}:buckets`],
+      [
+        operation,
+        Math.floor(breaker.clockNow()),
+        this.channel,
+        breaker.name,
+        breaker.fleetSettings(),
+        ...extra,
+      ],
+    ).then((reply) => {
+      const [
+        state,
+        epoch,
+        since,
+        openUntil,
+        openings,
+        calls,
+        failures,
+        slowCalls,
+        consecutive,
+        granted,
+        reason,
+      ] = reply as [
+        CircuitState,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        string,
+      ];
+      return {
+        state,
+        epoch,
+        since,
+        openUntil,
+        openings,
+        calls,
+        failures,
+        slowCalls,
+        consecutive,
+        granted: granted === 1,
+        reason,
+      };
+    });
   }
 
   private subscribe(): void {
@@ -192,11 +307,21 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     // After a reconnection, messages may have been missed: every breaker reads the fleet's state again.
     let connectedBefore = false;
     subscriber.on('ready', () => {
-      if (connectedBefore) for (const named of this.breakers.values()) for (const breaker of named) breaker.markUnsynced();
+      if (connectedBefore)
+        for (const named of this.breakers.values())
+          for (const breaker of named) breaker.markUnsynced();
       connectedBefore = true;
     });
     subscriber.on('message', (_channel: string, message: string) => {
-      let parsed: { n: string; st: CircuitState; ep: number; si: number; ou: number; on: number; why: string };
+      let parsed: {
+        n: string;
+        st: CircuitState;
+        ep: number;
+        si: number;
+        ou: number;
+        on: number;
+        why: string;
+      };
       try {
         parsed = JSON.parse(message) as typeof parsed;
       } catch {
@@ -205,7 +330,14 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       const named = this.breakers.get(parsed.n);
       if (named === undefined) return;
       for (const breaker of named) {
-        breaker.onPublished({ state: parsed.st, epoch: parsed.ep, since: parsed.si, openUntil: parsed.ou, openings: parsed.on, reason: parsed.why });
+        breaker.onPublished({
+          state: parsed.st,
+          epoch: parsed.ep,
+          since: parsed.si,
+          openUntil: parsed.ou,
+          openings: parsed.on,
+          reason: parsed.why,
+        });
       }
     });
     // A breaker that read the fleet's state before the subscription was in place may have missed a
@@ -223,7 +355,11 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     return `${this.prefix}:idempotency:${key}`;
   }
 
-  private script(source: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  private script(
+    source: string,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+  ): Promise<unknown> {
     return this.timed(this.runScript(source, keys, args));
   }
 
@@ -232,9 +368,17 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     return this.closed && !this.ownsClient ? operation : this.deadlines.guard(operation);
   }
 
-  private async runScript(source: string, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+  private async runScript(
+    source: string,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+  ): Promise<unknown> {
     let script = this.scripts.get(source);
-    if (script === undefined) this.scripts.set(source, (script = { sha: createHash('sha1').update(source).digest('hex'), loaded: false }));
+    if (script === undefined)
+      this.scripts.set(
+        source,
+        (script = { sha: createHash('sha1').update(source).digest('hex'), loaded: false }),
+      );
     if (!script.loaded) {
       // Sent ahead of the EVALSHAs on the same connection, so the script is there when they arrive:
       // a first burst does not get NOSCRIPT on every command and then send the source once each.
@@ -263,38 +407,66 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     } catch {
       throw new CorruptRecordError(undefined, 'it is not JSON');
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CorruptRecordError(undefined, 'it is not a JSON object');
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new CorruptRecordError(undefined, 'it is not a JSON object');
     const state = own(parsed, 's');
     const fingerprint = own(parsed, 'f');
-    if (state !== 'p' && state !== 'c') throw new CorruptRecordError(undefined, state === undefined ? 'it has no state' : `its state ${brief(state)} is unknown`);
-    if (typeof fingerprint !== 'string') throw new CorruptRecordError(undefined, 'it has no fingerprint');
+    if (state !== 'p' && state !== 'c')
+      throw new CorruptRecordError(
+        undefined,
+        state === undefined ? 'it has no state' : `its state ${brief(state)} is unknown`,
+      );
+    if (typeof fingerprint !== 'string')
+      throw new CorruptRecordError(undefined, 'it has no fingerprint');
     if (state === 'p') {
       const token = own(parsed, 't');
       const leaseEnd = own(parsed, 'l');
-      if (typeof token !== 'string') throw new CorruptRecordError(undefined, 'the claim has no token');
-      if (leaseEnd !== undefined && !(typeof leaseEnd === 'number' && Number.isFinite(leaseEnd))) throw new CorruptRecordError(undefined, 'the lease end of the claim is not a number');
+      if (typeof token !== 'string')
+        throw new CorruptRecordError(undefined, 'the claim has no token');
+      if (leaseEnd !== undefined && !(typeof leaseEnd === 'number' && Number.isFinite(leaseEnd)))
+        throw new CorruptRecordError(undefined, 'the lease end of the claim is not a number');
       // A claim written without a lease end lapses with its expiry (none: it has lapsed already).
       const leaseUntil = leaseEnd ?? (pttl >= 0 ? now + pttl : now);
       return { state: 'in-progress', fingerprint, token, leaseUntil };
     }
     const result = own(parsed, 'r');
-    if (typeof result !== 'string') throw new CorruptRecordError(undefined, 'the completed record has no result');
-    if (this.signingKey !== undefined) this.checkSignature(recordKey, fingerprint, result, own(parsed, 'm'));
+    if (typeof result !== 'string')
+      throw new CorruptRecordError(undefined, 'the completed record has no result');
+    if (this.signingKey !== undefined)
+      this.checkSignature(recordKey, fingerprint, result, own(parsed, 'm'));
     return { state: 'completed', fingerprint, result };
   }
 
-  private checkSignature(recordKey: string, fingerprint: string, result: string, signature: unknown): void {
-    if (typeof signature !== 'string') throw new CorruptRecordError(undefined, 'it is not signed, and this store takes only signed records (signingKey)');
+  private checkSignature(
+    recordKey: string,
+    fingerprint: string,
+    result: string,
+    signature: unknown,
+  ): void {
+    if (typeof signature !== 'string')
+      throw new CorruptRecordError(
+        undefined,
+        'it is not signed, and this store takes only signed records (signingKey)',
+      );
     const given = /^[0-9a-f]{64}$/.test(signature) ? Buffer.from(signature, 'hex') : undefined;
-    if (given === undefined || !timingSafeEqual(given, this.signatureOf(recordKey, fingerprint, result))) {
-      throw new CorruptRecordError(undefined, 'its signature does not match (it was not recorded by a store with this signingKey)');
+    if (
+      given === undefined ||
+      !timingSafeEqual(given, this.signatureOf(recordKey, fingerprint, result))
+    ) {
+      throw new CorruptRecordError(
+        undefined,
+        'its signature does not match (it was not recorded by a store with this signingKey)',
+      );
     }
   }
 
   /** HMAC-SHA256 over the record's key, fingerprint and result, each length-prefixed so no two records sign alike. */
   private signatureOf(recordKey: string, fingerprint: string, result: string): Buffer {
-    const hmac = createHmac('sha256', this.signingKey as KeyObject).update('steadfast idempotency record v1\n');
-    for (const part of [recordKey, fingerprint, result]) hmac.update(`${Buffer.byteLength(part)}:`).update(part);
+    const hmac = createHmac('sha256', this.signingKey as KeyObject).update(
+      'steadfast idempotency record v1\n',
+    );
+    for (const part of [recordKey, fingerprint, result])
+      hmac.update(`${Buffer.byteLength(part)}:`).update(part);
     return hmac.digest();
   }
 }
@@ -394,10 +566,23 @@ function checkUrl(checker: OptionChecker, text: string): void {
   } catch {
     url = undefined;
   }
-  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
-    checker.fail('url', "must be a redis:// or rediss:// URL with a host ('redis://host:6379')", withoutCredentials(text));
+  if (
+    url === undefined ||
+    (url.protocol !== 'redis:' && url.protocol !== 'rediss:') ||
+    url.hostname === ''
+  ) {
+    checker.fail(
+      'url',
+      "must be a redis:// or rediss:// URL with a host ('redis://host:6379')",
+      withoutCredentials(text),
+    );
   }
-  if (!/^(\/\d*)?$/.test(url.pathname)) checker.fail('url', "must name its database by number ('redis://host:6379/0')", withoutCredentials(text));
+  if (!/^(\/\d*)?$/.test(url.pathname))
+    checker.fail(
+      'url',
+      "must name its database by number ('redis://host:6379/0')",
+      withoutCredentials(text),
+    );
 }
 
 /** The URL as an error message may show it: no user name or password. */
@@ -408,14 +593,29 @@ function withoutCredentials(text: string): string {
 function timerDelay(checker: OptionChecker, option: string, value: unknown, min: number): number {
   const ms = checker.duration(option, value);
   if (ms < min) checker.fail(option, `must be >= ${min} ms`, value);
-  if (ms > MAX_TIMER_MS) checker.fail(option, `must be at most ${MAX_TIMER_MS} ms (the longest timer Node keeps)`, value);
+  if (ms > MAX_TIMER_MS)
+    checker.fail(
+      option,
+      `must be at most ${MAX_TIMER_MS} ms (the longest timer Node keeps)`,
+      value,
+    );
   return ms;
 }
 
 function signingKeyOf(checker: OptionChecker, value: unknown): KeyObject {
   // types.isUint8Array: a Buffer or Uint8Array from any realm.
-  const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : types.isUint8Array(value) ? Buffer.from(value) : undefined;
-  if (bytes === undefined) checker.fail('signingKey', `must be a string, a Buffer or a Uint8Array of at least ${MIN_SIGNING_KEY_BYTES} bytes`, value);
+  const bytes =
+    typeof value === 'string'
+      ? Buffer.from(value, 'utf8')
+      : types.isUint8Array(value)
+        ? Buffer.from(value)
+        : undefined;
+  if (bytes === undefined)
+    checker.fail(
+      'signingKey',
+      `must be a string, a Buffer or a Uint8Array of at least ${MIN_SIGNING_KEY_BYTES} bytes`,
+      value,
+    );
   // The key itself never goes into the message.
   if (bytes.length < MIN_SIGNING_KEY_BYTES) {
     throw new ConfigError(
@@ -430,7 +630,9 @@ function ignoreError(): void {}
 
 /** A property of a parsed record, never one inherited from Object.prototype. */
 function own(object: object, name: string): unknown {
-  return Object.prototype.hasOwnProperty.call(object, name) ? (object as Record<string, unknown>)[name] : undefined;
+  return Object.prototype.hasOwnProperty.call(object, name)
+    ? (object as Record<string, unknown>)[name]
+    : undefined;
 }
 
 function brief(value: unknown): string {

@@ -97,14 +97,20 @@ export class FakeClock implements Clock {
     let first: Sleeper | undefined;
     for (const sleeper of this.sleepers) {
       if (sleeper.wakeAt > limit) continue;
-      if (first === undefined || sleeper.wakeAt < first.wakeAt || (sleeper.wakeAt === first.wakeAt && sleeper.order < first.order)) first = sleeper;
+      if (
+        first === undefined ||
+        sleeper.wakeAt < first.wakeAt ||
+        (sleeper.wakeAt === first.wakeAt && sleeper.order < first.order)
+      )
+        first = sleeper;
     }
     return first;
   }
 
   private wake(sleeper: Sleeper): void {
     this.sleepers = this.sleepers.filter((other) => other !== sleeper);
-    if (sleeper.onAbort !== undefined) sleeper.signal?.removeEventListener('abort', sleeper.onAbort);
+    if (sleeper.onAbort !== undefined)
+      sleeper.signal?.removeEventListener('abort', sleeper.onAbort);
     sleeper.resolve();
   }
 }

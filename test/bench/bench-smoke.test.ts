@@ -10,7 +10,10 @@ declare const STEADFAST_DECORATOR_MODE: 'legacy' | 'standard';
 // The bench compiles with tsconfig.json (legacy decorators) whichever project runs this file,
 // so one run proves it; the standard project would only repeat it.
 const runsHere = STEADFAST_DECORATOR_MODE === 'legacy';
-if (!runsHere) console.log('bench smoke test skipped in the standard project: the bench always compiles in legacy mode, the legacy project runs it');
+if (!runsHere)
+  console.log(
+    'bench smoke test skipped in the standard project: the bench always compiles in legacy mode, the legacy project runs it',
+  );
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -35,7 +38,8 @@ function tableUnder(report: string, heading: string): Table {
   if (start < 0) throw new Error(`no section '## ${heading}'`);
   const first = lines.findIndex((line, index) => index > start && line.startsWith('|'));
   const block: string[] = [];
-  for (let index = first; index < lines.length && (lines[index] as string).startsWith('|'); index++) block.push(lines[index] as string);
+  for (let index = first; index < lines.length && (lines[index] as string).startsWith('|'); index++)
+    block.push(lines[index] as string);
   const [header, separator, ...rows] = block.map(cells);
   expect(separator?.every((cell) => /^:?-{3,}:?$/.test(cell))).toBe(true);
   return { headers: header ?? [], rows };
@@ -60,8 +64,13 @@ function numericColumns(scenario: Scenario): string[] {
     const directory = mkdtempSync(join(tmpdir(), 'steadfast-bench-'));
     try {
       const out = join(directory, 'RESULTS.md');
-      const run = spawnSync('npm', ['run', '--silent', 'bench:smoke', '--', '--out', out], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
-      if (run.status !== 0) throw new Error(`npm run bench:smoke failed (${run.status ?? run.signal}):\n${run.stderr}`);
+      const run = spawnSync('npm', ['run', '--silent', 'bench:smoke', '--', '--out', out], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 90_000,
+      });
+      if (run.status !== 0)
+        throw new Error(`npm run bench:smoke failed (${run.status ?? run.signal}):\n${run.stderr}`);
       report = readFileSync(out, 'utf8');
     } finally {
       rmSync(directory, { recursive: true, force: true });
@@ -71,23 +80,41 @@ function numericColumns(scenario: Scenario): string[] {
   it('reports the machine, Node and every library version', () => {
     expect(report).toMatch(/^- \*\*Machine:\*\* .+/m);
     expect(report).toContain(`- **Node:** ${process.version}`);
-    for (const library of ['steadfast', 'cockatiel', 'opossum', 'p-retry', 'async-retry', 'typescript-retry-decorator']) {
-      expect(report).toMatch(new RegExp(`\\*\\*Libraries:\\*\\*.*\\b${library} \\d+\\.\\d+\\.\\d+`));
+    for (const library of [
+      'steadfast',
+      'cockatiel',
+      'opossum',
+      'p-retry',
+      'async-retry',
+      'typescript-retry-decorator',
+    ]) {
+      expect(report).toMatch(
+        new RegExp(`\\*\\*Libraries:\\*\\*.*\\b${library} \\d+\\.\\d+\\.\\d+`),
+      );
     }
   });
 
-  it.each(scenarios.map((scenario) => [scenario.id, scenario] as const))('has a well-formed table with every variant of %s', (_id, scenario) => {
-    const { headers, rows } = tableUnder(report, scenario.title);
-    expect(headers[0]).toBe('Variant');
-    for (const row of rows) expect(row).toHaveLength(headers.length);
-    expect(rows.map((row) => row[0])).toEqual(scenario.variants.map((variant) => variant.name));
-    for (const column of numericColumns(scenario)) {
-      const index = headers.indexOf(column);
-      expect({ column, index }).toEqual({ column, index: expect.any(Number) as number });
-      expect(index).toBeGreaterThan(0);
-      for (const row of rows) expect({ variant: row[0], column, cell: row[index], numeric: isNumber(row[index]) }).toMatchObject({ numeric: true });
-    }
-  });
+  it.each(scenarios.map((scenario) => [scenario.id, scenario] as const))(
+    'has a well-formed table with every variant of %s',
+    (_id, scenario) => {
+      const { headers, rows } = tableUnder(report, scenario.title);
+      expect(headers[0]).toBe('Variant');
+      for (const row of rows) expect(row).toHaveLength(headers.length);
+      expect(rows.map((row) => row[0])).toEqual(scenario.variants.map((variant) => variant.name));
+      for (const column of numericColumns(scenario)) {
+        const index = headers.indexOf(column);
+        expect({ column, index }).toEqual({ column, index: expect.any(Number) as number });
+        expect(index).toBeGreaterThan(0);
+        for (const row of rows)
+          expect({
+            variant: row[0],
+            column,
+            cell: row[index],
+            numeric: isNumber(row[index]),
+          }).toMatchObject({ numeric: true });
+      }
+    },
+  );
 
   it('judges every target', () => {
     const { rows } = tableUnder(report, report.match(/^## (Targets: .*)$/m)?.[1] ?? 'Targets');

@@ -1,6 +1,21 @@
-import { CircuitBreaker, CircuitOpenError, Idempotent, NotIdempotentError, Retryable, type CircuitBreakerOptions, type RetryOptions } from '../../src';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  Idempotent,
+  NotIdempotentError,
+  Retryable,
+  type CircuitBreakerOptions,
+  type RetryOptions,
+} from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
-import { breakerNamed, DownstreamError, rejectionOf, settle, uniqueCircuit, type Outcome } from './support';
+import {
+  breakerNamed,
+  DownstreamError,
+  rejectionOf,
+  settle,
+  uniqueCircuit,
+  type Outcome,
+} from './support';
 
 /** The six orders in which the three decorators can be written, top to bottom. */
 const ORDERS = [
@@ -21,7 +36,12 @@ interface Orders {
 }
 
 /** The same method, written with the three decorators in the given order. */
-function defineInOrder(order: Order, retry: RetryOptions, breaker: CircuitBreakerOptions, body: Body): Orders {
+function defineInOrder(
+  order: Order,
+  retry: RetryOptions,
+  breaker: CircuitBreakerOptions,
+  body: Body,
+): Orders {
   switch (order) {
     case 'Retryable, CircuitBreaker, Idempotent': {
       class OrderDesk {
@@ -102,12 +122,17 @@ function defineInOrder(order: Order, retry: RetryOptions, breaker: CircuitBreake
 function describeOutcome(outcome: Outcome<string>): unknown {
   if (outcome.ok) return { value: outcome.value };
   const { error } = outcome;
-  if (error instanceof CircuitOpenError) return { refusedBy: 'CircuitOpenError', state: error.state, retryAfter: error.retryAfter };
+  if (error instanceof CircuitOpenError)
+    return { refusedBy: 'CircuitOpenError', state: error.state, retryAfter: error.retryAfter };
   return { error: error instanceof Error ? `${error.constructor.name}: ${error.message}` : error };
 }
 
 /** Runs one call to its end on the fake clock and reports everything observable about it. */
-async function observe(order: Order, breakerOptions: Omit<CircuitBreakerOptions, 'name'>, body: Body) {
+async function observe(
+  order: Order,
+  breakerOptions: Omit<CircuitBreakerOptions, 'name'>,
+  body: Body,
+) {
   const h = useHarness();
   const name = uniqueCircuit('composition');
   const retry: RetryOptions = { maxAttempts: 3, initialDelay: 100, jitter: 'none' };
@@ -123,7 +148,12 @@ async function observe(order: Order, breakerOptions: Omit<CircuitBreakerOptions,
     runs,
     outcome: describeOutcome(await outcome),
     sleeps: [...h.clock.sleeps],
-    breaker: { state: metrics.state, calls: metrics.calls, failures: metrics.failures, consecutiveFailures: metrics.consecutiveFailures },
+    breaker: {
+      state: metrics.state,
+      calls: metrics.calls,
+      failures: metrics.failures,
+      consecutiveFailures: metrics.consecutiveFailures,
+    },
     finalReasons: h.events('failure').map(({ reason }) => reason),
   };
 }
@@ -138,7 +168,8 @@ async function observeEveryOrder(breakerOptions: Omit<CircuitBreakerOptions, 'na
 function expectAllAlike(seen: { order: Order }[]): void {
   const [first, ...others] = seen;
   const { order: _, ...expected } = first as { order: Order };
-  for (const { order, ...observed } of others) expect({ order, ...observed }).toEqual({ order, ...expected });
+  for (const { order, ...observed } of others)
+    expect({ order, ...observed }).toEqual({ order, ...expected });
 }
 
 const alwaysFails: Body = async (run) => {
@@ -147,7 +178,10 @@ const alwaysFails: Body = async (run) => {
 
 describe(`@Retryable, @CircuitBreaker and @Idempotent in all six orders (${decoratorMode} decorators)`, () => {
   it('retry every attempt through the breaker, which counts each one, when the breaker does not open', async () => {
-    const seen = await observeEveryOrder({ consecutiveFailures: 5, openDuration: 10_000 }, alwaysFails);
+    const seen = await observeEveryOrder(
+      { consecutiveFailures: 5, openDuration: 10_000 },
+      alwaysFails,
+    );
 
     expectAllAlike(seen);
     expect(seen[0]).toMatchObject({
@@ -160,7 +194,10 @@ describe(`@Retryable, @CircuitBreaker and @Idempotent in all six orders (${decor
   });
 
   it('stop retrying when the breaker opens mid-loop: the body runs consecutiveFailures times and the caller is refused', async () => {
-    const seen = await observeEveryOrder({ consecutiveFailures: 2, openDuration: 10_000 }, alwaysFails);
+    const seen = await observeEveryOrder(
+      { consecutiveFailures: 2, openDuration: 10_000 },
+      alwaysFails,
+    );
 
     expectAllAlike(seen);
     expect(seen[0]).toMatchObject({
@@ -172,10 +209,13 @@ describe(`@Retryable, @CircuitBreaker and @Idempotent in all six orders (${decor
   });
 
   it('succeed on the second attempt after one failure, the breaker counting both', async () => {
-    const seen = await observeEveryOrder({ consecutiveFailures: 5, openDuration: 10_000 }, async (run) => {
-      if (run === 1) throw new DownstreamError('first run fails');
-      return `placed on run ${run}`;
-    });
+    const seen = await observeEveryOrder(
+      { consecutiveFailures: 5, openDuration: 10_000 },
+      async (run) => {
+        if (run === 1) throw new DownstreamError('first run fails');
+        return `placed on run ${run}`;
+      },
+    );
 
     expectAllAlike(seen);
     expect(seen[0]).toMatchObject({

@@ -1,6 +1,13 @@
 import { CircuitBreaker, CircuitOpenError } from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
-import { breakerNamed, deferred, DownstreamError, rejectionOf, settle, uniqueCircuit } from './support';
+import {
+  breakerNamed,
+  deferred,
+  DownstreamError,
+  rejectionOf,
+  settle,
+  uniqueCircuit,
+} from './support';
 
 const ARRIVALS = 10_000;
 
@@ -35,7 +42,11 @@ describe(`@CircuitBreaker under a burst of concurrent calls (${decoratorMode} de
       // Every call has arrived and been decided; the admitted bodies are all still in flight.
       expect(bodiesStarted).toBe(halfOpenMaxCalls);
       expect(bodiesFinished).toBe(0);
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'half-open', trialCalls: halfOpenMaxCalls, rejected: ARRIVALS - halfOpenMaxCalls });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'half-open',
+        trialCalls: halfOpenMaxCalls,
+        rejected: ARRIVALS - halfOpenMaxCalls,
+      });
 
       recovery.resolve('recovered');
       const outcomes = await Promise.all(calls);
@@ -45,12 +56,23 @@ describe(`@CircuitBreaker under a burst of concurrent calls (${decoratorMode} de
       expect(succeeded).toHaveLength(halfOpenMaxCalls);
       expect(succeeded.every((outcome) => outcome.ok && outcome.value === 'recovered')).toBe(true);
       expect(refused).toHaveLength(ARRIVALS - halfOpenMaxCalls);
-      expect(refused.every((error) => error instanceof CircuitOpenError && error.state === 'half-open' && error.circuit === name)).toBe(true);
+      expect(
+        refused.every(
+          (error) =>
+            error instanceof CircuitOpenError &&
+            error.state === 'half-open' &&
+            error.circuit === name,
+        ),
+      ).toBe(true);
       expect(bodiesStarted).toBe(halfOpenMaxCalls);
       expect(bodiesFinished).toBe(halfOpenMaxCalls);
 
       expect(breakerNamed(name).state).toBe('closed');
-      expect(h.events('stateChange').map(({ from, to }) => `${from}->${to}`)).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
+      expect(h.events('stateChange').map(({ from, to }) => `${from}->${to}`)).toEqual([
+        'closed->open',
+        'open->half-open',
+        'half-open->closed',
+      ]);
       expect(h.events('rejected')).toHaveLength(ARRIVALS - halfOpenMaxCalls);
       await expect(upstream.fetch()).resolves.toBe('recovered');
     },

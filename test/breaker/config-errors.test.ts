@@ -1,6 +1,14 @@
 import { CircuitBreaker, ConfigError, SteadfastError, type CircuitBreakerOptions } from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
-import { breakerNamed, definitionLabel, DownstreamError, refusalOf, rejectionOf, thrownBy, uniqueCircuit } from './support';
+import {
+  breakerNamed,
+  definitionLabel,
+  DownstreamError,
+  refusalOf,
+  rejectionOf,
+  thrownBy,
+  uniqueCircuit,
+} from './support';
 
 /** Defines a class with `@CircuitBreaker(options)` on Gateway.authorize, bypassing the option types. */
 function defineGateway(options: unknown): () => unknown {
@@ -16,7 +24,12 @@ function defineGateway(options: unknown): () => unknown {
 }
 
 /** The definition threw a ConfigError naming the option and the method. */
-function expectConfigError(define: () => unknown, options: string | readonly string[], className = 'Gateway', methodName = 'authorize'): ConfigError {
+function expectConfigError(
+  define: () => unknown,
+  options: string | readonly string[],
+  className = 'Gateway',
+  methodName = 'authorize',
+): ConfigError {
   const error = thrownBy(define);
   expect(error).toBeInstanceOf(ConfigError);
   expect(error).toBeInstanceOf(SteadfastError);
@@ -45,35 +58,79 @@ const invalid: [string, string, unknown][] = [
   ['failureRate.threshold NaN', 'failureRate.threshold', { failureRate: { threshold: NaN } }],
   ['failureRate.threshold -0.5', 'failureRate.threshold', { failureRate: { threshold: -0.5 } }],
   ['failureRate without a threshold', 'failureRate.threshold', { failureRate: {} }],
-  ['slowCall.rateThreshold 0', 'slowCall.rateThreshold', { slowCall: { duration: 100, rateThreshold: 0 } }],
-  ['slowCall.rateThreshold 1.5', 'slowCall.rateThreshold', { slowCall: { duration: 100, rateThreshold: 1.5 } }],
-  ['slowCall.rateThreshold NaN', 'slowCall.rateThreshold', { slowCall: { duration: 100, rateThreshold: NaN } }],
+  [
+    'slowCall.rateThreshold 0',
+    'slowCall.rateThreshold',
+    { slowCall: { duration: 100, rateThreshold: 0 } },
+  ],
+  [
+    'slowCall.rateThreshold 1.5',
+    'slowCall.rateThreshold',
+    { slowCall: { duration: 100, rateThreshold: 1.5 } },
+  ],
+  [
+    'slowCall.rateThreshold NaN',
+    'slowCall.rateThreshold',
+    { slowCall: { duration: 100, rateThreshold: NaN } },
+  ],
   ['count window size 0', 'failureRate.window.size', rate({ window: { type: 'count', size: 0 } })],
-  ['count window size 1.5', 'failureRate.window.size', rate({ window: { type: 'count', size: 1.5 } })],
+  [
+    'count window size 1.5',
+    'failureRate.window.size',
+    rate({ window: { type: 'count', size: 1.5 } }),
+  ],
   ['time window size 0', 'failureRate.window.size', rate({ window: { type: 'time', size: 0 } })],
-  ['time window size 1.5', 'failureRate.window.size', rate({ window: { type: 'time', size: 1.5 } })],
+  [
+    'time window size 1.5',
+    'failureRate.window.size',
+    rate({ window: { type: 'time', size: 1.5 } }),
+  ],
   ['window size NaN', 'failureRate.window.size', rate({ window: { type: 'count', size: NaN } })],
   ["window type 'x'", 'failureRate.window.type', rate({ window: { type: 'x', size: 10 } })],
   ['window without a type', 'failureRate.window.type', rate({ window: { size: 10 } })],
   ['minimumCalls 0', 'failureRate.minimumCalls', rate({ minimumCalls: 0 })],
   ['minimumCalls 1.5', 'failureRate.minimumCalls', rate({ minimumCalls: 1.5 })],
-  ["minimumCalls greater than the count window's size", 'failureRate.minimumCalls', rate({ window: { type: 'count', size: 10 }, minimumCalls: 11 })],
+  [
+    "minimumCalls greater than the count window's size",
+    'failureRate.minimumCalls',
+    rate({ window: { type: 'count', size: 10 }, minimumCalls: 11 }),
+  ],
   ['openDuration -1', 'openDuration', { openDuration: -1 }],
   ['openDuration NaN', 'openDuration', { openDuration: NaN }],
   ["openDuration '30s'", 'openDuration', { openDuration: '30s' }],
   ['maxOpenDuration -1', 'maxOpenDuration', { maxOpenDuration: -1 }],
   ['maxOpenDuration NaN', 'maxOpenDuration', { maxOpenDuration: NaN }],
-  ['maxOpenDuration below openDuration', 'maxOpenDuration', { openDuration: 5_000, maxOpenDuration: 1_000 }],
+  [
+    'maxOpenDuration below openDuration',
+    'maxOpenDuration',
+    { openDuration: 5_000, maxOpenDuration: 1_000 },
+  ],
   ['slowCall.duration -1', 'slowCall.duration', { slowCall: { duration: -1, rateThreshold: 0.5 } }],
-  ['slowCall.duration NaN', 'slowCall.duration', { slowCall: { duration: NaN, rateThreshold: 0.5 } }],
+  [
+    'slowCall.duration NaN',
+    'slowCall.duration',
+    { slowCall: { duration: NaN, rateThreshold: 0.5 } },
+  ],
   ['slowCall without a duration', 'slowCall.duration', { slowCall: { rateThreshold: 0.5 } }],
   ['halfOpenMaxCalls 0', 'halfOpenMaxCalls', { halfOpenMaxCalls: 0 }],
   ['halfOpenMaxCalls 1.5', 'halfOpenMaxCalls', { halfOpenMaxCalls: 1.5 }],
   ['halfOpenMaxCalls NaN', 'halfOpenMaxCalls', { halfOpenMaxCalls: NaN }],
   ['the unknown key threshold', 'threshold', { threshold: 0.5 }],
-  ['the unknown nested key failureRate.windw', 'failureRate.windw', rate({ windw: { type: 'count', size: 10 } })],
-  ['the unknown nested key failureRate.window.length', 'failureRate.window.length', rate({ window: { type: 'count', size: 10, length: 5 } })],
-  ['the unknown nested key slowCall.durationMs', 'slowCall.durationMs', { slowCall: { duration: 100, rateThreshold: 0.5, durationMs: 100 } }],
+  [
+    'the unknown nested key failureRate.windw',
+    'failureRate.windw',
+    rate({ windw: { type: 'count', size: 10 } }),
+  ],
+  [
+    'the unknown nested key failureRate.window.length',
+    'failureRate.window.length',
+    rate({ window: { type: 'count', size: 10, length: 5 } }),
+  ],
+  [
+    'the unknown nested key slowCall.durationMs',
+    'slowCall.durationMs',
+    { slowCall: { duration: 100, rateThreshold: 0.5, durationMs: 100 } },
+  ],
   ['recordOn []', 'recordOn', { recordOn: [] }],
   ["recordOn 'TimeoutError'", 'recordOn', { recordOn: 'TimeoutError' }],
   ['recordOn [1]', 'recordOn', { recordOn: [1] }],
@@ -92,7 +149,10 @@ describe(`@CircuitBreaker bad input (${decoratorMode} decorators)`, () => {
 
   it('refuses both consecutiveFailures and failureRate: one failure criterion only', () => {
     useHarness();
-    const error = expectConfigError(defineGateway({ consecutiveFailures: 3, failureRate: { threshold: 0.5 } }), ['consecutiveFailures', 'failureRate']);
+    const error = expectConfigError(
+      defineGateway({ consecutiveFailures: 3, failureRate: { threshold: 0.5 } }),
+      ['consecutiveFailures', 'failureRate'],
+    );
     expect(error.message).toMatch(/consecutiveFailures/);
     expect(error.message).toMatch(/failureRate/);
   });

@@ -1,6 +1,15 @@
 import { CircuitBreaker, ConfigError, type CircuitBreakerOptions } from '../../src';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
-import { breakerNamed, deferred, DownstreamError, refusalOf, rejectionOf, settle, uniqueCircuit, type Deferred } from './support';
+import {
+  breakerNamed,
+  deferred,
+  DownstreamError,
+  refusalOf,
+  rejectionOf,
+  settle,
+  uniqueCircuit,
+  type Deferred,
+} from './support';
 
 /** A service whose body waits on whatever gate the caller passes, so trials stay in flight. */
 function gatedService(options: CircuitBreakerOptions) {
@@ -16,7 +25,8 @@ function gatedService(options: CircuitBreakerOptions) {
 }
 
 const failed = (): Promise<string> => Promise.reject(new DownstreamError('down'));
-const transitions = (h: Harness): string[] => h.events('stateChange').map(({ from, to }) => `${from}->${to}`);
+const transitions = (h: Harness): string[] =>
+  h.events('stateChange').map(({ from, to }) => `${from}->${to}`);
 
 describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
   it('decides on half-open at the next call after openDuration, with no timer of its own', async () => {
@@ -35,14 +45,24 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
 
     await expect(warehouse.ship(Promise.resolve('trial'))).resolves.toBe('trial');
     expect(transitions(h)).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
-    expect(h.events('stateChange')[1]).toEqual({ circuit: name, from: 'open', to: 'half-open', reason: 'openDuration elapsed' });
+    expect(h.events('stateChange')[1]).toEqual({
+      circuit: name,
+      from: 'open',
+      to: 'half-open',
+      reason: 'openDuration elapsed',
+    });
     expect(runs()).toBe(2);
   });
 
   it('runs exactly halfOpenMaxCalls trial bodies and refuses the rest as half-open', async () => {
     const h = useHarness();
     const name = uniqueCircuit('half-open-trials');
-    const { warehouse, runs } = gatedService({ name, consecutiveFailures: 1, openDuration: 1_000, halfOpenMaxCalls: 3 });
+    const { warehouse, runs } = gatedService({
+      name,
+      consecutiveFailures: 1,
+      openDuration: 1_000,
+      halfOpenMaxCalls: 3,
+    });
     await rejectionOf(warehouse.ship(failed()));
     await h.clock.advance(1_000);
 
@@ -54,7 +74,11 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
     expect(extra.state).toBe('half-open');
     expect(extra.circuit).toBe(name);
     expect(extra.retryAfter).toBe(0);
-    expect(breakerNamed(name).metrics()).toMatchObject({ state: 'half-open', trialCalls: 3, rejected: 1 });
+    expect(breakerNamed(name).metrics()).toMatchObject({
+      state: 'half-open',
+      trialCalls: 3,
+      rejected: 1,
+    });
 
     gates[0]?.resolve('one');
     gates[1]?.resolve('two');
@@ -70,14 +94,24 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
       { ok: true, value: 'three' },
     ]);
     expect(breakerNamed(name).state).toBe('closed');
-    expect(h.events('stateChange').at(-1)).toEqual({ circuit: name, from: 'half-open', to: 'closed', reason: 'all trial calls succeeded' });
+    expect(h.events('stateChange').at(-1)).toEqual({
+      circuit: name,
+      from: 'half-open',
+      to: 'closed',
+      reason: 'all trial calls succeeded',
+    });
     await expect(warehouse.ship(Promise.resolve('after'))).resolves.toBe('after');
   });
 
   it('admits trial calls one after another until halfOpenMaxCalls have succeeded', async () => {
     const h = useHarness();
     const name = uniqueCircuit('half-open-sequential');
-    const { warehouse, runs } = gatedService({ name, consecutiveFailures: 1, openDuration: 1_000, halfOpenMaxCalls: 2 });
+    const { warehouse, runs } = gatedService({
+      name,
+      consecutiveFailures: 1,
+      openDuration: 1_000,
+      halfOpenMaxCalls: 2,
+    });
     await rejectionOf(warehouse.ship(failed()));
     await h.clock.advance(1_000);
 
@@ -91,7 +125,12 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
   it('reopens as soon as one trial fails, whatever the other trials do afterwards', async () => {
     const h = useHarness();
     const name = uniqueCircuit('half-open-reopen');
-    const { warehouse, runs } = gatedService({ name, consecutiveFailures: 1, openDuration: 1_000, halfOpenMaxCalls: 3 });
+    const { warehouse, runs } = gatedService({
+      name,
+      consecutiveFailures: 1,
+      openDuration: 1_000,
+      halfOpenMaxCalls: 3,
+    });
     await rejectionOf(warehouse.ship(failed()));
     await h.clock.advance(1_000);
 
@@ -101,7 +140,12 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
     gates[1]?.reject(new DownstreamError('still down'));
     await h.clock.flush();
     expect(breakerNamed(name).state).toBe('open');
-    expect(h.events('stateChange').at(-1)).toEqual({ circuit: name, from: 'half-open', to: 'open', reason: 'a trial call failed' });
+    expect(h.events('stateChange').at(-1)).toEqual({
+      circuit: name,
+      from: 'half-open',
+      to: 'open',
+      reason: 'a trial call failed',
+    });
 
     // The last trial succeeding late does not close the reopened breaker.
     gates[2]?.resolve('late');
@@ -118,7 +162,12 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
     const name = uniqueCircuit('half-open-slow');
     let runs = 0;
     class Printer {
-      @CircuitBreaker({ name, consecutiveFailures: 1, openDuration: 1_000, slowCall: { duration: 200, rateThreshold: 1 } })
+      @CircuitBreaker({
+        name,
+        consecutiveFailures: 1,
+        openDuration: 1_000,
+        slowCall: { duration: 200, rateThreshold: 1 },
+      })
       async print(ms: number): Promise<string> {
         runs++;
         await h.clock.sleep(ms);
@@ -152,7 +201,8 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
       },
       maxOpenDuration: 3_000,
     });
-    const retryAfter = async () => (await refusalOf(warehouse.ship(Promise.resolve('refused')))).retryAfter;
+    const retryAfter = async () =>
+      (await refusalOf(warehouse.ship(Promise.resolve('refused')))).retryAfter;
 
     await rejectionOf(warehouse.ship(failed()));
     expect(await retryAfter()).toBe(1_000);
@@ -179,7 +229,11 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
   it('caps a growing openDuration at the default maxOpenDuration of 600 000 ms', async () => {
     useHarness();
     const name = uniqueCircuit('half-open-default-cap');
-    const { warehouse } = gatedService({ name, consecutiveFailures: 1, openDuration: () => 86_400_000 });
+    const { warehouse } = gatedService({
+      name,
+      consecutiveFailures: 1,
+      openDuration: () => 86_400_000,
+    });
 
     await rejectionOf(warehouse.ship(failed()));
     expect((await refusalOf(warehouse.ship(Promise.resolve('refused')))).retryAfter).toBe(600_000);
@@ -200,13 +254,20 @@ describe(`@CircuitBreaker half-open (${decoratorMode} decorators)`, () => {
     }
 
     await rejectionOf(service.warehouse.ship(failed()));
-    expect((await refusalOf(service.warehouse.ship(Promise.resolve('refused')))).retryAfter).toBe(oneHour);
+    expect((await refusalOf(service.warehouse.ship(Promise.resolve('refused')))).retryAfter).toBe(
+      oneHour,
+    );
   });
 
   it('ignores the outcome of a call admitted while closed that ends during half-open: it spends no trial permit', async () => {
     const h = useHarness();
     const name = uniqueCircuit('half-open-stale');
-    const { warehouse, runs } = gatedService({ name, consecutiveFailures: 1, openDuration: 1_000, halfOpenMaxCalls: 1 });
+    const { warehouse, runs } = gatedService({
+      name,
+      consecutiveFailures: 1,
+      openDuration: 1_000,
+      halfOpenMaxCalls: 1,
+    });
     const straggler = deferred<string>();
     const stragglerCall = settle(warehouse.ship(straggler.promise));
     await rejectionOf(warehouse.ship(failed()));

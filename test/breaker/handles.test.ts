@@ -1,6 +1,13 @@
 import { CircuitBreaker, defaultEngine } from '../../src';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
-import { breakerNamed, DownstreamError, refusalOf, rejectionOf, settle, uniqueCircuit } from './support';
+import {
+  breakerNamed,
+  DownstreamError,
+  refusalOf,
+  rejectionOf,
+  settle,
+  uniqueCircuit,
+} from './support';
 
 const START = 1_000_000; // where the harness's FakeClock starts
 
@@ -74,7 +81,10 @@ describe(`circuit breaker handles (${decoratorMode} decorators)`, () => {
 
       expect(breakerNamed(name).state).toBe('closed');
       await expect(catalog.lookup(false)).resolves.toBe('found');
-      expect(h.events('stateChange').map(({ from, to }) => `${from}->${to}`)).toEqual(['closed->open', 'open->closed']);
+      expect(h.events('stateChange').map(({ from, to }) => `${from}->${to}`)).toEqual([
+        'closed->open',
+        'open->closed',
+      ]);
     });
 
     it('clears the history, so earlier failures no longer count toward opening', async () => {
@@ -83,10 +93,21 @@ describe(`circuit breaker handles (${decoratorMode} decorators)`, () => {
       const { catalog } = switchableService(name);
       await rejectionOf(catalog.lookup(true));
       await rejectionOf(catalog.lookup(true));
-      expect(breakerNamed(name).metrics()).toMatchObject({ calls: 2, failures: 2, consecutiveFailures: 2 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        calls: 2,
+        failures: 2,
+        consecutiveFailures: 2,
+      });
 
       breakerNamed(name).reset();
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 0, failures: 0, consecutiveFailures: 0, failureRate: 0, rejected: 0 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 0,
+        failures: 0,
+        consecutiveFailures: 0,
+        failureRate: 0,
+        rejected: 0,
+      });
 
       await rejectionOf(catalog.lookup(true));
       await rejectionOf(catalog.lookup(true));

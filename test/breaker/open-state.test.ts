@@ -1,4 +1,10 @@
-import { CircuitBreaker, CircuitOpenError, isCircuitOpenError, isSteadfastError, SteadfastError } from '../../src';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  isCircuitOpenError,
+  isSteadfastError,
+  SteadfastError,
+} from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
 import { breakerNamed, DownstreamError, refusalOf, rejectionOf, uniqueCircuit } from './support';
 
@@ -46,7 +52,11 @@ describe(`@CircuitBreaker while open (${decoratorMode} decorators)`, () => {
   });
 
   it('is not fooled into recognising an ordinary error as a CircuitOpenError', () => {
-    const lookalike = Object.assign(new Error('circuit open'), { code: 'STEADFAST_CIRCUIT_OPEN', circuit: 'x', state: 'open' });
+    const lookalike = Object.assign(new Error('circuit open'), {
+      code: 'STEADFAST_CIRCUIT_OPEN',
+      circuit: 'x',
+      state: 'open',
+    });
     expect(isCircuitOpenError(lookalike)).toBe(false);
     expect(isCircuitOpenError(new DownstreamError('down'))).toBe(false);
     expect(isCircuitOpenError(undefined)).toBe(false);
@@ -98,8 +108,16 @@ describe(`@CircuitBreaker while open (${decoratorMode} decorators)`, () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]?.message).toContain('Ledger.post');
     expect(errors[0]?.message).toContain(name);
-    expect(errors[0]?.fields).toMatchObject({ method: 'Ledger.post', reason: 'circuit-open', error: refusal });
-    expect(h.events('failure').at(-1)).toMatchObject({ method: 'Ledger.post', reason: 'circuit-open', error: refusal });
+    expect(errors[0]?.fields).toMatchObject({
+      method: 'Ledger.post',
+      reason: 'circuit-open',
+      error: refusal,
+    });
+    expect(h.events('failure').at(-1)).toMatchObject({
+      method: 'Ledger.post',
+      reason: 'circuit-open',
+      error: refusal,
+    });
   });
 
   it('refuses with a fresh error each time, not one shared instance', async () => {

@@ -1,6 +1,13 @@
 import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions } from '../../src';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
-import { breakerNamed, DownstreamError, refusalOf, rejectionOf, settle, uniqueCircuit } from './support';
+import {
+  breakerNamed,
+  DownstreamError,
+  refusalOf,
+  rejectionOf,
+  settle,
+  uniqueCircuit,
+} from './support';
 
 type Work = () => Promise<string>;
 const succeed: Work = async () => 'ok';
@@ -24,7 +31,10 @@ function guardedService(options: CircuitBreakerOptions) {
 }
 
 /** Calls in sequence, each to its end, ignoring how they end (the breaker's view is what is checked). */
-async function callInTurn(service: { reserve(work: Work): Promise<string> }, ...works: Work[]): Promise<void> {
+async function callInTurn(
+  service: { reserve(work: Work): Promise<string> },
+  ...works: Work[]
+): Promise<void> {
   for (const work of works) await settle(service.reserve(work));
 }
 
@@ -42,7 +52,14 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
 
       await callInTurn(service, fail);
       expect(breakerNamed(name).state).toBe('open');
-      expect(h.events('stateChange')).toEqual([{ circuit: name, from: 'closed', to: 'open', reason: expect.stringContaining('3 consecutive failures') }]);
+      expect(h.events('stateChange')).toEqual([
+        {
+          circuit: name,
+          from: 'closed',
+          to: 'open',
+          reason: expect.stringContaining('3 consecutive failures'),
+        },
+      ]);
 
       await refusalOf(service.reserve(succeed));
       expect(runs()).toBe(6);
@@ -65,11 +82,19 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
     it('does not open before minimumCalls calls, however many of them fail', async () => {
       const h = useHarness();
       const name = uniqueCircuit('rate-minimum');
-      const { service } = guardedService({ name, failureRate: { threshold: 0.5, window: { type: 'count', size: 4 }, minimumCalls: 4 } });
+      const { service } = guardedService({
+        name,
+        failureRate: { threshold: 0.5, window: { type: 'count', size: 4 }, minimumCalls: 4 },
+      });
       const fail = failWith();
 
       await callInTurn(service, fail, fail, fail);
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 3, failures: 3, failureRate: 1 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 3,
+        failures: 3,
+        failureRate: 1,
+      });
 
       await callInTurn(service, succeed);
       expect(breakerNamed(name).state).toBe('open');
@@ -79,11 +104,19 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
     it('opens when the rate over the last `size` calls reaches the threshold, the oldest calls sliding out', async () => {
       const h = useHarness();
       const name = uniqueCircuit('rate-sliding');
-      const { service } = guardedService({ name, failureRate: { threshold: 0.5, window: { type: 'count', size: 4 }, minimumCalls: 4 } });
+      const { service } = guardedService({
+        name,
+        failureRate: { threshold: 0.5, window: { type: 'count', size: 4 }, minimumCalls: 4 },
+      });
       const fail = failWith();
 
       await callInTurn(service, succeed, succeed, succeed, fail);
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 4, failures: 1, failureRate: 0.25 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 4,
+        failures: 1,
+        failureRate: 0.25,
+      });
 
       // The window now holds [succeed, succeed, fail, fail]: the first success fell out.
       await callInTurn(service, fail);
@@ -94,11 +127,19 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
     it('does not also open on the default consecutiveFailures when failureRate is the criterion', async () => {
       useHarness();
       const name = uniqueCircuit('rate-only');
-      const { service, runs } = guardedService({ name, failureRate: { threshold: 0.5, window: { type: 'count', size: 20 }, minimumCalls: 20 } });
+      const { service, runs } = guardedService({
+        name,
+        failureRate: { threshold: 0.5, window: { type: 'count', size: 20 }, minimumCalls: 20 },
+      });
       const fail = failWith();
 
       await callInTurn(service, fail, fail, fail, fail, fail, fail, fail);
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 7, failures: 7, consecutiveFailures: 7 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 7,
+        failures: 7,
+        consecutiveFailures: 7,
+      });
       await callInTurn(service, succeed);
       expect(runs()).toBe(8);
     });
@@ -118,7 +159,11 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
 
       await callInTurn(service, fail, fail, fail);
       await h.clock.advance(5_000);
-      expect(breakerNamed(name).metrics()).toMatchObject({ calls: 3, failures: 3, state: 'closed' });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        calls: 3,
+        failures: 3,
+        state: 'closed',
+      });
 
       await callInTurn(service, succeed);
       expect(breakerNamed(name).state).toBe('open');
@@ -135,14 +180,22 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
       expect(breakerNamed(name).metrics()).toMatchObject({ calls: 0, failures: 0, failureRate: 0 });
 
       await callInTurn(service, succeed, succeed, succeed, fail);
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 4, failures: 1, failureRate: 0.25 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 4,
+        failures: 1,
+        failureRate: 0.25,
+      });
       expect(h.events('stateChange')).toEqual([]);
     });
 
     it('drops the oldest bucket of calls as the window slides, keeping the newer ones', async () => {
       const h = useHarness();
       const name = uniqueCircuit('time-sliding');
-      const { service } = guardedService({ name, failureRate: { threshold: 0.75, window: { type: 'time', size: 10_000 }, minimumCalls: 4 } });
+      const { service } = guardedService({
+        name,
+        failureRate: { threshold: 0.75, window: { type: 'time', size: 10_000 }, minimumCalls: 4 },
+      });
       const fail = failWith();
 
       await callInTurn(service, fail, fail);
@@ -155,7 +208,11 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
       expect(breakerNamed(name).metrics()).toMatchObject({ calls: 1, failures: 0 });
       // Had they stayed, this would be 3 failures in 4 calls (75%) and the breaker would open.
       await callInTurn(service, fail);
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 2, failures: 1 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 2,
+        failures: 1,
+      });
     });
   });
 
@@ -190,14 +247,29 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
       const name = uniqueCircuit('slow');
       const svc = slowService(h, name);
 
-      expect(await takes(h, svc.reports.render(150), 150)).toEqual({ ok: true, value: 'rendered in 150 ms' });
+      expect(await takes(h, svc.reports.render(150), 150)).toEqual({
+        ok: true,
+        value: 'rendered in 150 ms',
+      });
       await takes(h, svc.reports.render(100), 100); // exactly the duration: not slow
       await takes(h, svc.reports.render(50), 50);
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 3, slowCalls: 1, failures: 0 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 3,
+        slowCalls: 1,
+        failures: 0,
+      });
 
       await takes(h, svc.reports.render(101), 101);
       expect(breakerNamed(name).state).toBe('open');
-      expect(h.events('stateChange')).toEqual([{ circuit: name, from: 'closed', to: 'open', reason: expect.stringMatching(/slow-call rate 50%.*4 calls/) }]);
+      expect(h.events('stateChange')).toEqual([
+        {
+          circuit: name,
+          from: 'closed',
+          to: 'open',
+          reason: expect.stringMatching(/slow-call rate 50%.*4 calls/),
+        },
+      ]);
       await refusalOf(svc.reports.render(0));
       expect(svc.runs()).toBe(4);
     });
@@ -219,31 +291,46 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
     it.each<[string, CircuitBreakerOptions['recordOn']]>([
       ['error classes', [TimeoutError]],
       ['a predicate', (error: unknown) => error instanceof TimeoutError],
-    ])('counts errors that recordOn does not match (given as %s) as successes', async (_, recordOn) => {
-      useHarness();
-      const name = uniqueCircuit('record-on');
-      const { service } = guardedService({ name, consecutiveFailures: 2, recordOn });
-      const invalid = new ValidationError('bad input');
+    ])(
+      'counts errors that recordOn does not match (given as %s) as successes',
+      async (_, recordOn) => {
+        useHarness();
+        const name = uniqueCircuit('record-on');
+        const { service } = guardedService({ name, consecutiveFailures: 2, recordOn });
+        const invalid = new ValidationError('bad input');
 
-      await callInTurn(service, failWith(new TimeoutError('slow')));
-      expect(await rejectionOf(service.reserve(failWith(invalid)))).toBe(invalid);
-      expect(breakerNamed(name).metrics()).toMatchObject({ calls: 2, failures: 1, consecutiveFailures: 0 });
+        await callInTurn(service, failWith(new TimeoutError('slow')));
+        expect(await rejectionOf(service.reserve(failWith(invalid)))).toBe(invalid);
+        expect(breakerNamed(name).metrics()).toMatchObject({
+          calls: 2,
+          failures: 1,
+          consecutiveFailures: 0,
+        });
 
-      await callInTurn(service, failWith(new TimeoutError('slow')));
-      expect(breakerNamed(name).state).toBe('closed');
-      await callInTurn(service, failWith(new TimeoutError('slow')));
-      expect(breakerNamed(name).state).toBe('open');
-    });
+        await callInTurn(service, failWith(new TimeoutError('slow')));
+        expect(breakerNamed(name).state).toBe('closed');
+        await callInTurn(service, failWith(new TimeoutError('slow')));
+        expect(breakerNamed(name).state).toBe('open');
+      },
+    );
 
     it('counts errors that ignoreOn matches neither as failures nor as successes', async () => {
       useHarness();
       const name = uniqueCircuit('ignore-on');
-      const { service } = guardedService({ name, consecutiveFailures: 2, ignoreOn: [ValidationError] });
+      const { service } = guardedService({
+        name,
+        consecutiveFailures: 2,
+        ignoreOn: [ValidationError],
+      });
       const invalid = new ValidationError('bad input');
 
       await callInTurn(service, failWith(new TimeoutError('slow')));
       expect(await rejectionOf(service.reserve(failWith(invalid)))).toBe(invalid);
-      expect(breakerNamed(name).metrics()).toMatchObject({ calls: 1, failures: 1, consecutiveFailures: 1 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        calls: 1,
+        failures: 1,
+        consecutiveFailures: 1,
+      });
 
       await callInTurn(service, failWith(new TimeoutError('slow')));
       expect(breakerNamed(name).state).toBe('open');
@@ -255,7 +342,11 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
       let status = 503;
       let runs = 0;
       class Gateway {
-        @CircuitBreaker({ name, consecutiveFailures: 2, recordOnResult: (result) => (result as { status: number }).status >= 500 })
+        @CircuitBreaker({
+          name,
+          consecutiveFailures: 2,
+          recordOnResult: (result) => (result as { status: number }).status >= 500,
+        })
         async fetch(): Promise<{ status: number }> {
           runs++;
           return { status };
@@ -268,7 +359,12 @@ describe(`@CircuitBreaker opening (${decoratorMode} decorators)`, () => {
       await gateway.fetch();
       status = 502;
       await gateway.fetch();
-      expect(breakerNamed(name).metrics()).toMatchObject({ state: 'closed', calls: 3, failures: 2, consecutiveFailures: 1 });
+      expect(breakerNamed(name).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 3,
+        failures: 2,
+        consecutiveFailures: 1,
+      });
 
       expect(await gateway.fetch()).toEqual({ status: 502 });
       expect(breakerNamed(name).state).toBe('open');

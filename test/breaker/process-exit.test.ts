@@ -5,7 +5,10 @@ import { decoratorMode } from '../support/harness';
 const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(__dirname, 'fixtures', 'open-breaker-then-exit.ts');
 /** The child compiles with the same decorator mode as this run of the suite. */
-const TSCONFIG = join(ROOT, decoratorMode === 'legacy' ? 'tsconfig.json' : 'tsconfig.standard.json');
+const TSCONFIG = join(
+  ROOT,
+  decoratorMode === 'legacy' ? 'tsconfig.json' : 'tsconfig.standard.json',
+);
 /** Kills a child that hangs, so a leaked timer fails this test instead of the whole run. */
 const WATCHDOG_MS = 45_000;
 
@@ -56,7 +59,11 @@ describe(`process exit with an open breaker (${decoratorMode} decorators)`, () =
   it('exits with code 0 as soon as its work is done, though the breaker is open for an hour on the real clock', async () => {
     const run = await runFixture();
 
-    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: '',
+    });
     const report = JSON.parse(run.stdout) as ChildReport;
     expect(report).toMatchObject({ state: 'open', runs: 2, refused: true });
     expect(report.retryAfter).toBeGreaterThan(0);

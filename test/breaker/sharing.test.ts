@@ -46,7 +46,11 @@ describe(`@CircuitBreaker sharing and scope (${decoratorMode} decorators)`, () =
       await globex.query(false);
 
       expect(defaultEngine.breaker(name, acme).state).toBe('open');
-      expect(defaultEngine.breaker(name, globex).metrics()).toMatchObject({ state: 'closed', calls: 1, failures: 0 });
+      expect(defaultEngine.breaker(name, globex).metrics()).toMatchObject({
+        state: 'closed',
+        calls: 1,
+        failures: 0,
+      });
 
       // The handle controls the very breaker that instance's calls go through.
       defaultEngine.breaker(name, globex).isolate();
@@ -168,7 +172,14 @@ describe(`@CircuitBreaker sharing and scope (${decoratorMode} decorators)`, () =
 
       await rejectionOf(new Thermostat().read());
 
-      expect(h.events('stateChange')).toEqual([{ circuit: 'Thermostat.read', from: 'closed', to: 'open', reason: '1 consecutive failures' }]);
+      expect(h.events('stateChange')).toEqual([
+        {
+          circuit: 'Thermostat.read',
+          from: 'closed',
+          to: 'open',
+          reason: '1 consecutive failures',
+        },
+      ]);
       const handle = defaultEngine.breaker('Thermostat.read');
       expect(handle.name).toBe('Thermostat.read');
       expect(handle.state).toBe('open');

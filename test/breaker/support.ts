@@ -4,7 +4,8 @@ import { decoratorMode } from '../support/harness';
 export { deferred, type Deferred } from '../support/deferred';
 
 /** A call's outcome, observed without leaving a rejection unhandled while the clock runs. */
-export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
+export type Outcome<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
 
 export function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {
   return promise.then(
@@ -16,7 +17,8 @@ export function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {
 /** The error a call rejected with; fails the test if it resolved. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   const outcome = await settle(promise);
-  if (outcome.ok) throw new Error(`expected the call to reject, but it resolved with ${String(outcome.value)}`);
+  if (outcome.ok)
+    throw new Error(`expected the call to reject, but it resolved with ${String(outcome.value)}`);
   return outcome.error;
 }
 

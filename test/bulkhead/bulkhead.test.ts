@@ -11,7 +11,16 @@ import {
   defaultEngine,
   isBulkheadRejectedError,
 } from '../../src';
-import { DownstreamError, decoratorMode, deferred, hang, track, uniqueName, useStageHarness, type Deferred } from '../pipeline/support';
+import {
+  DownstreamError,
+  decoratorMode,
+  deferred,
+  hang,
+  track,
+  uniqueName,
+  useStageHarness,
+  type Deferred,
+} from '../pipeline/support';
 
 describe(`@Bulkhead: how many attempts run at once (${decoratorMode} decorators)`, () => {
   it('never runs more than maxConcurrent of 50 concurrent calls, and runs them all, first in first out', async () => {
@@ -78,7 +87,12 @@ describe(`@Bulkhead: how many attempts run at once (${decoratorMode} decorators)
     await h.clock.flush();
 
     expect(started).toEqual(['a', 'b', 'c', 'd']);
-    expect(calls.map((call) => call.state)).toEqual(['resolved', 'rejected', 'resolved', 'resolved']);
+    expect(calls.map((call) => call.state)).toEqual([
+      'resolved',
+      'rejected',
+      'resolved',
+      'resolved',
+    ]);
   });
 
   it('rejects a call at once when no slot is free and the queue is full, without running the body', async () => {
@@ -103,17 +117,31 @@ describe(`@Bulkhead: how many attempts run at once (${decoratorMode} decorators)
     expect(error).toBeInstanceOf(BulkheadRejectedError);
     expect(error).toBeInstanceOf(SteadfastError);
     expect(isBulkheadRejectedError(error)).toBe(true);
-    expect({ name: error.name, code: error.code, method: error.method, bulkhead: error.bulkhead, reason: error.reason }).toEqual({
+    expect({
+      name: error.name,
+      code: error.code,
+      method: error.method,
+      bulkhead: error.bulkhead,
+      reason: error.reason,
+    }).toEqual({
       name: 'BulkheadRejectedError',
       code: 'STEADFAST_BULKHEAD_FULL',
       method: 'Inventory.reserve',
       bulkhead: 'Inventory.reserve',
       reason: 'full',
     });
-    expect(h.events('bulkheadRejected')).toEqual([{ method: 'Inventory.reserve', bulkhead: 'Inventory.reserve', reason: 'full' }]);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ method: 'Inventory.reserve', reason: 'bulkhead-full', error })]);
+    expect(h.events('bulkheadRejected')).toEqual([
+      { method: 'Inventory.reserve', bulkhead: 'Inventory.reserve', reason: 'full' },
+    ]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ method: 'Inventory.reserve', reason: 'bulkhead-full', error }),
+    ]);
     expect(h.logger.at('error')).toHaveLength(1);
-    expect(defaultEngine.bulkhead('Inventory.reserve')).toMatchObject({ running: 1, queued: 1, rejected: 1 });
+    expect(defaultEngine.bulkhead('Inventory.reserve')).toMatchObject({
+      running: 1,
+      queued: 1,
+      rejected: 1,
+    });
   });
 
   it('queues nothing by default: @Bulkhead(maxConcurrent) rejects the first call that finds no slot', async () => {
@@ -126,11 +154,20 @@ describe(`@Bulkhead: how many attempts run at once (${decoratorMode} decorators)
     }
     const inventory = new Inventory();
 
-    const calls = [track(inventory.reserve()), track(inventory.reserve()), track(inventory.reserve())];
+    const calls = [
+      track(inventory.reserve()),
+      track(inventory.reserve()),
+      track(inventory.reserve()),
+    ];
     await h.clock.flush();
 
     expect(calls.map((call) => call.state)).toEqual(['pending', 'pending', 'rejected']);
-    expect(defaultEngine.bulkhead('Inventory.reserve')).toMatchObject({ maxConcurrent: 2, maxQueued: 0, running: 2, queued: 0 });
+    expect(defaultEngine.bulkhead('Inventory.reserve')).toMatchObject({
+      maxConcurrent: 2,
+      maxQueued: 0,
+      running: 2,
+      queued: 0,
+    });
   });
 
   it('gives the slot back however an attempt ends: value, rejection, synchronous throw', async () => {
@@ -236,7 +273,13 @@ describe(`@Bulkhead: leaving the queue (${decoratorMode} decorators)`, () => {
     controller.abort();
     await h.clock.flush();
 
-    expect(h.events('failure')).toEqual([expect.objectContaining({ method: 'Inventory.reserve', reason: 'aborted', error: controller.signal.reason })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({
+        method: 'Inventory.reserve',
+        reason: 'aborted',
+        error: controller.signal.reason,
+      }),
+    ]);
   });
 
   it("rejects a call queued for queueTimeout ms with BulkheadRejectedError (reason 'queue-timeout')", async () => {
@@ -259,10 +302,22 @@ describe(`@Bulkhead: leaving the queue (${decoratorMode} decorators)`, () => {
 
     expect(queued.state).toBe('rejected');
     expect(queued.error).toBeInstanceOf(BulkheadRejectedError);
-    expect(queued.error).toMatchObject({ reason: 'queue-timeout', bulkhead: 'Inventory.reserve', method: 'Inventory.reserve' });
-    expect(h.events('bulkheadRejected')).toEqual([{ method: 'Inventory.reserve', bulkhead: 'Inventory.reserve', reason: 'queue-timeout' }]);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ reason: 'bulkhead-full', error: queued.error })]);
-    expect(defaultEngine.bulkhead('Inventory.reserve')).toMatchObject({ running: 1, queued: 0, rejected: 1 });
+    expect(queued.error).toMatchObject({
+      reason: 'queue-timeout',
+      bulkhead: 'Inventory.reserve',
+      method: 'Inventory.reserve',
+    });
+    expect(h.events('bulkheadRejected')).toEqual([
+      { method: 'Inventory.reserve', bulkhead: 'Inventory.reserve', reason: 'queue-timeout' },
+    ]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ reason: 'bulkhead-full', error: queued.error }),
+    ]);
+    expect(defaultEngine.bulkhead('Inventory.reserve')).toMatchObject({
+      running: 1,
+      queued: 0,
+      rejected: 1,
+    });
     expect(runs).toBe(1);
   });
 
@@ -405,7 +460,8 @@ describe(`@Bulkhead with @Timeout and @Retryable: when a slot is held (${decorat
       @Bulkhead(1)
       async reserve(sku: string): Promise<string> {
         started.push(sku);
-        if (sku === 'a' && started.filter((s) => s === 'a').length === 1) throw new DownstreamError('first try fails');
+        if (sku === 'a' && started.filter((s) => s === 'a').length === 1)
+          throw new DownstreamError('first try fails');
         return `${sku} reserved`;
       }
     }
@@ -469,7 +525,9 @@ describe(`@Bulkhead with @Timeout and @Retryable: when a slot is held (${decorat
     const first = track(inventory.reserve());
     const second = track(inventory.reserve());
     await h.clock.flush();
-    expect(h.events('retry')).toEqual([expect.objectContaining({ attempt: 1, delay: 100, error: expect.any(BulkheadRejectedError) })]);
+    expect(h.events('retry')).toEqual([
+      expect.objectContaining({ attempt: 1, delay: 100, error: expect.any(BulkheadRejectedError) }),
+    ]);
     gate.resolve('first reserved');
     await h.clock.advance(100);
 
@@ -495,10 +553,18 @@ describe(`@Bulkhead with @Timeout and @Retryable: when a slot is held (${decorat
     await h.clock.flush();
 
     expect(rejected.every((call) => call.error instanceof BulkheadRejectedError)).toBe(true);
-    expect(defaultEngine.breaker(name).metrics()).toMatchObject({ state: 'closed', calls: 0, failures: 0 });
+    expect(defaultEngine.breaker(name).metrics()).toMatchObject({
+      state: 'closed',
+      calls: 0,
+      failures: 0,
+    });
     gate.resolve('reserved');
     await h.clock.flush();
-    expect(defaultEngine.breaker(name).metrics()).toMatchObject({ state: 'closed', calls: 1, failures: 0 });
+    expect(defaultEngine.breaker(name).metrics()).toMatchObject({
+      state: 'closed',
+      calls: 1,
+      failures: 0,
+    });
   });
 });
 

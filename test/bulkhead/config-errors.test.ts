@@ -20,7 +20,11 @@ const invalid: [string, string, unknown[]][] = [
   ['queueTimeout NaN', 'queueTimeout', [{ maxConcurrent: 1, maxQueued: 1, queueTimeout: NaN }]],
   ["queueTimeout '1s'", 'queueTimeout', [{ maxConcurrent: 1, maxQueued: 1, queueTimeout: '1s' }]],
   ['queueTimeout without maxQueued', 'queueTimeout', [{ maxConcurrent: 1, queueTimeout: 100 }]],
-  ['queueTimeout with maxQueued 0', 'queueTimeout', [{ maxConcurrent: 1, maxQueued: 0, queueTimeout: 100 }]],
+  [
+    'queueTimeout with maxQueued 0',
+    'queueTimeout',
+    [{ maxConcurrent: 1, maxQueued: 0, queueTimeout: 100 }],
+  ],
   ["name ''", 'name', [{ maxConcurrent: 1, name: '' }]],
   ['name 5', 'name', [{ maxConcurrent: 1, name: 5 }]],
   ["scope 'process'", 'scope', [{ maxConcurrent: 1, scope: 'process' }]],
@@ -31,7 +35,7 @@ const invalid: [string, string, unknown[]][] = [
 function defineWith(params: unknown[]): () => unknown {
   return () => {
     class Inventory {
-      @(rawDecorator(Bulkhead, params))
+      @rawDecorator(Bulkhead, params)
       async reserve(): Promise<string> {
         return 'reserved';
       }
@@ -41,9 +45,12 @@ function defineWith(params: unknown[]): () => unknown {
 }
 
 describe(`@Bulkhead refuses bad options when the class is defined (${decoratorMode} decorators)`, () => {
-  it.each(invalid)('refuses %s with a ConfigError naming the option and the method', (_what, option, params) => {
-    expectConfigError(defineWith(params), option, 'Inventory', 'reserve');
-  });
+  it.each(invalid)(
+    'refuses %s with a ConfigError naming the option and the method',
+    (_what, option, params) => {
+      expectConfigError(defineWith(params), option, 'Inventory', 'reserve');
+    },
+  );
 
   it.each([
     ['no argument', []],

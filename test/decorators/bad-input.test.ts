@@ -1,9 +1,21 @@
-import { ConfigError, Idempotent, Retryable, SteadfastError, type IdempotentOptions, type RetryOptions } from '../../src';
+import {
+  ConfigError,
+  Idempotent,
+  Retryable,
+  SteadfastError,
+  type IdempotentOptions,
+  type RetryOptions,
+} from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
 import { definitionLabel, thrownBy, untyped } from './helpers';
 
 /** The class statement threw a ConfigError naming the option and `Payments.charge` (`charge` in standard mode). */
-function expectConfigError(define: () => unknown, option: string | undefined, methodName = 'charge', className = 'Payments'): ConfigError {
+function expectConfigError(
+  define: () => unknown,
+  option: string | undefined,
+  methodName = 'charge',
+  className = 'Payments',
+): ConfigError {
   const error = thrownBy(define);
   expect(error).toBeInstanceOf(ConfigError);
   expect(error).toBeInstanceOf(SteadfastError);

@@ -71,7 +71,9 @@ describe(`@Retryable requires @Idempotent (${decoratorMode} decorators)`, () => 
       }
 
       await expect(new Payments().charge()).rejects.toBeInstanceOf(NotIdempotentError);
-      expect(h.logger.at('error').map((entry) => entry.message)).toEqual([expect.stringContaining('Payments.charge')]);
+      expect(h.logger.at('error').map((entry) => entry.message)).toEqual([
+        expect.stringContaining('Payments.charge'),
+      ]);
     });
 
     it('is refused for a static method too, naming Class.method', async () => {

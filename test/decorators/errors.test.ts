@@ -17,33 +17,70 @@ import {
 import { decoratorMode } from '../support/harness';
 
 const examples: [string, string, SteadfastError][] = [
-  ['ConfigError', 'STEADFAST_CONFIG', new ConfigError('bad option', 'maxAttempts', 'Payments.charge')],
+  [
+    'ConfigError',
+    'STEADFAST_CONFIG',
+    new ConfigError('bad option', 'maxAttempts', 'Payments.charge'),
+  ],
   ['NotIdempotentError', 'STEADFAST_NOT_IDEMPOTENT', new NotIdempotentError('Payments.charge')],
-  ['CircuitOpenError', 'STEADFAST_CIRCUIT_OPEN', new CircuitOpenError('payments-api', 'open', 1_500)],
-  ['IdempotencyConflictError', 'STEADFAST_IDEMPOTENCY_CONFLICT', new IdempotencyConflictError('Payments.charge')],
-  ['IdempotencyInProgressError', 'STEADFAST_IDEMPOTENCY_IN_PROGRESS', new IdempotencyInProgressError('Payments.charge', 5_000)],
-  ['UnstorableResultError', 'STEADFAST_UNSTORABLE_RESULT', new UnstorableResultError('Payments.charge', '(result) is a Date')],
-  ['IdempotencyStoreError', 'STEADFAST_IDEMPOTENCY_STORE', new IdempotencyStoreError('Payments.charge', new Error('ECONNREFUSED'))],
-  ['CorruptRecordError', 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD', new CorruptRecordError('Payments.charge', 'it is not JSON')],
+  [
+    'CircuitOpenError',
+    'STEADFAST_CIRCUIT_OPEN',
+    new CircuitOpenError('payments-api', 'open', 1_500),
+  ],
+  [
+    'IdempotencyConflictError',
+    'STEADFAST_IDEMPOTENCY_CONFLICT',
+    new IdempotencyConflictError('Payments.charge'),
+  ],
+  [
+    'IdempotencyInProgressError',
+    'STEADFAST_IDEMPOTENCY_IN_PROGRESS',
+    new IdempotencyInProgressError('Payments.charge', 5_000),
+  ],
+  [
+    'UnstorableResultError',
+    'STEADFAST_UNSTORABLE_RESULT',
+    new UnstorableResultError('Payments.charge', '(result) is a Date'),
+  ],
+  [
+    'IdempotencyStoreError',
+    'STEADFAST_IDEMPOTENCY_STORE',
+    new IdempotencyStoreError('Payments.charge', new Error('ECONNREFUSED')),
+  ],
+  [
+    'CorruptRecordError',
+    'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD',
+    new CorruptRecordError('Payments.charge', 'it is not JSON'),
+  ],
   ['TimeoutError', 'STEADFAST_TIMEOUT', new TimeoutError('Payments.charge', 'attempt', 500)],
-  ['BulkheadRejectedError', 'STEADFAST_BULKHEAD_FULL', new BulkheadRejectedError('Payments.charge', 'payments', 'full')],
+  [
+    'BulkheadRejectedError',
+    'STEADFAST_BULKHEAD_FULL',
+    new BulkheadRejectedError('Payments.charge', 'payments', 'full'),
+  ],
 ];
 
 describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
-  it.each(examples)('%s is an Error and a SteadfastError with the stable code %s', (name, code, error) => {
-    expect(error).toBeInstanceOf(Error);
-    expect(error).toBeInstanceOf(SteadfastError);
-    expect(error.code).toBe(code);
-    expect(error.name).toBe(name);
-    expect(error.constructor.name).toBe(name);
-    expect(String(error)).toMatch(new RegExp(`^${name}: `));
-    expect(typeof error.stack).toBe('string');
-    expect(isSteadfastError(error)).toBe(true);
-  });
+  it.each(examples)(
+    '%s is an Error and a SteadfastError with the stable code %s',
+    (name, code, error) => {
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(SteadfastError);
+      expect(error.code).toBe(code);
+      expect(error.name).toBe(name);
+      expect(error.constructor.name).toBe(name);
+      expect(String(error)).toMatch(new RegExp(`^${name}: `));
+      expect(typeof error.stack).toBe('string');
+      expect(isSteadfastError(error)).toBe(true);
+    },
+  );
 
   it('covers every error class the package exports', () => {
     const exportedErrorClasses = Object.entries(steadfast)
-      .filter(([, value]) => typeof value === 'function' && value.prototype instanceof SteadfastError)
+      .filter(
+        ([, value]) => typeof value === 'function' && value.prototype instanceof SteadfastError,
+      )
       .map(([name]) => name);
     expect(exportedErrorClasses.sort()).toEqual(examples.map(([name]) => name).sort());
   });
@@ -54,7 +91,8 @@ describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
   });
 
   it('lets retrying cure none of them but an attempt that timed out', () => {
-    for (const [, , error] of examples) expect([error.name, error.retryable]).toEqual([error.name, error instanceof TimeoutError]);
+    for (const [, , error] of examples)
+      expect([error.name, error.retryable]).toEqual([error.name, error instanceof TimeoutError]);
     expect(new TimeoutError('Payments.charge', 'total', 500).retryable).toBe(false);
   });
 
@@ -63,8 +101,16 @@ describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
     const open = new CircuitOpenError('payments-api', 'half-open', 1_234.2);
     const inProgress = new IdempotencyInProgressError('Payments.charge', 5_000);
 
-    expect([config.option, config.method, config.message]).toEqual(['maxAttempts', 'Payments.charge', 'bad option']);
-    expect([open.circuit, open.state, open.retryAfter]).toEqual(['payments-api', 'half-open', 1_234.2]);
+    expect([config.option, config.method, config.message]).toEqual([
+      'maxAttempts',
+      'Payments.charge',
+      'bad option',
+    ]);
+    expect([open.circuit, open.state, open.retryAfter]).toEqual([
+      'payments-api',
+      'half-open',
+      1_234.2,
+    ]);
     expect(open.message).toContain('payments-api');
     expect(new NotIdempotentError('Payments.charge').message).toContain('Payments.charge');
     expect(new IdempotencyConflictError('Payments.charge').message).toContain('Payments.charge');
@@ -75,14 +121,24 @@ describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
 
   describe('isSteadfastError', () => {
     it('recognises an error from another copy of the package by its registered marker', () => {
-      const fromAnotherCopy = { [Symbol.for('steadfast.error')]: true, code: 'STEADFAST_CONFIG', message: 'x' };
+      const fromAnotherCopy = {
+        [Symbol.for('steadfast.error')]: true,
+        code: 'STEADFAST_CONFIG',
+        message: 'x',
+      };
       expect(isSteadfastError(fromAnotherCopy)).toBe(true);
     });
 
     it.each<[string, unknown]>([
       ['a plain Error', new Error('boom')],
-      ['an Error named like one of ours', Object.assign(new Error('x'), { name: 'ConfigError', code: 'STEADFAST_CONFIG' })],
-      ['an object with our code only', { code: 'STEADFAST_NOT_IDEMPOTENT', name: 'NotIdempotentError' }],
+      [
+        'an Error named like one of ours',
+        Object.assign(new Error('x'), { name: 'ConfigError', code: 'STEADFAST_CONFIG' }),
+      ],
+      [
+        'an object with our code only',
+        { code: 'STEADFAST_NOT_IDEMPOTENT', name: 'NotIdempotentError' },
+      ],
       ['an unregistered symbol of the same description', { [Symbol('steadfast.error')]: true }],
       ['a marker that is not exactly true', { [Symbol.for('steadfast.error')]: 'yes' }],
       ['a string property of the marker name', { 'steadfast.error': true }],
@@ -97,16 +153,29 @@ describe(`steadfast's errors (${decoratorMode} decorators)`, () => {
 
   describe('isCircuitOpenError', () => {
     it('recognises a CircuitOpenError, and one from another copy of the package', () => {
-      const fromAnotherCopy = { [Symbol.for('steadfast.error')]: true, code: 'STEADFAST_CIRCUIT_OPEN', circuit: 'x' };
+      const fromAnotherCopy = {
+        [Symbol.for('steadfast.error')]: true,
+        code: 'STEADFAST_CIRCUIT_OPEN',
+        circuit: 'x',
+      };
       expect(isCircuitOpenError(new CircuitOpenError('payments-api', 'isolated', 0))).toBe(true);
       expect(isCircuitOpenError(fromAnotherCopy)).toBe(true);
     });
 
     it.each<[string, unknown]>([
       ['another steadfast error', new NotIdempotentError('Payments.charge')],
-      ['a marked object with another code', { [Symbol.for('steadfast.error')]: true, code: 'STEADFAST_CONFIG' }],
-      ['an unmarked object with the circuit code', { code: 'STEADFAST_CIRCUIT_OPEN', name: 'CircuitOpenError' }],
-      ['an Error named CircuitOpenError', Object.assign(new Error('open'), { name: 'CircuitOpenError' })],
+      [
+        'a marked object with another code',
+        { [Symbol.for('steadfast.error')]: true, code: 'STEADFAST_CONFIG' },
+      ],
+      [
+        'an unmarked object with the circuit code',
+        { code: 'STEADFAST_CIRCUIT_OPEN', name: 'CircuitOpenError' },
+      ],
+      [
+        'an Error named CircuitOpenError',
+        Object.assign(new Error('open'), { name: 'CircuitOpenError' }),
+      ],
       ['null', null],
     ])('rejects %s', (_what, lookalike) => {
       expect(isCircuitOpenError(lookalike)).toBe(false);

@@ -61,7 +61,14 @@ const plausibleSymbols = [
   Symbol.for('steadfast.mark'),
   Symbol.for('steadfast.error'),
 ];
-const plausibleNames = ['idempotent', 'isIdempotent', '__idempotent', 'steadfast', 'steadfastIdempotent', 'policy'];
+const plausibleNames = [
+  'idempotent',
+  'isIdempotent',
+  '__idempotent',
+  'steadfast',
+  'steadfastIdempotent',
+  'policy',
+];
 const plausibleMetadataKeys: unknown[] = [
   'idempotent',
   'steadfast:idempotent',
@@ -85,7 +92,12 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     ];
     for (const target of targets) {
       for (const key of [...plausibleNames, ...plausibleSymbols]) {
-        Object.defineProperty(target, key, { value: true, configurable: true, enumerable: true, writable: true });
+        Object.defineProperty(target, key, {
+          value: true,
+          configurable: true,
+          enumerable: true,
+          writable: true,
+        });
       }
     }
     (service.charge as unknown as { idempotent: boolean }).idempotent = true;
@@ -115,11 +127,19 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     const { status, Payments } = defineService();
     const unmarked = defineService();
 
-    const ownKeys = Reflect.ownKeys(status).filter((key) => key !== 'length' && key !== 'name' && key !== 'prototype');
+    const ownKeys = Reflect.ownKeys(status).filter(
+      (key) => key !== 'length' && key !== 'name' && key !== 'prototype',
+    );
     expect(ownKeys).toEqual([]);
     expect(Reflect.getOwnMetadataKeys(status)).toEqual([]);
-    expect(Reflect.ownKeys(Payments.health).filter((key) => key !== 'length' && key !== 'name' && key !== 'prototype')).toEqual(
-      Reflect.ownKeys(unmarked.Payments.purge).filter((key) => key !== 'length' && key !== 'name' && key !== 'prototype'),
+    expect(
+      Reflect.ownKeys(Payments.health).filter(
+        (key) => key !== 'length' && key !== 'name' && key !== 'prototype',
+      ),
+    ).toEqual(
+      Reflect.ownKeys(unmarked.Payments.purge).filter(
+        (key) => key !== 'length' && key !== 'name' && key !== 'prototype',
+      ),
     );
   });
 
@@ -135,9 +155,14 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
       Object.assign(to, from);
       for (const key of Reflect.ownKeys(from)) {
         if (key === 'prototype') continue;
-        Object.defineProperty(to, key, Object.getOwnPropertyDescriptor(from, key) as PropertyDescriptor);
+        Object.defineProperty(
+          to,
+          key,
+          Object.getOwnPropertyDescriptor(from, key) as PropertyDescriptor,
+        );
       }
-      for (const key of Reflect.getOwnMetadataKeys(from)) Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, from), to);
+      for (const key of Reflect.getOwnMetadataKeys(from))
+        Reflect.defineMetadata(key, Reflect.getOwnMetadata(key, from), to);
       Object.setPrototypeOf(to, from);
     }
 
@@ -149,11 +174,24 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     const service = defineService();
     const { Payments } = service;
     const claimEverything: ProxyHandler<Method> = {
-      get: (target, key) => (key === 'name' || key === 'length' || key === 'apply' || key === 'call' ? Reflect.get(target, key) : true),
+      get: (target, key) =>
+        key === 'name' || key === 'length' || key === 'apply' || key === 'call'
+          ? Reflect.get(target, key)
+          : true,
       has: () => true,
-      getOwnPropertyDescriptor: (target, key) => Reflect.getOwnPropertyDescriptor(target, key) ?? { value: true, configurable: true, enumerable: true, writable: true },
+      getOwnPropertyDescriptor: (target, key) =>
+        Reflect.getOwnPropertyDescriptor(target, key) ?? {
+          value: true,
+          configurable: true,
+          enumerable: true,
+          writable: true,
+        },
     };
-    Object.defineProperty(Payments.prototype, 'charge', { value: new Proxy(service.charge, claimEverything), configurable: true, writable: true });
+    Object.defineProperty(Payments.prototype, 'charge', {
+      value: new Proxy(service.charge, claimEverything),
+      configurable: true,
+      writable: true,
+    });
     Object.defineProperty(Payments, 'purge', {
       value: new Proxy(Payments.purge as unknown as Method, claimEverything),
       configurable: true,
@@ -170,7 +208,11 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     const disguised = new Proxy(service.status, {
       apply: (_target, thisArg, args: unknown[]) => unmarkedCharge.apply(thisArg, args),
     });
-    Object.defineProperty(service.Payments.prototype, 'charge', { value: disguised, configurable: true, writable: true });
+    Object.defineProperty(service.Payments.prototype, 'charge', {
+      value: disguised,
+      configurable: true,
+      writable: true,
+    });
 
     await expect(new service.Payments().charge()).rejects.toBeInstanceOf(NotIdempotentError);
     expect(service.runs.charge).toBe(0);
@@ -185,8 +227,16 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
       return unmarkedCharge.apply(this, args);
     };
     Object.defineProperty(copy, 'name', { value: 'charge' });
-    Object.defineProperty(Payments.prototype, 'charge', { value: copy, configurable: true, writable: true });
-    Object.defineProperty(Payments, 'purge', { value: (Payments.purge as unknown as Method).bind(Payments), configurable: true, writable: true });
+    Object.defineProperty(Payments.prototype, 'charge', {
+      value: copy,
+      configurable: true,
+      writable: true,
+    });
+    Object.defineProperty(Payments, 'purge', {
+      value: (Payments.purge as unknown as Method).bind(Payments),
+      configurable: true,
+      writable: true,
+    });
 
     await expectStillRefused(service);
   });
@@ -227,9 +277,17 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     await Promise.resolve();
     const applyByHand = (): void => {
       if (decoratorMode === 'standard') {
-        untyped(Idempotent())(Payments.prototype.charge, { kind: 'method', name: 'charge', static: false });
+        untyped(Idempotent())(Payments.prototype.charge, {
+          kind: 'method',
+          name: 'charge',
+          static: false,
+        });
       } else {
-        untyped(Idempotent())(Payments.prototype, 'charge', Object.getOwnPropertyDescriptor(Payments.prototype, 'charge'));
+        untyped(Idempotent())(
+          Payments.prototype,
+          'charge',
+          Object.getOwnPropertyDescriptor(Payments.prototype, 'charge'),
+        );
       }
     };
     expect(applyByHand).toThrow(ConfigError);
@@ -241,8 +299,10 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
   // The same, in the very tick the class is defined (no microtask has passed yet): the wrapper is
   // already installed (legacy) or its decoration is over (standard), so building on it is refused.
   describe('in the same synchronous tick as the class definition', () => {
-    const standardForm = (value: unknown, context: Record<string, unknown>): unknown => untyped(Idempotent())(value, { kind: 'method', static: false, ...context });
-    const legacyForm = (target: object, key: string): unknown => untyped(Idempotent())(target, key, Object.getOwnPropertyDescriptor(target, key));
+    const standardForm = (value: unknown, context: Record<string, unknown>): unknown =>
+      untyped(Idempotent())(value, { kind: 'method', static: false, ...context });
+    const legacyForm = (target: object, key: string): unknown =>
+      untyped(Idempotent())(target, key, Object.getOwnPropertyDescriptor(target, key));
 
     it('refuses @Idempotent applied by hand in legacy form to the installed method', async () => {
       useHarness();
@@ -256,8 +316,12 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     it('refuses @Idempotent applied by hand in standard form, with a context written by hand', async () => {
       useHarness();
       const service = defineService();
-      expect(() => standardForm(service.Payments.prototype.charge, { name: 'charge' })).toThrow(/already defined/);
-      expect(() => standardForm(service.Payments.purge, { name: 'purge', static: true })).toThrow(/already defined/);
+      expect(() => standardForm(service.Payments.prototype.charge, { name: 'charge' })).toThrow(
+        /already defined/,
+      );
+      expect(() => standardForm(service.Payments.purge, { name: 'purge', static: true })).toThrow(
+        /already defined/,
+      );
 
       await expectStillRefused(service);
     });
@@ -265,7 +329,10 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
     it('leaves the installed method unmarked even when a forged context passes for a live one', async () => {
       useHarness();
       const service = defineService();
-      const forged = standardForm(service.Payments.prototype.charge, { name: 'charge', addInitializer: () => undefined });
+      const forged = standardForm(service.Payments.prototype.charge, {
+        name: 'charge',
+        addInitializer: () => undefined,
+      });
 
       expect(typeof forged).toBe('function');
       expect(forged).not.toBe(service.Payments.prototype.charge);
@@ -276,11 +343,22 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
       useHarness();
       const service = defineService();
       class Copy {}
-      Object.defineProperty(Copy.prototype, 'charge', { value: service.Payments.prototype.charge, configurable: true, writable: true });
+      Object.defineProperty(Copy.prototype, 'charge', {
+        value: service.Payments.prototype.charge,
+        configurable: true,
+        writable: true,
+      });
       expect(() => legacyForm(Copy.prototype, 'charge')).toThrow(/already defined/);
       // Under another name, where it is not installed, it is refused as well: a wrapper only ever builds on its own method.
-      const elsewhere = { value: service.Payments.prototype.charge, configurable: true, writable: true, enumerable: false };
-      expect(() => untyped(Idempotent())(Copy.prototype, 'charge2', elsewhere)).toThrow(/already defined/);
+      const elsewhere = {
+        value: service.Payments.prototype.charge,
+        configurable: true,
+        writable: true,
+        enumerable: false,
+      };
+      expect(() => untyped(Idempotent())(Copy.prototype, 'charge2', elsewhere)).toThrow(
+        /already defined/,
+      );
       expect(elsewhere.value).toBe(service.Payments.prototype.charge);
 
       await expectStillRefused(service);
@@ -310,7 +388,9 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
       for (const name of names) delete engine[name];
     }
     expect('run' in engine).toBe(false);
-    expect(received.some((arg) => typeof arg === 'object' && arg !== null && 'original' in arg)).toBe(false);
+    expect(
+      received.some((arg) => typeof arg === 'object' && arg !== null && 'original' in arg),
+    ).toBe(false);
   });
 
   it('cannot be set through anything the package exports', () => {
@@ -330,13 +410,22 @@ describe(`the idempotency mark cannot be forged (${decoratorMode} decorators)`, 
 
     expect(exported).toEqual(expect.arrayContaining(['Idempotent', 'Retryable']));
     for (const name of plausibleMarkers) expect(exported).not.toContain(name);
-    expect(exported.filter((name) => /mark|polic|regist|wrap|enforce|unsafe/i.test(name))).toEqual([]);
+    expect(exported.filter((name) => /mark|polic|regist|wrap|enforce|unsafe/i.test(name))).toEqual(
+      [],
+    );
     // Besides @Idempotent itself, whatever mentions idempotency is an error class, not a way to mark.
-    const idempotencyExports = exported.filter((name) => /idempot/i.test(name) && name !== 'Idempotent');
-    expect(idempotencyExports).toEqual(expect.arrayContaining(['NotIdempotentError', 'IdempotencyConflictError']));
+    const idempotencyExports = exported.filter(
+      (name) => /idempot/i.test(name) && name !== 'Idempotent',
+    );
+    expect(idempotencyExports).toEqual(
+      expect.arrayContaining(['NotIdempotentError', 'IdempotencyConflictError']),
+    );
     for (const name of idempotencyExports) {
       const value: unknown = steadfast[name as keyof typeof steadfast];
-      expect([name, typeof value === 'function' && value.prototype instanceof steadfast.SteadfastError]).toEqual([name, true]);
+      expect([
+        name,
+        typeof value === 'function' && value.prototype instanceof steadfast.SteadfastError,
+      ]).toEqual([name, true]);
     }
   });
 

@@ -15,7 +15,9 @@ export interface BothModesMethodDecorator {
 
 /** The method function a decorator received, whichever mode called it. */
 function methodOf(params: unknown[]): AnyMethod {
-  return (decoratorMode === 'standard' ? params[0] : (params[2] as PropertyDescriptor).value) as AnyMethod;
+  return (
+    decoratorMode === 'standard' ? params[0] : (params[2] as PropertyDescriptor).value
+  ) as AnyMethod;
 }
 
 /** Puts a reflect-metadata entry on the method function itself (as NestJS's @Get, @UseGuards… do). */
@@ -31,7 +33,8 @@ export function onFunction(key: string, value: unknown): BothModesMethodDecorato
  */
 export function onPrototypeKey(metadataKey: string, value: unknown): BothModesMethodDecorator {
   return ((...params: unknown[]) => {
-    if (decoratorMode === 'legacy') Reflect.defineMetadata(metadataKey, value, params[0] as object, params[1] as string);
+    if (decoratorMode === 'legacy')
+      Reflect.defineMetadata(metadataKey, value, params[0] as object, params[1] as string);
   }) as BothModesMethodDecorator;
 }
 
@@ -43,7 +46,9 @@ export function spyDecorator(seen: AnyMethod[]): BothModesMethodDecorator {
 }
 
 /** Replaces the method with `replacement(original)`, as a wrapping (logging, tracing) decorator does. */
-export function replaceWith(replacement: (original: AnyMethod) => AnyMethod): BothModesMethodDecorator {
+export function replaceWith(
+  replacement: (original: AnyMethod) => AnyMethod,
+): BothModesMethodDecorator {
   return ((...params: unknown[]) => {
     const next = replacement(methodOf(params));
     if (decoratorMode === 'standard') return next;
@@ -59,7 +64,9 @@ export function untyped(decorator: unknown): (...params: unknown[]) => void {
 }
 
 /** Observes a promise's outcome without leaving a rejection unhandled while the clock runs. */
-export function settle<T>(promise: Promise<T>): Promise<{ value?: T; error?: unknown; rejected: boolean }> {
+export function settle<T>(
+  promise: Promise<T>,
+): Promise<{ value?: T; error?: unknown; rejected: boolean }> {
   return promise.then(
     (value) => ({ value, rejected: false }),
     (error: unknown) => ({ error, rejected: true }),

@@ -49,7 +49,12 @@ async function observe(order: Order, options: RetryOptions, body: Body, randoms:
 
 describe(`@Idempotent and @Retryable in either order (${decoratorMode} decorators)`, () => {
   it('succeed on the same attempt after the same delays', async () => {
-    const options: RetryOptions = { maxAttempts: 5, initialDelay: 100, multiplier: 3, jitter: 'none' };
+    const options: RetryOptions = {
+      maxAttempts: 5,
+      initialDelay: 100,
+      multiplier: 3,
+      jitter: 'none',
+    };
     const body: Body = async (attempt) => {
       if (attempt < 4) throw new Flaky(`attempt ${attempt}`);
       return `found on attempt ${attempt}`;
@@ -65,7 +70,12 @@ describe(`@Idempotent and @Retryable in either order (${decoratorMode} decorator
   });
 
   it('give up after the same number of attempts with the same last error', async () => {
-    const options: RetryOptions = { maxAttempts: 3, initialDelay: 50, maxDelay: 80, jitter: 'none' };
+    const options: RetryOptions = {
+      maxAttempts: 3,
+      initialDelay: 50,
+      maxDelay: 80,
+      jitter: 'none',
+    };
     const errors = [new Flaky('1'), new Flaky('2'), new Flaky('3')];
     const body: Body = async (attempt) => {
       throw errors[attempt - 1];
@@ -152,7 +162,12 @@ describe(`@Idempotent and @Retryable in either order (${decoratorMode} decorator
     }
     const routes = new Routes();
 
-    const outcomes = Promise.all([settle(routes.a()), settle(routes.b()), settle(routes.c()), settle(routes.d())]);
+    const outcomes = Promise.all([
+      settle(routes.a()),
+      settle(routes.b()),
+      settle(routes.c()),
+      settle(routes.d()),
+    ]);
     await h.clock.runAll();
 
     expect((await outcomes).map((outcome) => outcome.value)).toEqual(['a', 'b', 'c', 'd']);

@@ -31,7 +31,10 @@ describe(`a decorated method keeps what it was (${decoratorMode} decorators)`, (
       expect([Orders.prototype.place.name, Orders.prototype.place.length]).toEqual(['place', 3]);
       expect([Orders.prototype.cancel.name, Orders.prototype.cancel.length]).toEqual(['cancel', 1]);
       expect([Orders.prototype.list.name, Orders.prototype.list.length]).toEqual(['list', 0]);
-      expect([Orders.prototype.unmarked.name, Orders.prototype.unmarked.length]).toEqual(['unmarked', 2]);
+      expect([Orders.prototype.unmarked.name, Orders.prototype.unmarked.length]).toEqual([
+        'unmarked',
+        2,
+      ]);
       expect([Orders.purge.name, Orders.purge.length]).toEqual(['purge', 1]);
     });
 
@@ -325,7 +328,17 @@ describe(`a decorated method keeps what it was (${decoratorMode} decorators)`, (
         Controller.staticMethod,
       ];
 
-      expect(methods.map((method) => Reflect.getMetadata('route:path', method))).toEqual(['/1', '/2', '/3', '/4', '/5', '/6', '/7', '/8', '/9']);
+      expect(methods.map((method) => Reflect.getMetadata('route:path', method))).toEqual([
+        '/1',
+        '/2',
+        '/3',
+        '/4',
+        '/5',
+        '/6',
+        '/7',
+        '/8',
+        '/9',
+      ]);
       for (const method of methods) {
         expect(Reflect.getOwnMetadata('guards', method)).toBe(guards);
       }
@@ -353,49 +366,61 @@ describe(`a decorated method keeps what it was (${decoratorMode} decorators)`, (
       expect(Reflect.getMetadata('route:path', controller.list)).toBe('/orders');
     });
 
-    itInLegacyMode('survives on (prototype, key) whether written above, between or below (legacy only: standard decorators are not given the prototype)', () => {
-      class Controller {
-        @onPrototypeKey('pipes', 'above')
-        @Idempotent()
-        @Retryable()
-        async above(): Promise<void> {}
+    itInLegacyMode(
+      'survives on (prototype, key) whether written above, between or below (legacy only: standard decorators are not given the prototype)',
+      () => {
+        class Controller {
+          @onPrototypeKey('pipes', 'above')
+          @Idempotent()
+          @Retryable()
+          async above(): Promise<void> {}
 
-        @Idempotent()
-        @onPrototypeKey('pipes', 'between')
-        @Retryable()
-        async between(): Promise<void> {}
+          @Idempotent()
+          @onPrototypeKey('pipes', 'between')
+          @Retryable()
+          async between(): Promise<void> {}
 
-        @Retryable()
-        @Idempotent()
-        @onPrototypeKey('pipes', 'below')
-        async below(): Promise<void> {}
-      }
-
-      expect(Reflect.getMetadata('pipes', Controller.prototype, 'above')).toBe('above');
-      expect(Reflect.getMetadata('pipes', Controller.prototype, 'between')).toBe('between');
-      expect(Reflect.getMetadata('pipes', Controller.prototype, 'below')).toBe('below');
-    });
-
-    itInLegacyMode('keeps design:paramtypes and design:returntype readable (legacy only: emitDecoratorMetadata exists only for legacy decorators)', () => {
-      class Controller {
-        @Idempotent()
-        @Retryable()
-        async find(_id: string, _limit: number, _deep: boolean): Promise<string> {
-          return 'found';
+          @Retryable()
+          @Idempotent()
+          @onPrototypeKey('pipes', 'below')
+          async below(): Promise<void> {}
         }
 
-        @Retryable()
-        @Idempotent()
-        static async count(_filter: string): Promise<number> {
-          return 0;
-        }
-      }
+        expect(Reflect.getMetadata('pipes', Controller.prototype, 'above')).toBe('above');
+        expect(Reflect.getMetadata('pipes', Controller.prototype, 'between')).toBe('between');
+        expect(Reflect.getMetadata('pipes', Controller.prototype, 'below')).toBe('below');
+      },
+    );
 
-      expect(Reflect.getMetadata('design:paramtypes', Controller.prototype, 'find')).toEqual([String, Number, Boolean]);
-      expect(Reflect.getMetadata('design:returntype', Controller.prototype, 'find')).toBe(Promise);
-      expect(Reflect.getMetadata('design:type', Controller.prototype, 'find')).toBe(Function);
-      expect(Reflect.getMetadata('design:paramtypes', Controller, 'count')).toEqual([String]);
-      expect(Reflect.getMetadata('design:returntype', Controller, 'count')).toBe(Promise);
-    });
+    itInLegacyMode(
+      'keeps design:paramtypes and design:returntype readable (legacy only: emitDecoratorMetadata exists only for legacy decorators)',
+      () => {
+        class Controller {
+          @Idempotent()
+          @Retryable()
+          async find(_id: string, _limit: number, _deep: boolean): Promise<string> {
+            return 'found';
+          }
+
+          @Retryable()
+          @Idempotent()
+          static async count(_filter: string): Promise<number> {
+            return 0;
+          }
+        }
+
+        expect(Reflect.getMetadata('design:paramtypes', Controller.prototype, 'find')).toEqual([
+          String,
+          Number,
+          Boolean,
+        ]);
+        expect(Reflect.getMetadata('design:returntype', Controller.prototype, 'find')).toBe(
+          Promise,
+        );
+        expect(Reflect.getMetadata('design:type', Controller.prototype, 'find')).toBe(Function);
+        expect(Reflect.getMetadata('design:paramtypes', Controller, 'count')).toEqual([String]);
+        expect(Reflect.getMetadata('design:returntype', Controller, 'count')).toBe(Promise);
+      },
+    );
   });
 });

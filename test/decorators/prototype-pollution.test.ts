@@ -17,10 +17,15 @@ import { decoratorMode } from '../support/harness';
  * Sets properties on Object.prototype the way polluting code does (plain assignment, so they are
  * enumerable), runs `body`, and removes them whatever happens. Assertions run after it returns.
  */
-async function withPollutedPrototype<T>(pollution: Record<string, unknown>, body: () => T | Promise<T>): Promise<T> {
+async function withPollutedPrototype<T>(
+  pollution: Record<string, unknown>,
+  body: () => T | Promise<T>,
+): Promise<T> {
   const prototype = Object.prototype as Record<string, unknown>;
   const keys = Object.keys(pollution);
-  for (const key of keys) if (Object.prototype.hasOwnProperty.call(prototype, key)) throw new Error(`Object.prototype already has '${key}'`);
+  for (const key of keys)
+    if (Object.prototype.hasOwnProperty.call(prototype, key))
+      throw new Error(`Object.prototype already has '${key}'`);
   try {
     for (const key of keys) prototype[key] = pollution[key];
     return await body();
@@ -38,7 +43,10 @@ function setUp(): { clock: FakeClock; logger: RecordingLogger } {
 }
 
 /** Runs a call to its end, waking every retry sleep; returns whether it resolved and with what. */
-async function outcomeOf(clock: FakeClock, call: Promise<unknown>): Promise<{ resolved: boolean; value: unknown }> {
+async function outcomeOf(
+  clock: FakeClock,
+  call: Promise<unknown>,
+): Promise<{ resolved: boolean; value: unknown }> {
   const outcome = call.then(
     (value: unknown) => ({ resolved: true, value }),
     (error: unknown) => ({ resolved: false, value: error }),
@@ -54,7 +62,16 @@ const anAbortedSignal = AbortSignal.abort();
 describe(`options are read as own properties only: a polluted Object.prototype changes nothing (${decoratorMode} decorators)`, () => {
   afterEach(() => {
     // The helper restores the prototype; this proves it for every test, so no pollution leaks into the next.
-    for (const key of ['maxAttempts', 'consecutiveFailures', 'ttl', 'logger', 'key', 'failure', 'retry', 'maxEntries']) {
+    for (const key of [
+      'maxAttempts',
+      'consecutiveFailures',
+      'ttl',
+      'logger',
+      'key',
+      'failure',
+      'retry',
+      'maxEntries',
+    ]) {
       expect(Object.prototype.hasOwnProperty.call(Object.prototype, key)).toBe(false);
     }
   });
@@ -97,7 +114,11 @@ describe(`options are read as own properties only: a polluted Object.prototype c
             }
           }
           const payments = new Payments();
-          return [await outcomeOf(clock, payments.charge()), await outcomeOf(clock, payments.refund()), await outcomeOf(clock, payments.status())];
+          return [
+            await outcomeOf(clock, payments.charge()),
+            await outcomeOf(clock, payments.refund()),
+            await outcomeOf(clock, payments.status()),
+          ];
         },
       );
 
@@ -110,22 +131,32 @@ describe(`options are read as own properties only: a polluted Object.prototype c
     it('does not refuse valid options because Object.prototype holds invalid ones', async () => {
       setUp();
       const define = (): unknown =>
-        withPollutedPrototype({ maxAttempts: -1, initialDelay: Number.NaN, maxDelay: 'soon', multiplier: 0.5, jitter: 'bogus', retryOn: [] }, () => {
-          class Payments {
-            @Idempotent()
-            @Retryable({ maxAttempts: 2 })
-            async charge(): Promise<void> {}
+        withPollutedPrototype(
+          {
+            maxAttempts: -1,
+            initialDelay: Number.NaN,
+            maxDelay: 'soon',
+            multiplier: 0.5,
+            jitter: 'bogus',
+            retryOn: [],
+          },
+          () => {
+            class Payments {
+              @Idempotent()
+              @Retryable({ maxAttempts: 2 })
+              async charge(): Promise<void> {}
 
-            @Idempotent()
-            @Retryable()
-            async refund(): Promise<void> {}
+              @Idempotent()
+              @Retryable()
+              async refund(): Promise<void> {}
 
-            @Idempotent()
-            @Retryable(3)
-            async capture(): Promise<void> {}
-          }
-          return Payments;
-        });
+              @Idempotent()
+              @Retryable(3)
+              async capture(): Promise<void> {}
+            }
+            return Payments;
+          },
+        );
 
       await expect(define()).resolves.toBeInstanceOf(Function);
     });
@@ -180,7 +211,10 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       let runs = 0;
       let breakerRuns = 0;
       const states = await withPollutedPrototype(
-        { retry: { maxAttempts: 25, initialDelay: 0, maxDelay: 0 }, circuitBreaker: { consecutiveFailures: 1 } },
+        {
+          retry: { maxAttempts: 25, initialDelay: 0, maxDelay: 0 },
+          circuitBreaker: { consecutiveFailures: 1 },
+        },
         async () => {
           class Payments {
             @lib.Idempotent()
@@ -216,17 +250,20 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       const { clock } = setUp();
       configure({ defaults: {} });
       let runs = 0;
-      await withPollutedPrototype({ retry: { maxAttempts: 25 }, circuitBreaker: { consecutiveFailures: 1 } }, async () => {
-        class Payments {
-          @Idempotent()
-          @Retryable({ initialDelay: 0, maxDelay: 0 })
-          async charge(): Promise<void> {
-            runs++;
-            throw new DownstreamError('down');
+      await withPollutedPrototype(
+        { retry: { maxAttempts: 25 }, circuitBreaker: { consecutiveFailures: 1 } },
+        async () => {
+          class Payments {
+            @Idempotent()
+            @Retryable({ initialDelay: 0, maxDelay: 0 })
+            async charge(): Promise<void> {
+              runs++;
+              throw new DownstreamError('down');
+            }
           }
-        }
-        await outcomeOf(clock, new Payments().charge());
-      });
+          await outcomeOf(clock, new Payments().charge());
+        },
+      );
 
       expect(runs).toBe(3);
     });
@@ -270,7 +307,15 @@ describe(`options are read as own properties only: a polluted Object.prototype c
         return { seen, slowCalls: defaultEngine.breaker('Gateway.authorize').metrics().slowCalls };
       });
 
-      expect(states.seen).toEqual(['closed', 'closed', 'closed', 'closed', 'closed', 'open', 'open']);
+      expect(states.seen).toEqual([
+        'closed',
+        'closed',
+        'closed',
+        'closed',
+        'closed',
+        'open',
+        'open',
+      ]);
       expect(states.slowCalls).toBe(0);
     });
 
@@ -298,16 +343,21 @@ describe(`options are read as own properties only: a polluted Object.prototype c
     it('does not refuse valid options because Object.prototype holds invalid ones', async () => {
       setUp();
       const define = (): unknown =>
-        withPollutedPrototype({ consecutiveFailures: 0, scope: 'global', name: '', halfOpenMaxCalls: -1, recordOn: [] }, () => {
-          class Gateway {
-            @CircuitBreaker()
-            async authorize(): Promise<void> {}
+        withPollutedPrototype(
+          { consecutiveFailures: 0, scope: 'global', name: '', halfOpenMaxCalls: -1, recordOn: [] },
+          () => {
+            class Gateway {
+              @CircuitBreaker()
+              async authorize(): Promise<void> {}
 
-            @CircuitBreaker({ failureRate: { threshold: 0.5, window: { type: 'time', size: 1_000 } } } as CircuitBreakerOptions)
-            async capture(): Promise<void> {}
-          }
-          return Gateway;
-        });
+              @CircuitBreaker({
+                failureRate: { threshold: 0.5, window: { type: 'time', size: 1_000 } },
+              } as CircuitBreakerOptions)
+              async capture(): Promise<void> {}
+            }
+            return Gateway;
+          },
+        );
 
       await expect(define()).resolves.toBeInstanceOf(Function);
     });
@@ -318,7 +368,15 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       const { clock } = setUp();
       const runs: string[] = [];
       const results = await withPollutedPrototype(
-        { key: () => 'one-key-for-all', ttl: 1, lease: 1, wait: 0, onStoreError: 'proceed', fingerprint: () => 'same', store: {} },
+        {
+          key: () => 'one-key-for-all',
+          ttl: 1,
+          lease: 1,
+          wait: 0,
+          onStoreError: 'proceed',
+          fingerprint: () => 'same',
+          store: {},
+        },
         async () => {
           class Ledger {
             @Idempotent({} as IdempotentOptions)
@@ -352,18 +410,21 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       const polluter = new RecordingLogger();
       const otherClock = new FakeClock(0);
       let runs = 0;
-      await withPollutedPrototype({ logger: polluter, clock: otherClock, random: () => 0.99, store: new MemoryStore() }, async () => {
-        configure({});
-        class Payments {
-          @Idempotent()
-          @Retryable({ initialDelay: 100, maxDelay: 100, jitter: 'full' })
-          async charge(): Promise<void> {
-            runs++;
-            throw new DownstreamError('down');
+      await withPollutedPrototype(
+        { logger: polluter, clock: otherClock, random: () => 0.99, store: new MemoryStore() },
+        async () => {
+          configure({});
+          class Payments {
+            @Idempotent()
+            @Retryable({ initialDelay: 100, maxDelay: 100, jitter: 'full' })
+            async charge(): Promise<void> {
+              runs++;
+              throw new DownstreamError('down');
+            }
           }
-        }
-        await outcomeOf(clock, new Payments().charge());
-      });
+          await outcomeOf(clock, new Payments().charge());
+        },
+      );
 
       expect(runs).toBe(3);
       // Full jitter with the configured random (0.5), on the configured clock.
@@ -377,7 +438,16 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       setUp();
       const method = (): undefined => undefined;
       const errors = await withPollutedPrototype(
-        { warn: method, error: method, now: method, sleep: method, claim: method, complete: method, release: method, read: method },
+        {
+          warn: method,
+          error: method,
+          now: method,
+          sleep: method,
+          claim: method,
+          complete: method,
+          release: method,
+          read: method,
+        },
         () =>
           [{ logger: {} }, { clock: {} }, { store: {} }].map((options) => {
             try {
@@ -389,7 +459,11 @@ describe(`options are read as own properties only: a polluted Object.prototype c
           }),
       );
 
-      expect(errors.map((error) => error instanceof ConfigError && error.option)).toEqual(['logger', 'clock', 'store']);
+      expect(errors.map((error) => error instanceof ConfigError && error.option)).toEqual([
+        'logger',
+        'clock',
+        'store',
+      ]);
     });
   });
 
@@ -398,7 +472,14 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       const { clock } = setUp();
       const stray = jest.fn();
       const outcome = await withPollutedPrototype(
-        { success: [stray], failure: [stray], retry: [stray], stateChange: [stray], rejected: [stray], deduplicated: [stray] },
+        {
+          success: [stray],
+          failure: [stray],
+          retry: [stray],
+          stateChange: [stray],
+          rejected: [stray],
+          deduplicated: [stray],
+        },
         async () => {
           class Payments {
             @Idempotent()
@@ -437,7 +518,9 @@ describe(`options are read as own properties only: a polluted Object.prototype c
     });
 
     it('does not refuse its construction because Object.prototype holds an invalid maxEntries', async () => {
-      await expect(withPollutedPrototype({ maxEntries: 0 }, () => new MemoryStore())).resolves.toBeInstanceOf(MemoryStore);
+      await expect(
+        withPollutedPrototype({ maxEntries: 0 }, () => new MemoryStore()),
+      ).resolves.toBeInstanceOf(MemoryStore);
     });
   });
   it('does not take a MemoryStore for a fleet store, nor any object for a store, because of inherited methods', async () => {
@@ -455,18 +538,21 @@ describe(`options are read as own properties only: a polluted Object.prototype c
       // A fleet store would be asked for the breaker; the polluted method would give none and fail the call.
       expect((await outcomeOf(clock, new Guarded().call())).value).toBe('ok');
     });
-    await withPollutedPrototype({ claim: probe, complete: probe, release: probe, read: probe }, () => {
-      expect(() => configure({ store: {} as never })).toThrow(ConfigError);
-      expect(() => {
-        class Keyed {
-          @Idempotent({ key: (id: string) => id, store: {} as never })
-          async run(id: string): Promise<string> {
-            return id;
+    await withPollutedPrototype(
+      { claim: probe, complete: probe, release: probe, read: probe },
+      () => {
+        expect(() => configure({ store: {} as never })).toThrow(ConfigError);
+        expect(() => {
+          class Keyed {
+            @Idempotent({ key: (id: string) => id, store: {} as never })
+            async run(id: string): Promise<string> {
+              return id;
+            }
           }
-        }
-        return Keyed;
-      }).toThrow(ConfigError);
-    });
+          return Keyed;
+        }).toThrow(ConfigError);
+      },
+    );
   });
 
   it('refuses @CircuitBreaker(null) instead of reading it as no options', () => {

@@ -1,5 +1,11 @@
 import { ConfigError, Fallback } from '../../src';
-import { decoratorMode, expectConfigError, track, rawDecorator, useStageHarness } from '../pipeline/support';
+import {
+  decoratorMode,
+  expectConfigError,
+  track,
+  rawDecorator,
+  useStageHarness,
+} from '../pipeline/support';
 
 /** [what is wrong, the option named, the decorator's arguments] */
 const invalid: [string, string, unknown[]][] = [
@@ -16,22 +22,25 @@ const invalid: [string, string, unknown[]][] = [
 ];
 
 describe(`@Fallback refuses bad options when the class is defined (${decoratorMode} decorators)`, () => {
-  it.each(invalid)('refuses %s with a ConfigError naming the option and the method', (_what, option, params) => {
-    expectConfigError(
-      () => {
-        class Quotes {
-          @(rawDecorator(Fallback, params))
-          async price(): Promise<string> {
-            return 'live';
+  it.each(invalid)(
+    'refuses %s with a ConfigError naming the option and the method',
+    (_what, option, params) => {
+      expectConfigError(
+        () => {
+          class Quotes {
+            @rawDecorator(Fallback, params)
+            async price(): Promise<string> {
+              return 'live';
+            }
           }
-        }
-        return Quotes;
-      },
-      option,
-      'Quotes',
-      'price',
-    );
-  });
+          return Quotes;
+        },
+        option,
+        'Quotes',
+        'price',
+      );
+    },
+  );
 
   it("refuses the decorated method's own name as handler", () => {
     expectConfigError(
@@ -159,6 +168,9 @@ describe(`@Fallback with a name that is not a method of the class (${decoratorMo
     }
     useStageHarness();
     const Prices = define() as { price(): Promise<string> };
-    await expect(Prices.price()).rejects.toMatchObject({ code: 'STEADFAST_CONFIG', option: 'handler' });
+    await expect(Prices.price()).rejects.toMatchObject({
+      code: 'STEADFAST_CONFIG',
+      option: 'handler',
+    });
   });
 });

@@ -13,7 +13,15 @@ import {
   TimeoutError,
   defaultEngine,
 } from '../../src';
-import { DownstreamError, decoratorMode, deferred, hang, track, uniqueName, useStageHarness } from '../pipeline/support';
+import {
+  DownstreamError,
+  decoratorMode,
+  deferred,
+  hang,
+  track,
+  uniqueName,
+  useStageHarness,
+} from '../pipeline/support';
 
 class RateLimited extends Error {}
 class SpecificallyRateLimited extends RateLimited {}
@@ -152,7 +160,9 @@ describe(`@Fallback (${decoratorMode} decorators)`, () => {
     await h.clock.flush();
 
     expect(call).toMatchObject({ state: 'rejected', error: thrown });
-    expect(h.events('failure')).toEqual([expect.objectContaining({ method: 'Quotes.price', reason: 'fallback-failed', error: thrown })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ method: 'Quotes.price', reason: 'fallback-failed', error: thrown }),
+    ]);
     const errors = h.logger.at('error');
     expect(errors).toHaveLength(1);
     expect(errors[0]?.fields.error).toBe(thrown);
@@ -174,7 +184,9 @@ describe(`@Fallback (${decoratorMode} decorators)`, () => {
     await h.clock.flush();
 
     expect(call.error).toBe(thrown);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ reason: 'fallback-failed', error: thrown })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ reason: 'fallback-failed', error: thrown }),
+    ]);
   });
 });
 
@@ -232,7 +244,10 @@ describe(`@Fallback answers every kind of final failure (${decoratorMode} decora
     expect(answered).toBe('cached');
     expect(runs).toBe(1);
     expect(seen[1]).toBeInstanceOf(CircuitOpenError);
-    expect(h.events('fallback').map(({ error }) => (error as Error).name)).toEqual(['DownstreamError', 'CircuitOpenError']);
+    expect(h.events('fallback').map(({ error }) => (error as Error).name)).toEqual([
+      'DownstreamError',
+      'CircuitOpenError',
+    ]);
   });
 
   it('answers an attempt timeout', async () => {
@@ -366,7 +381,11 @@ describe(`@Fallback answers every kind of final failure (${decoratorMode} decora
 describe(`@Fallback({ on }) (${decoratorMode} decorators)`, () => {
   it('answers only the listed error classes (and their subclasses); others reach the caller as usual', async () => {
     const h = useStageHarness();
-    const failures: Error[] = [new RateLimited('limited'), new SpecificallyRateLimited('very limited'), new DownstreamError('down')];
+    const failures: Error[] = [
+      new RateLimited('limited'),
+      new SpecificallyRateLimited('very limited'),
+      new DownstreamError('down'),
+    ];
     let runs = 0;
     class Quotes {
       @Fallback(() => 'cached', { on: [RateLimited] })
@@ -379,9 +398,13 @@ describe(`@Fallback({ on }) (${decoratorMode} decorators)`, () => {
     const outcomes = [track(quotes.price()), track(quotes.price()), track(quotes.price())];
     await h.clock.flush();
 
-    expect(outcomes.map(({ state, value, error }) => (state === 'resolved' ? value : error))).toEqual(['cached', 'cached', failures[2]]);
+    expect(
+      outcomes.map(({ state, value, error }) => (state === 'resolved' ? value : error)),
+    ).toEqual(['cached', 'cached', failures[2]]);
     expect(h.events('fallback')).toHaveLength(2);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ method: 'Quotes.price', error: failures[2] })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ method: 'Quotes.price', error: failures[2] }),
+    ]);
     expect(h.logger.at('error')).toHaveLength(1);
   });
 
@@ -390,7 +413,9 @@ describe(`@Fallback({ on }) (${decoratorMode} decorators)`, () => {
     const failures = [new DownstreamError('retryable'), new DownstreamError('fatal')];
     let runs = 0;
     class Quotes {
-      @Fallback(() => 'cached', { on: (error) => error instanceof Error && error.message === 'retryable' })
+      @Fallback(() => 'cached', {
+        on: (error) => error instanceof Error && error.message === 'retryable',
+      })
       async price(): Promise<string> {
         throw failures[runs++];
       }

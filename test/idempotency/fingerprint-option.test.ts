@@ -1,4 +1,10 @@
-import { ConfigError, configure, Idempotent, IdempotencyConflictError, MemoryStore } from '../../src';
+import {
+  ConfigError,
+  configure,
+  Idempotent,
+  IdempotencyConflictError,
+  MemoryStore,
+} from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
 import { rejectionOf, thrownBy } from './support';
 
@@ -18,7 +24,10 @@ describe(`@Idempotent({ fingerprint }) (${decoratorMode} decorators)`, () => {
   function defineTransfers() {
     const runs: Transfer[] = [];
     class Transfers {
-      @Idempotent({ key: (t: Transfer) => t.requestId, fingerprint: (t: Transfer) => ({ cents: t.cents }) })
+      @Idempotent({
+        key: (t: Transfer) => t.requestId,
+        fingerprint: (t: Transfer) => ({ cents: t.cents }),
+      })
       async send(transfer: Transfer): Promise<string> {
         runs.push(transfer);
         return `sent ${transfer.cents}`;
@@ -30,8 +39,12 @@ describe(`@Idempotent({ fingerprint }) (${decoratorMode} decorators)`, () => {
   it('compares what it returns instead of the arguments: a changed field it leaves out is the same call', async () => {
     const { transfers, runs } = defineTransfers();
 
-    await expect(transfers.send({ requestId: 't-1', cents: 500, sentAt: 1 })).resolves.toBe('sent 500');
-    await expect(transfers.send({ requestId: 't-1', cents: 500, sentAt: 2 })).resolves.toBe('sent 500');
+    await expect(transfers.send({ requestId: 't-1', cents: 500, sentAt: 1 })).resolves.toBe(
+      'sent 500',
+    );
+    await expect(transfers.send({ requestId: 't-1', cents: 500, sentAt: 2 })).resolves.toBe(
+      'sent 500',
+    );
     expect(runs).toHaveLength(1);
   });
 
@@ -39,7 +52,9 @@ describe(`@Idempotent({ fingerprint }) (${decoratorMode} decorators)`, () => {
     const { transfers, runs } = defineTransfers();
     await transfers.send({ requestId: 't-1', cents: 500, sentAt: 1 });
 
-    expect(await rejectionOf(transfers.send({ requestId: 't-1', cents: 700, sentAt: 1 }))).toBeInstanceOf(IdempotencyConflictError);
+    expect(
+      await rejectionOf(transfers.send({ requestId: 't-1', cents: 700, sentAt: 1 })),
+    ).toBeInstanceOf(IdempotencyConflictError);
     expect(runs).toHaveLength(1);
   });
 

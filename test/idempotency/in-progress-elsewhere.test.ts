@@ -1,4 +1,10 @@
-import { configure, Idempotent, IdempotencyInProgressError, MemoryStore, type IdempotencyStore } from '../../src';
+import {
+  configure,
+  Idempotent,
+  IdempotencyInProgressError,
+  MemoryStore,
+  type IdempotencyStore,
+} from '../../src';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
 import { deferred, isSettled, processView, type Deferred } from './support';
 
@@ -55,7 +61,10 @@ describe(`a keyed call in progress elsewhere (${decoratorMode} decorators)`, () 
     await h.clock.advance(1);
     const error = await duplicate;
     expect(error).toBeInstanceOf(IdempotencyInProgressError);
-    expect(error).toMatchObject({ code: 'STEADFAST_IDEMPOTENCY_IN_PROGRESS', method: 'Orders.create' });
+    expect(error).toMatchObject({
+      code: 'STEADFAST_IDEMPOTENCY_IN_PROGRESS',
+      method: 'Orders.create',
+    });
     expect((error as IdempotencyInProgressError).waited).toBeGreaterThanOrEqual(1_000);
     expect((error as IdempotencyInProgressError).waited).toBeLessThan(1_000 + 250);
     expect(second.body.runs).toBe(0);
@@ -131,7 +140,9 @@ describe(`a keyed call in progress elsewhere (${decoratorMode} decorators)`, () 
     await h.clock.flush();
 
     // wait 0: a duplicate while the lease holds fails at once.
-    expect(await second.orders.create('o-5', 1).catch((error: unknown) => error)).toBeInstanceOf(IdempotencyInProgressError);
+    expect(await second.orders.create('o-5', 1).catch((error: unknown) => error)).toBeInstanceOf(
+      IdempotencyInProgressError,
+    );
     await h.clock.advance(2_000);
     expect(await second.orders.create('o-5', 1)).toBe('o-5:1:by-B');
     expect(second.body.runs).toBe(1);

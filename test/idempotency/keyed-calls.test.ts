@@ -1,4 +1,13 @@
-import { CircuitBreaker, CircuitOpenError, configure, defaultEngine, Idempotent, IdempotencyConflictError, MemoryStore, Retryable } from '../../src';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  configure,
+  defaultEngine,
+  Idempotent,
+  IdempotencyConflictError,
+  MemoryStore,
+  Retryable,
+} from '../../src';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
 import { deferred, isSettled, rejectionOf } from './support';
 
@@ -48,7 +57,10 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
     expect(second.lines).not.toBe(first.lines);
     // A caller that mutates its copy changes nothing for the next one.
     second.lines.push({ n: 99 });
-    expect((await payments.charge({ requestId: 'req-1', cents: 500 })).lines).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await payments.charge({ requestId: 'req-1', cents: 500 })).lines).toEqual([
+      { n: 1 },
+      { n: 2 },
+    ]);
     expect(h.events('deduplicated')).toEqual([
       { method: 'Payments.charge', how: 'replayed' },
       { method: 'Payments.charge', how: 'replayed' },
@@ -89,8 +101,14 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
     const later = await payments.charge({ requestId: 'req-9', cents: 100 });
     expect(later).toEqual(ra);
     expect(runs).toBe(1);
-    expect(h.events('deduplicated').map((event) => event.how)).toEqual(['joined', 'joined', 'replayed']);
-    expect(h.events('deduplicated').every((event) => event.method === 'Payments.charge')).toBe(true);
+    expect(h.events('deduplicated').map((event) => event.how)).toEqual([
+      'joined',
+      'joined',
+      'replayed',
+    ]);
+    expect(h.events('deduplicated').every((event) => event.method === 'Payments.charge')).toBe(
+      true,
+    );
   });
 
   it('records nothing when the run fails: the caller gets the body error and the next call runs the body', async () => {
@@ -138,7 +156,11 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
     expect(await a).toBe(outage);
     expect(await b).toBe(outage);
     expect(runs).toBe(1);
-    expect(await payments.charge({ requestId: 'req-4', cents: 7 })).toEqual({ receipt: 'r-2', cents: 7, lines: [] });
+    expect(await payments.charge({ requestId: 'req-4', cents: 7 })).toEqual({
+      receipt: 'r-2',
+      cents: 7,
+      lines: [],
+    });
   });
 
   it('refuses the same key with different arguments, after the run and while it is in flight', async () => {
@@ -157,7 +179,10 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
     const inFlight = payments.charge({ requestId: 'req-5', cents: 100 });
     const whileInFlight = await rejectionOf(payments.charge({ requestId: 'req-5', cents: 101 }));
     expect(whileInFlight).toBeInstanceOf(IdempotencyConflictError);
-    expect(whileInFlight).toMatchObject({ code: 'STEADFAST_IDEMPOTENCY_CONFLICT', method: 'Payments.charge' });
+    expect(whileInFlight).toMatchObject({
+      code: 'STEADFAST_IDEMPOTENCY_CONFLICT',
+      method: 'Payments.charge',
+    });
     gate.resolve();
     await inFlight;
 
@@ -165,7 +190,11 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
     expect(afterwards).toBeInstanceOf(IdempotencyConflictError);
     expect(runs).toBe(1);
     // The conflict recorded nothing: the original arguments still replay.
-    expect(await payments.charge({ requestId: 'req-5', cents: 100 })).toEqual({ receipt: 'r-1', cents: 100, lines: [] });
+    expect(await payments.charge({ requestId: 'req-5', cents: 100 })).toEqual({
+      receipt: 'r-1',
+      cents: 100,
+      lines: [],
+    });
     expect(runs).toBe(1);
   });
 
@@ -180,12 +209,26 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
     }
     const payments = new Payments();
 
-    await payments.charge({ requestId: 'req-6', cents: 3, meta: { a: 1, nested: { x: [1, 2], y: 'z' } } });
-    const reordered = await payments.charge({ meta: { nested: { y: 'z', x: [1, 2] }, a: 1 }, cents: 3, requestId: 'req-6' } as Charge);
+    await payments.charge({
+      requestId: 'req-6',
+      cents: 3,
+      meta: { a: 1, nested: { x: [1, 2], y: 'z' } },
+    });
+    const reordered = await payments.charge({
+      meta: { nested: { y: 'z', x: [1, 2] }, a: 1 },
+      cents: 3,
+      requestId: 'req-6',
+    } as Charge);
     expect(reordered).toEqual({ n: 3 });
     expect(runs).toBe(1);
 
-    const swapped = await rejectionOf(payments.charge({ requestId: 'req-6', cents: 3, meta: { a: 1, nested: { x: [2, 1], y: 'z' } } }));
+    const swapped = await rejectionOf(
+      payments.charge({
+        requestId: 'req-6',
+        cents: 3,
+        meta: { a: 1, nested: { x: [2, 1], y: 'z' } },
+      }),
+    );
     expect(swapped).toBeInstanceOf(IdempotencyConflictError);
     expect(runs).toBe(1);
   });
@@ -304,7 +347,10 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
     expect(h.clock.sleeps).toEqual([100, 200]);
     expect(h.events('retry').map((event) => event.attempt)).toEqual([1, 2]);
 
-    expect(await payments.charge({ requestId: 'req-7', cents: 42 })).toEqual({ attempt: 3, cents: 42 });
+    expect(await payments.charge({ requestId: 'req-7', cents: 42 })).toEqual({
+      attempt: 3,
+      cents: 42,
+    });
     expect(runs).toBe(3);
     expect(h.events('deduplicated').map((event) => event.how)).toEqual(['joined', 'replayed']);
   });

@@ -15,7 +15,11 @@ describe(`a claim past its lease in a MemoryStore (${decoratorMode} decorators)`
       record: { state: 'in-progress', fingerprint: FP, token: 'first', leaseUntil: 11_000 },
     });
     expect(await store.claim(KEY, FP, 'second', 1_000, 11_000)).toEqual({ claimed: true });
-    expect(await store.read(KEY, 11_000)).toMatchObject({ state: 'in-progress', token: 'second', leaseUntil: 12_000 });
+    expect(await store.read(KEY, 11_000)).toMatchObject({
+      state: 'in-progress',
+      token: 'second',
+      leaseUntil: 12_000,
+    });
   });
 
   it('keeps the new claim when the lapsed runner completes or releases late', async () => {

@@ -9,7 +9,14 @@ const FP = hash('fingerprint');
 async function record(store: MemoryStore, name: string, now = 0): Promise<void> {
   const claim = await store.claim(hash(name), FP, `token-${name}`, 60_000, now);
   expect(claim).toEqual({ claimed: true });
-  await store.complete(hash(name), `token-${name}`, FP, JSON.stringify({ v: name }), 3_600_000, now);
+  await store.complete(
+    hash(name),
+    `token-${name}`,
+    FP,
+    JSON.stringify({ v: name }),
+    3_600_000,
+    now,
+  );
 }
 
 async function held(store: MemoryStore, names: string[], now = 0): Promise<string[]> {
@@ -48,7 +55,10 @@ describe(`MemoryStore (${decoratorMode} decorators)`, () => {
     const store = new MemoryStore({ maxEntries: 2 });
     await record(store, 'a');
     await record(store, 'b');
-    expect(await store.claim(hash('a'), FP, 'other', 1_000, 0)).toMatchObject({ claimed: false, record: { state: 'completed' } });
+    expect(await store.claim(hash('a'), FP, 'other', 1_000, 0)).toMatchObject({
+      claimed: false,
+      record: { state: 'completed' },
+    });
     await record(store, 'c');
     expect(await held(store, ['a', 'b', 'c'])).toEqual(['a', 'c']);
   });
@@ -57,7 +67,11 @@ describe(`MemoryStore (${decoratorMode} decorators)`, () => {
     const store = new MemoryStore();
     await store.claim(hash('p'), FP, 'token-p', 100, 1_000);
     await record(store, 'done', 1_000);
-    expect(await store.read(hash('p'), 1_099)).toMatchObject({ state: 'in-progress', token: 'token-p', leaseUntil: 1_100 });
+    expect(await store.read(hash('p'), 1_099)).toMatchObject({
+      state: 'in-progress',
+      token: 'token-p',
+      leaseUntil: 1_100,
+    });
     expect(await store.read(hash('p'), 1_100)).toBeUndefined();
     expect(await store.read(hash('done'), 1_000 + 3_599_999)).toMatchObject({ state: 'completed' });
     expect(await store.read(hash('done'), 1_000 + 3_600_000)).toBeUndefined();

@@ -3,7 +3,8 @@ import { decoratorMode, useHarness } from '../support/harness';
 import { rejectionOf, thrownBy } from './support';
 
 /** How a method is named at class definition: `Class.method` in legacy mode, `method` in standard. */
-const definedAs = (className: string, method: string): string => (decoratorMode === 'legacy' ? `${className}.${method}` : method);
+const definedAs = (className: string, method: string): string =>
+  decoratorMode === 'legacy' ? `${className}.${method}` : method;
 
 function define(options: unknown): unknown {
   return thrownBy(() => {
@@ -47,21 +48,34 @@ describe(`@Idempotent options (${decoratorMode} decorators)`, () => {
     ['options that are not an object', 'requestId', ''],
   ];
 
-  it.each(bad)('refuses %s with a ConfigError when the class is defined', (_what, options, option) => {
-    const error = define(options);
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ code: 'STEADFAST_CONFIG', method: definedAs('Orders', 'create') });
-    if (option !== '') {
-      expect((error as ConfigError).option).toBe(option);
-      expect((error as ConfigError).message).toContain(option);
-    }
-    expect((error as ConfigError).message).toContain('@Idempotent');
-  });
+  it.each(bad)(
+    'refuses %s with a ConfigError when the class is defined',
+    (_what, options, option) => {
+      const error = define(options);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({
+        code: 'STEADFAST_CONFIG',
+        method: definedAs('Orders', 'create'),
+      });
+      if (option !== '') {
+        expect((error as ConfigError).option).toBe(option);
+        expect((error as ConfigError).message).toContain(option);
+      }
+      expect((error as ConfigError).message).toContain('@Idempotent');
+    },
+  );
 
   it('accepts wait 0 and the documented options together', () => {
     expect(() => {
       class Orders {
-        @Idempotent({ key: (id: string) => id, ttl: 5_000, lease: 1_000, wait: 0, onStoreError: 'proceed', store: new MemoryStore() })
+        @Idempotent({
+          key: (id: string) => id,
+          ttl: 5_000,
+          lease: 1_000,
+          wait: 0,
+          onStoreError: 'proceed',
+          store: new MemoryStore(),
+        })
         async create(_id: string): Promise<string> {
           return 'created';
         }
@@ -78,20 +92,23 @@ describe(`@Idempotent options (${decoratorMode} decorators)`, () => {
     ['an object', { id: 1 }],
   ];
 
-  it.each(badKeys)('rejects a call whose key function returns %s with a ConfigError naming option key, without running the body', async (_what, returned) => {
-    let runs = 0;
-    class Orders {
-      @Idempotent({ key: (_id: string) => returned as string })
-      async create(_id: string): Promise<string> {
-        runs++;
-        return 'created';
+  it.each(badKeys)(
+    'rejects a call whose key function returns %s with a ConfigError naming option key, without running the body',
+    async (_what, returned) => {
+      let runs = 0;
+      class Orders {
+        @Idempotent({ key: (_id: string) => returned as string })
+        async create(_id: string): Promise<string> {
+          runs++;
+          return 'created';
+        }
       }
-    }
-    const error = await rejectionOf(new Orders().create('o-1'));
-    expect(error).toBeInstanceOf(ConfigError);
-    expect(error).toMatchObject({ option: 'key', method: 'Orders.create' });
-    expect(runs).toBe(0);
-  });
+      const error = await rejectionOf(new Orders().create('o-1'));
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error).toMatchObject({ option: 'key', method: 'Orders.create' });
+      expect(runs).toBe(0);
+    },
+  );
 
   it('rejects a call whose key function throws with that error, without running the body', async () => {
     const broken = new TypeError("Cannot read properties of undefined (reading 'requestId')");

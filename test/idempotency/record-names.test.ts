@@ -9,7 +9,10 @@ interface Billing {
 }
 
 /** A class named `Billing` as a module (or a tenant's service) defines it; each call defines a new one. */
-function defineBilling(tag: string, options: { store?: IdempotencyStore; name?: string } = {}): Billing {
+function defineBilling(
+  tag: string,
+  options: { store?: IdempotencyStore; name?: string } = {},
+): Billing {
   class Billing {
     runs = 0;
 
@@ -69,7 +72,9 @@ describe(`the records of keyed methods are kept apart by method (${decoratorMode
     const error = await rejectionOf(second.charge('order-1'));
     expect(error).toBeInstanceOf(ConfigError);
     expect(error).toMatchObject({ option: 'name', method: 'Billing.charge' });
-    expect((error as Error).message).toMatch(/give each @Idempotent\(\{ key, name \}\) a name of its own/);
+    expect((error as Error).message).toMatch(
+      /give each @Idempotent\(\{ key, name \}\) a name of its own/,
+    );
     expect(second.runs).toBe(0);
   });
 
@@ -123,7 +128,10 @@ describe(`the records of keyed methods are kept apart by method (${decoratorMode
       }
       return new Credits();
     };
-    const refusal = decoratorMode === 'legacy' ? thrownBy(defineCredits) : await rejectionOf(defineCredits().issue('c-1'));
+    const refusal =
+      decoratorMode === 'legacy'
+        ? thrownBy(defineCredits)
+        : await rejectionOf(defineCredits().issue('c-1'));
     expect(refusal).toBeInstanceOf(ConfigError);
     expect(refusal).toMatchObject({ option: 'name' });
     expect((refusal as Error).message).toMatch(/already named by Invoices\.issue/);

@@ -1,4 +1,10 @@
-import { configure, Idempotent, IdempotencyStoreError, MemoryStore, type IdempotencyStore } from '../../src';
+import {
+  configure,
+  Idempotent,
+  IdempotencyStoreError,
+  MemoryStore,
+  type IdempotencyStore,
+} from '../../src';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
 import { RecordingStore, rejectionOf } from './support';
 
@@ -7,7 +13,9 @@ class BrokenStore extends RecordingStore {
   readonly failure = new Error('ECONNREFUSED 127.0.0.1:6379');
   broken: Partial<Record<'claim' | 'complete' | 'release', boolean>> = { claim: true };
 
-  override claim(...args: Parameters<IdempotencyStore['claim']>): ReturnType<IdempotencyStore['claim']> {
+  override claim(
+    ...args: Parameters<IdempotencyStore['claim']>
+  ): ReturnType<IdempotencyStore['claim']> {
     const result = super.claim(...args);
     return this.broken.claim ? Promise.reject(this.failure) : result;
   }
@@ -51,7 +59,9 @@ describe(`keyed @Idempotent when its store fails (${decoratorMode} decorators)`,
     expect((error as IdempotencyStoreError).cause).toBe(store.failure);
     expect(await rejectionOf(payments.charge('c-1'))).toBeInstanceOf(IdempotencyStoreError);
     expect(runs).toBe(0);
-    expect(h.logger.at('error').filter((entry) => entry.message.includes('Payments.charge'))).toHaveLength(2);
+    expect(
+      h.logger.at('error').filter((entry) => entry.message.includes('Payments.charge')),
+    ).toHaveLength(2);
   });
 
   it("also rejects through the engine's store (configure({ store }))", async () => {
@@ -85,7 +95,9 @@ describe(`keyed @Idempotent when its store fails (${decoratorMode} decorators)`,
     expect(await payments.charge('c-3')).toBe('charged c-3 #1');
     expect(await payments.charge('c-3')).toBe('charged c-3 #2');
     expect(runs).toBe(2);
-    const warnings = h.logger.at('warn').filter((entry) => entry.message.includes('Payments.charge'));
+    const warnings = h.logger
+      .at('warn')
+      .filter((entry) => entry.message.includes('Payments.charge'));
     expect(warnings).toHaveLength(2);
     expect(warnings[0].message).toContain('proceed');
     expect(warnings[0].fields.error).toBe(store.failure);
@@ -104,7 +116,9 @@ describe(`keyed @Idempotent when its store fails (${decoratorMode} decorators)`,
     }
     expect(await new Payments().charge('c-5')).toBe('charged c-5');
     expect(runs).toBe(1);
-    expect(h.logger.at('error').some((entry) => entry.message.includes('could not be recorded'))).toBe(true);
+    expect(
+      h.logger.at('error').some((entry) => entry.message.includes('could not be recorded')),
+    ).toBe(true);
   });
 
   it("rejects with the body's own error when releasing the claim fails, and logs that the claim will lapse", async () => {
@@ -118,6 +132,8 @@ describe(`keyed @Idempotent when its store fails (${decoratorMode} decorators)`,
       }
     }
     expect(await rejectionOf(new Payments().charge('c-6'))).toBe(declined);
-    expect(h.logger.at('error').some((entry) => entry.message.includes('lapses after 5000 ms'))).toBe(true);
+    expect(
+      h.logger.at('error').some((entry) => entry.message.includes('lapses after 5000 ms')),
+    ).toBe(true);
   });
 });

@@ -43,7 +43,15 @@ describe(`what keyed @Idempotent stores (${decoratorMode} decorators)`, () => {
     expect(new Set(claims.map(({ args }) => args[0])).size).toBe(1);
     expect(new Set(claims.map(({ args }) => args[1])).size).toBe(2);
     const everything = JSON.stringify(store.calls);
-    for (const raw of ['alice', 'example.com', 'signup:', 'hunter2', 'other-secret', 'password', 'Accounts']) {
+    for (const raw of [
+      'alice',
+      'example.com',
+      'signup:',
+      'hunter2',
+      'other-secret',
+      'password',
+      'Accounts',
+    ]) {
       expect(everything).not.toContain(raw);
     }
   });
@@ -61,7 +69,11 @@ describe(`what keyed @Idempotent stores (${decoratorMode} decorators)`, () => {
     expect(memory.size).toBe(1);
     const [key] = store.of('claim')[0].args as [string];
     const record = await memory.read(key, h.clock.now());
-    expect(record).toMatchObject({ state: 'completed', fingerprint: expect.stringMatching(SHA256_HEX), result: '{"v":15}' });
+    expect(record).toMatchObject({
+      state: 'completed',
+      fingerprint: expect.stringMatching(SHA256_HEX),
+      result: '{"v":15}',
+    });
     expect(JSON.stringify(record)).not.toContain('bob');
   });
 
@@ -76,29 +88,36 @@ describe(`what keyed @Idempotent stores (${decoratorMode} decorators)`, () => {
     ['a Set', () => new Set([1])],
   ];
 
-  it.each(unstorable)('refuses %s as a result at the first call, and fails the same way later without running the body', async (_what, make) => {
-    let runs = 0;
-    class Reports {
-      @Idempotent({ key: (id: string) => id })
-      async build(_id: string): Promise<unknown> {
-        runs++;
-        return make();
+  it.each(unstorable)(
+    'refuses %s as a result at the first call, and fails the same way later without running the body',
+    async (_what, make) => {
+      let runs = 0;
+      class Reports {
+        @Idempotent({ key: (id: string) => id })
+        async build(_id: string): Promise<unknown> {
+          runs++;
+          return make();
+        }
       }
-    }
-    const reports = new Reports();
+      const reports = new Reports();
 
-    const first = await rejectionOf(reports.build('r-1'));
-    expect(first).toBeInstanceOf(UnstorableResultError);
-    expect(first).toMatchObject({ code: 'STEADFAST_UNSTORABLE_RESULT', method: 'Reports.build' });
-    expect(runs).toBe(1);
+      const first = await rejectionOf(reports.build('r-1'));
+      expect(first).toBeInstanceOf(UnstorableResultError);
+      expect(first).toMatchObject({ code: 'STEADFAST_UNSTORABLE_RESULT', method: 'Reports.build' });
+      expect(runs).toBe(1);
 
-    const second = await rejectionOf(reports.build('r-1'));
-    expect(second).toBeInstanceOf(UnstorableResultError);
-    expect((second as UnstorableResultError).problem).toBe((first as UnstorableResultError).problem);
-    expect(runs).toBe(1);
-    // The refusal is logged at error level, not swallowed.
-    expect(h.logger.at('error').some((entry) => entry.message.includes('Reports.build'))).toBe(true);
-  });
+      const second = await rejectionOf(reports.build('r-1'));
+      expect(second).toBeInstanceOf(UnstorableResultError);
+      expect((second as UnstorableResultError).problem).toBe(
+        (first as UnstorableResultError).problem,
+      );
+      expect(runs).toBe(1);
+      // The refusal is logged at error level, not swallowed.
+      expect(h.logger.at('error').some((entry) => entry.message.includes('Reports.build'))).toBe(
+        true,
+      );
+    },
+  );
 
   it('names what JSON would change in the error', async () => {
     class Reports {

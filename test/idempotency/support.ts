@@ -1,4 +1,9 @@
-import { MemoryStore, type ClaimOutcome, type IdempotencyRecord, type IdempotencyStore } from '../../src';
+import {
+  MemoryStore,
+  type ClaimOutcome,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+} from '../../src';
 
 export { deferred, type Deferred } from '../support/deferred';
 
@@ -26,7 +31,13 @@ export function thrownBy(define: () => unknown): unknown {
 /** Whether a promise has settled yet, without waiting for it. */
 export async function isSettled(promise: Promise<unknown>): Promise<boolean> {
   const pending = Symbol('pending');
-  const first = await Promise.race([promise.then(() => true, () => true), new Promise<symbol>((resolve) => setImmediate(() => resolve(pending)))]);
+  const first = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<symbol>((resolve) => setImmediate(() => resolve(pending))),
+  ]);
   return first !== pending;
 }
 
@@ -41,12 +52,25 @@ export class RecordingStore implements IdempotencyStore {
 
   constructor(readonly inner: IdempotencyStore = new MemoryStore()) {}
 
-  claim(key: string, fingerprint: string, token: string, leaseMs: number, now: number): Promise<ClaimOutcome> {
+  claim(
+    key: string,
+    fingerprint: string,
+    token: string,
+    leaseMs: number,
+    now: number,
+  ): Promise<ClaimOutcome> {
     this.calls.push({ operation: 'claim', args: [key, fingerprint, token, leaseMs, now] });
     return this.inner.claim(key, fingerprint, token, leaseMs, now);
   }
 
-  complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number, now: number): Promise<void> {
+  complete(
+    key: string,
+    token: string,
+    fingerprint: string,
+    result: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<void> {
     this.calls.push({ operation: 'complete', args: [key, token, fingerprint, result, ttlMs, now] });
     return this.inner.complete(key, token, fingerprint, result, ttlMs, now);
   }

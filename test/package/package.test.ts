@@ -56,8 +56,11 @@ interface PackageJson {
 const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as PackageJson;
 
 function conditions(target: unknown, name: 'import' | 'require'): Conditions | undefined {
-  const value = (target as Record<string, unknown> | null)?.[name] as Record<string, unknown> | undefined;
-  return typeof value?.types === 'string' && typeof value.default === 'string' ? { types: value.types, default: value.default } : undefined;
+  const value = (target as Record<string, unknown> | null)?.[name] as
+    Record<string, unknown> | undefined;
+  return typeof value?.types === 'string' && typeof value.default === 'string'
+    ? { types: value.types, default: value.default }
+    : undefined;
 }
 
 /** Every code entry point of the exports map (not `./package.json` or other plain files). */
@@ -80,8 +83,15 @@ function node10Types(entry: EntryPoint): string | undefined {
   for (const [pattern, targets] of Object.entries(mapping)) {
     const star = pattern.indexOf('*');
     if (star < 0 && pattern === request) return targets[0];
-    if (star >= 0 && request.startsWith(pattern.slice(0, star)) && request.endsWith(pattern.slice(star + 1))) {
-      return targets[0]?.replace('*', request.slice(star, request.length - (pattern.length - star - 1)));
+    if (
+      star >= 0 &&
+      request.startsWith(pattern.slice(0, star)) &&
+      request.endsWith(pattern.slice(star + 1))
+    ) {
+      return targets[0]?.replace(
+        '*',
+        request.slice(star, request.length - (pattern.length - star - 1)),
+      );
     }
   }
   return undefined;
@@ -102,7 +112,9 @@ interface Compiler {
 const COMPILER_PACKAGES = ['typescript-5.0', 'typescript', 'typescript-6', 'typescript-7'];
 const compilers: Compiler[] = COMPILER_PACKAGES.map((name) => {
   const dir = path.join(ROOT, 'node_modules', name);
-  const version = (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }
+  ).version;
   const [major = 0, minor = 0] = version.split('.').map(Number);
   return { id: `ts${major}.${minor}`, dir, version, major, native: major >= 7 };
 });
@@ -117,8 +129,18 @@ interface Resolution {
 
 const resolutions: Resolution[] = [
   { id: 'node', module: 'commonjs', sources: ['consumer.ts'], expects: ['node10'] },
-  { id: 'node16', module: 'node16', sources: ['consumer.cts', 'consumer.mts'], expects: ['require', 'import'] },
-  { id: 'nodenext', module: 'nodenext', sources: ['consumer.cts', 'consumer.mts'], expects: ['require', 'import'] },
+  {
+    id: 'node16',
+    module: 'node16',
+    sources: ['consumer.cts', 'consumer.mts'],
+    expects: ['require', 'import'],
+  },
+  {
+    id: 'nodenext',
+    module: 'nodenext',
+    sources: ['consumer.cts', 'consumer.mts'],
+    expects: ['require', 'import'],
+  },
   { id: 'bundler', module: 'esnext', sources: ['consumer.ts'], expects: ['import'] },
 ];
 
@@ -141,7 +163,10 @@ const cells: Cell[] = compilers.flatMap((compiler) =>
       const config = `tsconfig.${compiler.id}.${resolution.id}.${mode}.json`;
       const unsupported =
         compiler.major >= 7 && resolution.id === 'node'
-          ? { code: 5108, reason: `TypeScript ${compiler.version} has removed moduleResolution node (node10)` }
+          ? {
+              code: 5108,
+              reason: `TypeScript ${compiler.version} has removed moduleResolution node (node10)`,
+            }
           : undefined;
       const title = `${compiler.id} · moduleResolution ${resolution.id} · ${mode} decorators${unsupported ? ' (unsupported: TS5108)' : ''}`;
       return { title, config, compiler, resolution, mode, ...(unsupported && { unsupported }) };
@@ -172,13 +197,16 @@ function tsconfigFor(cell: Cell): object {
 
 function consumerSource(): string {
   const template = fs.readFileSync(path.join(FIXTURES, 'types', 'consumer.ts.tpl'), 'utf8');
-  const imports = entryPoints.map((entry, index) => `import * as entry${index} from '${entry.specifier}';`);
+  const imports = entryPoints.map(
+    (entry, index) => `import * as entry${index} from '${entry.specifier}';`,
+  );
   const generated = [
     ...imports,
     `type Typed<T> = 0 extends 1 & T ? 'any' : [keyof T] extends [never] ? 'empty' : 'typed';`,
     `export const entryPoints: [${entryPoints.map((_, index) => `Typed<typeof entry${index}>`).join(', ')}] = [${entryPoints.map(() => `'typed'`).join(', ')}];`,
   ].join('\n');
-  if (!template.includes('/* @entry-points */')) throw new Error('consumer.ts.tpl lost its /* @entry-points */ marker');
+  if (!template.includes('/* @entry-points */'))
+    throw new Error('consumer.ts.tpl lost its /* @entry-points */ marker');
   return template.replace('/* @entry-points */', generated);
 }
 
@@ -201,22 +229,40 @@ interface Run {
 
 const children = new Set<ChildProcess>();
 
-function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { cwd, env, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      children.delete(child);
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
-      if (error !== null && code === null) reject(new Error(`${command} ${args.join(' ')}: ${error.message}\n${stderr}`));
-      else resolve({ code, stdout, stderr });
-    });
+    const child = execFile(
+      command,
+      args,
+      { cwd, env, maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        children.delete(child);
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        if (error !== null && code === null)
+          reject(new Error(`${command} ${args.join(' ')}: ${error.message}\n${stderr}`));
+        else resolve({ code, stdout, stderr });
+      },
+    );
     children.add(child);
   });
 }
 
-async function runOk(command: string, args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<string> {
+async function runOk(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<string> {
   const result = await run(command, args, cwd, env);
   if (result.code !== 0) {
-    throw new Error(`\`${[command, ...args].join(' ')}\` in ${cwd} exited with ${result.code}\n${result.stderr}\n${result.stdout}`);
+    throw new Error(
+      `\`${[command, ...args].join(' ')}\` in ${cwd} exited with ${result.code}\n${result.stderr}\n${result.stdout}`,
+    );
   }
   return result.stdout;
 }
@@ -231,30 +277,55 @@ async function pool(jobs: (() => Promise<void>)[], limit: number): Promise<void>
 }
 
 /** The JavaScript compilers check all their cells in one process each (see fixtures/types/run-tsc.cjs). */
-async function checkWithApi(compiler: Compiler, group: Cell[], consumer: string, into: Map<Cell, CheckResult>): Promise<void> {
+async function checkWithApi(
+  compiler: Compiler,
+  group: Cell[],
+  consumer: string,
+  into: Map<Cell, CheckResult>,
+): Promise<void> {
   const runner = path.join(FIXTURES, 'types', 'run-tsc.cjs');
-  const stdout = await runOk(process.execPath, [runner, compiler.dir, consumer, ...group.map((cell) => cell.config)], consumer);
+  const stdout = await runOk(
+    process.execPath,
+    [runner, compiler.dir, consumer, ...group.map((cell) => cell.config)],
+    consumer,
+  );
   const results = JSON.parse(stdout) as (CheckResult & { config: string })[];
   group.forEach((cell, index) => {
     const result = results[index];
-    if (result?.config !== cell.config) throw new Error(`run-tsc.cjs answered ${result?.config} for ${cell.config}`);
+    if (result?.config !== cell.config)
+      throw new Error(`run-tsc.cjs answered ${result?.config} for ${cell.config}`);
     into.set(cell, result);
   });
 }
 
 /** TypeScript 7 has no JavaScript API: its own `tsc -p`, one cell per run (it is fast). */
-async function checkWithCli(compiler: Compiler, cell: Cell, consumer: string, into: Map<Cell, CheckResult>): Promise<void> {
+async function checkWithCli(
+  compiler: Compiler,
+  cell: Cell,
+  consumer: string,
+  into: Map<Cell, CheckResult>,
+): Promise<void> {
   const started = Date.now();
   // The matrix runs jobs side by side already; TypeScript 7's own threads would only compete.
   const threading = compiler.native ? ['--singleThreaded'] : [];
-  const args = [path.join(compiler.dir, 'bin', 'tsc'), '-p', cell.config, '--pretty', 'false', '--listFiles', ...threading];
+  const args = [
+    path.join(compiler.dir, 'bin', 'tsc'),
+    '-p',
+    cell.config,
+    '--pretty',
+    'false',
+    '--listFiles',
+    ...threading,
+  ];
   const result = await run(process.execPath, args, consumer);
-  if (result.code === null || result.stderr.trim() !== '') throw new Error(`tsc ${compiler.version} -p ${cell.config}: ${result.stderr}`);
+  if (result.code === null || result.stderr.trim() !== '')
+    throw new Error(`tsc ${compiler.version} -p ${cell.config}: ${result.stderr}`);
   const diagnostics: string[] = [];
   const files: string[] = [];
   for (const line of result.stdout.split('\n')) {
     if (line.trim() === '') continue;
-    if (/^\s/.test(line) && diagnostics.length > 0) diagnostics[diagnostics.length - 1] += `\n${line}`;
+    if (/^\s/.test(line) && diagnostics.length > 0)
+      diagnostics[diagnostics.length - 1] += `\n${line}`;
     else if (/error TS\d+:/.test(line) || !path.isAbsolute(line)) diagnostics.push(line);
     else files.push(line);
   }
@@ -266,7 +337,10 @@ async function checkWithCli(compiler: Compiler, cell: Cell, consumer: string, in
 
 const inLegacyProject = STEADFAST_DECORATOR_MODE === 'legacy';
 const suite = inLegacyProject ? describe : describe.skip;
-if (!inLegacyProject) console.log(`package tests skipped in the '${STEADFAST_DECORATOR_MODE}' project: they do not depend on the decorator mode and run in 'legacy'`);
+if (!inLegacyProject)
+  console.log(
+    `package tests skipped in the '${STEADFAST_DECORATOR_MODE}' project: they do not depend on the decorator mode and run in 'legacy'`,
+  );
 
 suite('the packed package', () => {
   let startedAt = Date.now();
@@ -293,17 +367,32 @@ suite('the packed package', () => {
     const packDir = path.join(scratch, 'pack');
     const extractDir = path.join(scratch, 'extract');
     consumer = path.join(scratch, 'consumer');
-    for (const dir of [packDir, extractDir, path.join(consumer, 'node_modules', '@types'), path.join(consumer, 'src')]) {
+    for (const dir of [
+      packDir,
+      extractDir,
+      path.join(consumer, 'node_modules', '@types'),
+      path.join(consumer, 'src'),
+    ]) {
       fs.mkdirSync(dir, { recursive: true });
     }
-    const npmEnv = { ...process.env, npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+    const npmEnv = {
+      ...process.env,
+      npm_config_offline: 'true',
+      npm_config_audit: 'false',
+      npm_config_fund: 'false',
+      npm_config_update_notifier: 'false',
+    };
 
     // `npm pack` runs the prepack script (`npm run build`); were there none, build here so the
     // tarball holds a fresh dist.
-    if (pkg.scripts?.prepack === undefined) await timed('build', () => runOk('npm', ['run', 'build', '--silent'], ROOT, npmEnv));
-    await timed('pack', () => runOk('npm', ['pack', '--pack-destination', packDir, '--silent'], ROOT, npmEnv));
+    if (pkg.scripts?.prepack === undefined)
+      await timed('build', () => runOk('npm', ['run', 'build', '--silent'], ROOT, npmEnv));
+    await timed('pack', () =>
+      runOk('npm', ['pack', '--pack-destination', packDir, '--silent'], ROOT, npmEnv),
+    );
     const tarballs = fs.readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
-    if (tarballs.length !== 1) throw new Error(`npm pack left ${tarballs.length} tarballs in ${packDir}`);
+    if (tarballs.length !== 1)
+      throw new Error(`npm pack left ${tarballs.length} tarballs in ${packDir}`);
     const tarball = path.join(packDir, tarballs[0] as string);
 
     await timed('install', async () => {
@@ -313,9 +402,19 @@ suite('the packed package', () => {
         .filter((line) => line !== '' && !line.endsWith('/'))
         .map((line) => line.replace(/^package\//, ''));
       await runOk('tar', ['-xzf', tarball, '-C', extractDir], scratch);
-      fs.renameSync(path.join(extractDir, 'package'), path.join(consumer, 'node_modules', PACKAGE_NAME));
+      fs.renameSync(
+        path.join(extractDir, 'package'),
+        path.join(consumer, 'node_modules', PACKAGE_NAME),
+      );
       // No network: the runtime dependencies (and any peers installed here) come from this repository.
-      const linked = [...Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies }), '@types/node'];
+      const linked = [
+        ...Object.keys({
+          ...pkg.dependencies,
+          ...pkg.peerDependencies,
+          ...pkg.optionalDependencies,
+        }),
+        '@types/node',
+      ];
       for (const name of linked) {
         const source = path.join(ROOT, 'node_modules', name);
         if (!fs.existsSync(source)) continue;
@@ -323,13 +422,21 @@ suite('the packed package', () => {
         fs.mkdirSync(path.dirname(link), { recursive: true });
         fs.symlinkSync(source, link, 'dir');
       }
-      fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'steadfast-consumer', version: '0.0.0', private: true }, null, 2));
+      fs.writeFileSync(
+        path.join(consumer, 'package.json'),
+        JSON.stringify({ name: 'steadfast-consumer', version: '0.0.0', private: true }, null, 2),
+      );
       for (const script of fs.readdirSync(path.join(FIXTURES, 'runtime'))) {
         fs.copyFileSync(path.join(FIXTURES, 'runtime', script), path.join(consumer, script));
       }
       const source = consumerSource();
-      for (const name of ['consumer.ts', 'consumer.cts', 'consumer.mts']) fs.writeFileSync(path.join(consumer, 'src', name), source);
-      for (const cell of cells) fs.writeFileSync(path.join(consumer, cell.config), `${JSON.stringify(tsconfigFor(cell), null, 2)}\n`);
+      for (const name of ['consumer.ts', 'consumer.cts', 'consumer.mts'])
+        fs.writeFileSync(path.join(consumer, 'src', name), source);
+      for (const cell of cells)
+        fs.writeFileSync(
+          path.join(consumer, cell.config),
+          `${JSON.stringify(tsconfigFor(cell), null, 2)}\n`,
+        );
     });
 
     // The type-check matrix runs in the background while the runtime tests run.
@@ -339,7 +446,8 @@ suite('the packed package', () => {
     const cliJobs: (() => Promise<void>)[] = [];
     for (const compiler of compilers) {
       const group = cells.filter((cell) => cell.compiler === compiler);
-      if (compiler.native || FULL_TSC) cliJobs.push(...group.map((cell) => () => checkWithCli(compiler, cell, consumer, results)));
+      if (compiler.native || FULL_TSC)
+        cliJobs.push(...group.map((cell) => () => checkWithCli(compiler, cell, consumer, results)));
       else apiJobs.push(() => checkWithApi(compiler, group, consumer, results));
     }
     const jobs = [...apiJobs, ...cliJobs];
@@ -351,7 +459,8 @@ suite('the packed package', () => {
   afterAll(async () => {
     await Promise.race([matrixSettled, new Promise((resolve) => setTimeout(resolve, 1_000))]);
     for (const child of children) child.kill();
-    if (process.env.STEADFAST_KEEP_PACKAGE_TEST_DIR === '1') console.log(`package test scratch directory kept: ${scratch}`);
+    if (process.env.STEADFAST_KEEP_PACKAGE_TEST_DIR === '1')
+      console.log(`package test scratch directory kept: ${scratch}`);
     else if (scratch !== '') fs.rmSync(scratch, { recursive: true, force: true });
 
     const lines = cells.map((cell) => {
@@ -366,7 +475,9 @@ suite('the packed package', () => {
               : `${result.diagnostics.length} error(s)`;
       return `  ${cell.compiler.id.padEnd(6)} ${cell.resolution.id.padEnd(9)} ${cell.mode.padEnd(9)} ${String(result?.ms ?? '-').padStart(6)} ms  ${outcome}`;
     });
-    const phases = Object.entries(timings).map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)} s`);
+    const phases = Object.entries(timings).map(
+      ([label, ms]) => `${label} ${(ms / 1000).toFixed(1)} s`,
+    );
     console.log(
       [
         `package tests: ${((Date.now() - startedAt) / 1000).toFixed(1)} s in all (${phases.join(', ')}), ${os.availableParallelism()} cores`,
@@ -382,7 +493,9 @@ suite('the packed package', () => {
       expect(tarballFiles.some((file) => file.startsWith('dist/esm/'))).toBe(true);
       expect(tarballFiles).toContain('package.json');
       const unwanted = tarballFiles.filter(
-        (file) => /^(src|test|node_modules)\//.test(file) || (/\.[cm]?tsx?$/.test(file) && !/\.d\.[cm]?ts$/.test(file)),
+        (file) =>
+          /^(src|test|node_modules)\//.test(file) ||
+          (/\.[cm]?tsx?$/.test(file) && !/\.d\.[cm]?ts$/.test(file)),
       );
       expect(unwanted).toEqual([]);
     });
@@ -395,9 +508,16 @@ suite('the packed package', () => {
       expect(entryPoints.map((entry) => entry.subpath)).toContain('.');
       for (const entry of entryPoints) {
         const target = entry.raw as Record<string, Record<string, string>>;
-        expect({ subpath: entry.subpath, conditions: Object.keys(target) }).toEqual({ subpath: entry.subpath, conditions: ['import', 'require'] });
+        expect({ subpath: entry.subpath, conditions: Object.keys(target) }).toEqual({
+          subpath: entry.subpath,
+          conditions: ['import', 'require'],
+        });
         for (const condition of ['import', 'require'] as const) {
-          expect({ subpath: entry.subpath, condition, keys: Object.keys(target[condition] ?? {}) }).toEqual({
+          expect({
+            subpath: entry.subpath,
+            condition,
+            keys: Object.keys(target[condition] ?? {}),
+          }).toEqual({
             subpath: entry.subpath,
             condition,
             keys: ['types', 'default'],
@@ -410,18 +530,28 @@ suite('the packed package', () => {
       const named = new Set<string>();
       for (const entry of entryPoints) {
         for (const conditionSet of [entry.import, entry.require]) {
-          if (conditionSet !== undefined) [conditionSet.types, conditionSet.default].forEach((file) => named.add(file));
+          if (conditionSet !== undefined)
+            [conditionSet.types, conditionSet.default].forEach((file) => named.add(file));
         }
       }
       for (const file of [pkg.main, pkg.types]) if (file !== undefined) named.add(file);
-      for (const mapping of Object.values(pkg.typesVersions ?? {})) for (const targets of Object.values(mapping)) targets.forEach((file) => named.add(file));
-      const missing = [...named].map((file) => path.posix.normalize(file)).filter((file) => !tarballFiles.includes(file));
+      for (const mapping of Object.values(pkg.typesVersions ?? {}))
+        for (const targets of Object.values(mapping)) targets.forEach((file) => named.add(file));
+      const missing = [...named]
+        .map((file) => path.posix.normalize(file))
+        .filter((file) => !tarballFiles.includes(file));
       expect(missing).toEqual([]);
     });
 
     it('lets moduleResolution node (no exports) find the same types as require, for every entry point', () => {
-      const found = entryPoints.map((entry) => ({ entry: entry.specifier, types: node10Types(entry) }));
-      const expected = entryPoints.map((entry) => ({ entry: entry.specifier, types: entry.require?.types }));
+      const found = entryPoints.map((entry) => ({
+        entry: entry.specifier,
+        types: node10Types(entry),
+      }));
+      const expected = entryPoints.map((entry) => ({
+        entry: entry.specifier,
+        types: entry.require?.types,
+      }));
       expect(found.map((f) => ({ ...f, types: f.types && path.posix.normalize(f.types) }))).toEqual(
         expected.map((e) => ({ ...e, types: e.types && path.posix.normalize(e.types) })),
       );
@@ -433,7 +563,9 @@ suite('the packed package', () => {
     const reports = new Map<string, Promise<Record<string, unknown>>>();
     const report = (script: string): Promise<Record<string, unknown>> => {
       if (!reports.has(script)) {
-        const result = runOk(process.execPath, [script, JSON.stringify(specifiers)], consumer).then((stdout) => JSON.parse(stdout) as Record<string, unknown>);
+        const result = runOk(process.execPath, [script, JSON.stringify(specifiers)], consumer).then(
+          (stdout) => JSON.parse(stdout) as Record<string, unknown>,
+        );
         result.catch(() => undefined);
         reports.set(script, result);
       }
@@ -444,7 +576,8 @@ suite('the packed package', () => {
       expect(Object.keys(pkg.dependencies ?? {})).toEqual(['reflect-metadata']);
       const peers = Object.keys(pkg.peerDependencies ?? {});
       expect(peers.sort()).toEqual(['@nestjs/common', '@nestjs/core', 'ioredis']);
-      for (const peer of peers) expect([peer, pkg.peerDependenciesMeta?.[peer]?.optional]).toEqual([peer, true]);
+      for (const peer of peers)
+        expect([peer, pkg.peerDependenciesMeta?.[peer]?.optional]).toEqual([peer, true]);
     });
 
     it('loads ioredis and NestJS only from their own entry points, though both are installed', async () => {
@@ -454,14 +587,16 @@ suite('the packed package', () => {
           [
             '-e',
             `for (const entry of ${JSON.stringify(entries)}) require(entry);` +
-              "console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((f) => /node_modules[\\/](ioredis|@nestjs[\\/][^\\/]+)[\\/]/.exec(f)?.[1]).filter(Boolean))].sort()))",
+              'console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((f) => /node_modules[\\/](ioredis|@nestjs[\\/][^\\/]+)[\\/]/.exec(f)?.[1]).filter(Boolean))].sort()))',
           ],
           consumer,
         ).then((stdout) => JSON.parse(stdout) as string[]);
       expect(await loadedPeers(['steadfast', 'steadfast/testing'])).toEqual([]);
       // The same check sees them when an entry point that needs them is loaded.
       expect(await loadedPeers(['steadfast/redis'])).toEqual(['ioredis']);
-      expect(await loadedPeers(['steadfast/nestjs'])).toEqual(expect.arrayContaining(['@nestjs/common']));
+      expect(await loadedPeers(['steadfast/nestjs'])).toEqual(
+        expect.arrayContaining(['@nestjs/common']),
+      );
     });
 
     it('require() loads every entry point, and the exports map refuses deep paths', async () => {
@@ -487,31 +622,39 @@ suite('the packed package', () => {
   });
 
   describe('types', () => {
-    it.each(cells)('$title', async (cell) => {
-      if (matrix === undefined) throw new Error('the type-check matrix did not start');
-      const result = (await matrix).get(cell);
-      if (result === undefined) throw new Error(`no result for ${cell.config}`);
-      if (cell.unsupported) {
-        expect(result.codes).toEqual([cell.unsupported.code]);
-        return;
-      }
-      // No diagnostics at all: the package's own .d.ts files check, and every `@ts-expect-error` in
-      // the consumer was needed (an unused one is an error), so the decorators' types are real.
-      expect(result.diagnostics).toEqual([]);
+    it.each(cells)(
+      '$title',
+      async (cell) => {
+        if (matrix === undefined) throw new Error('the type-check matrix did not start');
+        const result = (await matrix).get(cell);
+        if (result === undefined) throw new Error(`no result for ${cell.config}`);
+        if (cell.unsupported) {
+          expect(result.codes).toEqual([cell.unsupported.code]);
+          return;
+        }
+        // No diagnostics at all: the package's own .d.ts files check, and every `@ts-expect-error` in
+        // the consumer was needed (an unused one is an error), so the decorators' types are real.
+        expect(result.diagnostics).toEqual([]);
 
-      const steadfastDir = path.join(consumer, 'node_modules', PACKAGE_NAME);
-      const loaded = result.files.map((file) => path.resolve(consumer, file));
-      const expected = cell.resolution.expects.flatMap((kind) =>
-        entryPoints.map((entry) => {
-          const types = kind === 'node10' ? node10Types(entry) : entry[kind]?.types;
-          return `${entry.specifier} (${kind}) -> ${types === undefined ? '(none)' : path.join(steadfastDir, types)}`;
-        }),
-      );
-      const missing = expected.filter((line) => !loaded.includes(line.split(' -> ')[1] as string));
-      expect(missing).toEqual([]);
-      if (!cell.resolution.expects.includes('import')) {
-        expect(loaded.filter((file) => file.startsWith(steadfastDir) && file.endsWith('.d.mts'))).toEqual([]);
-      }
-    }, MATRIX_TIMEOUT);
+        const steadfastDir = path.join(consumer, 'node_modules', PACKAGE_NAME);
+        const loaded = result.files.map((file) => path.resolve(consumer, file));
+        const expected = cell.resolution.expects.flatMap((kind) =>
+          entryPoints.map((entry) => {
+            const types = kind === 'node10' ? node10Types(entry) : entry[kind]?.types;
+            return `${entry.specifier} (${kind}) -> ${types === undefined ? '(none)' : path.join(steadfastDir, types)}`;
+          }),
+        );
+        const missing = expected.filter(
+          (line) => !loaded.includes(line.split(' -> ')[1] as string),
+        );
+        expect(missing).toEqual([]);
+        if (!cell.resolution.expects.includes('import')) {
+          expect(
+            loaded.filter((file) => file.startsWith(steadfastDir) && file.endsWith('.d.mts')),
+          ).toEqual([]);
+        }
+      },
+      MATRIX_TIMEOUT,
+    );
   });
 });

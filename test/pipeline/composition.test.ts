@@ -1,7 +1,25 @@
 import 'reflect-metadata';
-import { Bulkhead, CircuitBreaker, CircuitOpenError, Fallback, Idempotent, Retryable, Timeout, TimeoutError, defaultEngine } from '../../src';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  CircuitOpenError,
+  Fallback,
+  Idempotent,
+  Retryable,
+  Timeout,
+  TimeoutError,
+  defaultEngine,
+} from '../../src';
 import { onFunction } from '../decorators/helpers';
-import { DownstreamError, decoratorMode, deferred, hang, track, uniqueName, useStageHarness } from './support';
+import {
+  DownstreamError,
+  decoratorMode,
+  deferred,
+  hang,
+  track,
+  uniqueName,
+  useStageHarness,
+} from './support';
 
 describe(`the pipeline's stages together (${decoratorMode} decorators)`, () => {
   it('returns a recorded result before anything else runs: no slot, no breaker permit, no deadline', async () => {
@@ -80,7 +98,9 @@ describe(`the pipeline's stages together (${decoratorMode} decorators)`, () => {
     expect(call.error).toBeInstanceOf(CircuitOpenError);
     expect(runs).toBe(2);
     expect(h.events('retry')).toHaveLength(1);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ reason: 'circuit-open', attempts: 2 })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ reason: 'circuit-open', attempts: 2 }),
+    ]);
     await h.clock.runAll();
     expect(runs).toBe(2);
   });

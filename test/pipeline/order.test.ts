@@ -10,13 +10,22 @@ import {
   type EngineEventName,
   type SteadfastMethodDecorator,
 } from '../../src';
-import { DownstreamError, decoratorMode, deferred, hang, useStageHarness, type Deferred } from './support';
+import {
+  DownstreamError,
+  decoratorMode,
+  deferred,
+  hang,
+  useStageHarness,
+  type Deferred,
+} from './support';
 
-type StageName = 'Fallback' | 'Idempotent' | 'Retryable' | 'CircuitBreaker' | 'Bulkhead' | 'Timeout';
+type StageName =
+  'Fallback' | 'Idempotent' | 'Retryable' | 'CircuitBreaker' | 'Bulkhead' | 'Timeout';
 
 /** Each decorator with the options of the scripted scenario; a fresh decorator per class. */
 const DECORATORS: Record<StageName, () => SteadfastMethodDecorator> = {
-  Fallback: () => Fallback((error: unknown, id: string) => `fallback for ${id} after ${describeError(error)}`),
+  Fallback: () =>
+    Fallback((error: unknown, id: string) => `fallback for ${id} after ${describeError(error)}`),
   Idempotent: () => Idempotent({ key: (id: string) => id }),
   Retryable: () => Retryable({ maxAttempts: 3, initialDelay: 50, jitter: 'none' }),
   CircuitBreaker: () => CircuitBreaker({ consecutiveFailures: 3, openDuration: 10_000 }),
@@ -25,11 +34,23 @@ const DECORATORS: Record<StageName, () => SteadfastMethodDecorator> = {
 };
 
 /** The order of the pipeline in the spec, outermost first (Timeout's total and attempt stages sit apart). */
-const PIPELINE_ORDER: readonly StageName[] = ['Fallback', 'Idempotent', 'Retryable', 'Bulkhead', 'CircuitBreaker', 'Timeout'];
+const PIPELINE_ORDER: readonly StageName[] = [
+  'Fallback',
+  'Idempotent',
+  'Retryable',
+  'Bulkhead',
+  'CircuitBreaker',
+  'Timeout',
+];
 
 function permutations<T>(items: readonly T[]): T[][] {
   if (items.length <= 1) return [[...items]];
-  return items.flatMap((item, index) => permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [item, ...rest]));
+  return items.flatMap((item, index) =>
+    permutations([...items.slice(0, index), ...items.slice(index + 1)]).map((rest) => [
+      item,
+      ...rest,
+    ]),
+  );
 }
 
 function describeError(error: unknown): string {
@@ -42,7 +63,8 @@ function describeError(error: unknown): string {
 function plain(value: unknown): unknown {
   if (value instanceof Error) return describeError(value);
   if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, plain(field)]));
+  if (typeof value === 'object' && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, field]) => [key, plain(field)]));
   return value;
 }
 
@@ -62,7 +84,10 @@ const SCRIPT: Record<string, readonly Behaviour[]> = {
 type Body = (id: string) => Promise<string>;
 
 /** The one method, with the six decorators written in `order` (top to bottom). */
-function defineInOrder(order: readonly StageName[], body: Body): { quote(id: string): Promise<string> } {
+function defineInOrder(
+  order: readonly StageName[],
+  body: Body,
+): { quote(id: string): Promise<string> } {
   const [d0, d1, d2, d3, d4, d5] = order.map((name) => DECORATORS[name]()) as [
     SteadfastMethodDecorator,
     SteadfastMethodDecorator,
@@ -85,7 +110,17 @@ function defineInOrder(order: readonly StageName[], body: Body): { quote(id: str
   return new Quotes();
 }
 
-const EVENT_NAMES: EngineEventName[] = ['retry', 'success', 'failure', 'stateChange', 'rejected', 'deduplicated', 'timeout', 'fallback', 'bulkheadRejected'];
+const EVENT_NAMES: EngineEventName[] = [
+  'retry',
+  'success',
+  'failure',
+  'stateChange',
+  'rejected',
+  'deduplicated',
+  'timeout',
+  'fallback',
+  'bulkheadRejected',
+];
 
 /**
  * Runs the scripted scenario against the method decorated in `order`, on a fresh FakeClock:
@@ -127,7 +162,13 @@ async function observe(order: readonly StageName[]) {
   const snapshot = (): void => {
     const { state } = defaultEngine.breaker('Quotes.quote');
     const { running, queued, rejected } = defaultEngine.bulkhead('Quotes.quote');
-    snapshots.push({ at: h.clock.now() - origin, outcomes: [...outcomes], runs: runs.length, breaker: state, bulkhead: { running, queued, rejected } });
+    snapshots.push({
+      at: h.clock.now() - origin,
+      outcomes: [...outcomes],
+      runs: runs.length,
+      breaker: state,
+      bulkhead: { running, queued, rejected },
+    });
   };
   const origin = h.clock.now();
 
@@ -159,7 +200,11 @@ async function observe(order: readonly StageName[]) {
     runs,
     snapshots,
     events: Object.fromEntries(EVENT_NAMES.map((name) => [name, plain(h.events(name))])),
-    log: h.logger.entries.map(({ level, message, fields }) => ({ level, message, fields: plain(fields) })),
+    log: h.logger.entries.map(({ level, message, fields }) => ({
+      level,
+      message,
+      fields: plain(fields),
+    })),
   };
 }
 
@@ -181,9 +226,20 @@ describe(`one pipeline, whatever the order of the decorators (${decoratorMode} d
     ]);
     expect(reference.runs).toEqual(['a#1', 'a#2', 'a#3', 'b#1', 'b#2', 'c#1', 'e#1', 'f#1']);
     expect(reference.snapshots).toEqual([
-      expect.objectContaining({ breaker: 'open', bulkhead: { running: 0, queued: 0, rejected: 0 } }),
-      expect.objectContaining({ runs: 7, breaker: 'half-open', bulkhead: { running: 1, queued: 1, rejected: 1 } }),
-      expect.objectContaining({ runs: 8, breaker: 'closed', bulkhead: { running: 0, queued: 0, rejected: 1 } }),
+      expect.objectContaining({
+        breaker: 'open',
+        bulkhead: { running: 0, queued: 0, rejected: 0 },
+      }),
+      expect.objectContaining({
+        runs: 7,
+        breaker: 'half-open',
+        bulkhead: { running: 1, queued: 1, rejected: 1 },
+      }),
+      expect.objectContaining({
+        runs: 8,
+        breaker: 'closed',
+        bulkhead: { running: 0, queued: 0, rejected: 1 },
+      }),
     ]);
     const { events } = reference;
     expect(events.deduplicated).toEqual([{ method: 'Quotes.quote', how: 'replayed' }]);
@@ -201,21 +257,37 @@ describe(`one pipeline, whatever the order of the decorators (${decoratorMode} d
       { method: 'Quotes.quote', error: 'BulkheadRejectedError' },
     ]);
     expect(events.failure).toEqual([]);
-    expect(events.bulkheadRejected).toEqual([{ method: 'Quotes.quote', bulkhead: 'Quotes.quote', reason: 'full' }]);
-    expect((events.stateChange as { to: string }[]).map(({ to }) => to)).toEqual(['open', 'half-open', 'closed']);
+    expect(events.bulkheadRejected).toEqual([
+      { method: 'Quotes.quote', bulkhead: 'Quotes.quote', reason: 'full' },
+    ]);
+    expect((events.stateChange as { to: string }[]).map(({ to }) => to)).toEqual([
+      'open',
+      'half-open',
+      'closed',
+    ]);
   });
 
-  const orders = permutations<StageName>(['Fallback', 'Idempotent', 'Retryable', 'CircuitBreaker', 'Bulkhead', 'Timeout']);
+  const orders = permutations<StageName>([
+    'Fallback',
+    'Idempotent',
+    'Retryable',
+    'CircuitBreaker',
+    'Bulkhead',
+    'Timeout',
+  ]);
 
   it('covers every one of the 720 orders, the reverse ones included', () => {
     expect(new Set(orders.map((order) => order.join())).size).toBe(720);
     expect(orders.map((order) => order.join())).toContain([...PIPELINE_ORDER].reverse().join());
   });
 
-  it.each(orders.map((order) => [order.join(' '), order] as const))('gives the same body runs, events, logs and outcomes written as %s', async (_title, order) => {
-    reference ??= await observe(PIPELINE_ORDER);
-    const observed = await observe(order);
+  it.each(orders.map((order) => [order.join(' '), order] as const))(
+    'gives the same body runs, events, logs and outcomes written as %s',
+    async (_title, order) => {
+      reference ??= await observe(PIPELINE_ORDER);
+      const observed = await observe(order);
 
-    expect(observed).toEqual(reference);
-  });
+      expect(observed).toEqual(reference);
+    },
+  );
 });

@@ -27,7 +27,11 @@ export interface Tracked<T> {
 }
 
 export function track<T>(promise: Promise<T>): Tracked<T> {
-  const tracked: { state: Tracked<T>['state']; value: T | undefined; error: unknown } = { state: 'pending', value: undefined, error: undefined };
+  const tracked: { state: Tracked<T>['state']; value: T | undefined; error: unknown } = {
+    state: 'pending',
+    value: undefined,
+    error: undefined,
+  };
   promise.then(
     (value) => {
       tracked.state = 'resolved';
@@ -48,7 +52,12 @@ export function uniqueName(what: string): string {
 }
 
 /** The class statement threw a ConfigError naming `option` and the method (`Class.method`, or `method` in standard mode). */
-export function expectConfigError(define: () => unknown, option: string | undefined, className: string, methodName: string): ConfigError {
+export function expectConfigError(
+  define: () => unknown,
+  option: string | undefined,
+  className: string,
+  methodName: string,
+): ConfigError {
   const error = thrownBy(define);
   expect(error).toBeInstanceOf(ConfigError);
   expect(error).toBeInstanceOf(SteadfastError);
@@ -65,6 +74,9 @@ export function expectConfigError(define: () => unknown, option: string | undefi
 }
 
 /** Calls a decorator factory with arguments its types rule out, to reach its runtime checks. */
-export function rawDecorator(factory: unknown, params: readonly unknown[]): SteadfastMethodDecorator {
+export function rawDecorator(
+  factory: unknown,
+  params: readonly unknown[],
+): SteadfastMethodDecorator {
   return (factory as (...args: unknown[]) => SteadfastMethodDecorator)(...params);
 }

@@ -8,7 +8,10 @@ import { decoratorMode } from '../support/harness';
 const ROOT = join(__dirname, '..', '..');
 const WORKER = join(__dirname, 'fixtures', 'fleet-worker.ts');
 /** Children compile with the same decorator mode as this run of the suite. */
-const TSCONFIG = join(ROOT, decoratorMode === 'legacy' ? 'tsconfig.json' : 'tsconfig.standard.json');
+const TSCONFIG = join(
+  ROOT,
+  decoratorMode === 'legacy' ? 'tsconfig.json' : 'tsconfig.standard.json',
+);
 /** How long a child may take to start (ts-node compiles the library on a busy 2-core machine). */
 const START_TIMEOUT_MS = 90_000;
 
@@ -34,7 +37,8 @@ export interface BreakerSpec {
 const running = new Set<FleetMember>();
 
 /** The transpiled worker, shared by the start() calls in progress; removed when the last of them ends. */
-let compiled: { readonly dir: string; readonly worker: Promise<string>; starts: number } | undefined;
+let compiled:
+  { readonly dir: string; readonly worker: Promise<string>; starts: number } | undefined;
 
 /**
  * src/ and the worker, transpiled into a temporary folder; resolves with the worker's path. A child
@@ -57,16 +61,27 @@ function releasePrecompiledWorker(): void {
 
 async function transpileWorker(out: string): Promise<string> {
   const ts = await import('typescript');
-  const config = ts.getParsedCommandLineOfConfigFile(TSCONFIG, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(`${TSCONFIG}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`);
+  const config = ts.getParsedCommandLineOfConfigFile(
+    TSCONFIG,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(
+          `${TSCONFIG}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`,
+        );
+      },
     },
-  });
+  );
   if (config === undefined) throw new Error(`${TSCONFIG} could not be read`);
-  const sources = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]).filter((file) => file.endsWith('.ts')).map((file) => join(ROOT, 'src', file));
+  const sources = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[])
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(ROOT, 'src', file));
   for (const source of [...sources, WORKER]) {
-    const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), { compilerOptions: config.options, fileName: source });
+    const { outputText } = ts.transpileModule(readFileSync(source, 'utf8'), {
+      compilerOptions: config.options,
+      fileName: source,
+    });
     const target = join(out, relative(ROOT, source)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);
@@ -80,7 +95,10 @@ export class FleetMember {
   stderr = '';
   exitCode: number | null | undefined = undefined;
   private nextId = 0;
-  private readonly waiting = new Map<number, { resolve: (line: Line) => void; reject: (error: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (line: Line) => void; reject: (error: Error) => void }
+  >();
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly exited: Promise<number | null>;
   readonly ready: Promise<void>;
@@ -91,9 +109,13 @@ export class FleetMember {
     /** the worker transpiled by transpileWorker(), or undefined: ts-node compiles it in the child */
     compiled: string | undefined,
   ) {
-    const args = compiled === undefined ? ['-r', 'ts-node/register/transpile-only', WORKER] : [compiled];
+    const args =
+      compiled === undefined ? ['-r', 'ts-node/register/transpile-only', WORKER] : [compiled];
     // The transpiled files live outside the checkout: NODE_PATH lets them find its node_modules.
-    const env = compiled === undefined ? { TS_NODE_PROJECT: TSCONFIG } : { NODE_PATH: join(ROOT, 'node_modules') };
+    const env =
+      compiled === undefined
+        ? { TS_NODE_PROJECT: TSCONFIG }
+        : { NODE_PATH: join(ROOT, 'node_modules') };
     this.child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { ...process.env, ...env, REDIS_URL: redisUrl },
@@ -106,7 +128,13 @@ export class FleetMember {
       markReady = resolve;
       failReady = reject;
     });
-    const startTimer = setTimeout(() => failReady(new Error(`${label} did not start within ${START_TIMEOUT_MS} ms: ${this.stderr}`)), START_TIMEOUT_MS);
+    const startTimer = setTimeout(
+      () =>
+        failReady(
+          new Error(`${label} did not start within ${START_TIMEOUT_MS} ms: ${this.stderr}`),
+        ),
+      START_TIMEOUT_MS,
+    );
     createInterface({ input: this.child.stdout }).on('line', (text) => {
       let line: Line;
       try {
@@ -130,8 +158,11 @@ export class FleetMember {
         clearTimeout(startTimer);
         this.exitCode = code;
         running.delete(this);
-        failReady(new Error(`${label} exited with ${String(code)} before it was ready: ${this.stderr}`));
-        for (const waiter of this.waiting.values()) waiter.reject(new Error(`${label} exited with ${String(code)}: ${this.stderr}`));
+        failReady(
+          new Error(`${label} exited with ${String(code)} before it was ready: ${this.stderr}`),
+        );
+        for (const waiter of this.waiting.values())
+          waiter.reject(new Error(`${label} exited with ${String(code)}: ${this.stderr}`));
         this.waiting.clear();
         resolve(code);
       });
@@ -141,11 +172,20 @@ export class FleetMember {
   }
 
   /** Starts `count` members at once and resolves when all are ready. */
-  static async start(redisUrl: string, labels: string[], options: StartOptions = {}): Promise<FleetMember[]> {
-    if (options.precompiled !== true) return FleetMember.allReady(labels.map((label) => new FleetMember(label, redisUrl, undefined)));
+  static async start(
+    redisUrl: string,
+    labels: string[],
+    options: StartOptions = {},
+  ): Promise<FleetMember[]> {
+    if (options.precompiled !== true)
+      return FleetMember.allReady(
+        labels.map((label) => new FleetMember(label, redisUrl, undefined)),
+      );
     try {
       const worker = await takePrecompiledWorker();
-      return await FleetMember.allReady(labels.map((label) => new FleetMember(label, redisUrl, worker)));
+      return await FleetMember.allReady(
+        labels.map((label) => new FleetMember(label, redisUrl, worker)),
+      );
     } finally {
       releasePrecompiledWorker();
     }
@@ -170,7 +210,11 @@ export class FleetMember {
     return new Promise<Line>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting.delete(id);
-        reject(new Error(`${this.label} did not answer ${JSON.stringify(command)} within ${timeoutMs} ms; stderr: ${this.stderr}`));
+        reject(
+          new Error(
+            `${this.label} did not answer ${JSON.stringify(command)} within ${timeoutMs} ms; stderr: ${this.stderr}`,
+          ),
+        );
       }, timeoutMs);
       this.waiting.set(id, {
         resolve: (line) => {
@@ -187,7 +231,10 @@ export class FleetMember {
   }
 
   /** Resolves with the first line (already printed or to come) that matches, or undefined after `timeoutMs`. */
-  async lineMatching(matches: (line: Line) => boolean, timeoutMs: number): Promise<Line | undefined> {
+  async lineMatching(
+    matches: (line: Line) => boolean,
+    timeoutMs: number,
+  ): Promise<Line | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.lines.find(matches);
@@ -200,14 +247,23 @@ export class FleetMember {
    * The first line from index `from` on (already printed or to come) that matches; fails after
    * `timeoutMs` with an error saying that `what` did not happen.
    */
-  async waitForLine(matches: (line: Line) => boolean, timeoutMs: number, what: string, from = 0): Promise<Line> {
+  async waitForLine(
+    matches: (line: Line) => boolean,
+    timeoutMs: number,
+    what: string,
+    from = 0,
+  ): Promise<Line> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.lines.slice(from).find(matches);
       if (found !== undefined) return found;
       if (Date.now() > deadline) {
-        const last = this.lines.slice(Math.max(from, this.lines.length - 5)).map((line) => JSON.stringify(line));
-        throw new Error(`${this.label}: ${what} did not happen within ${timeoutMs} ms; its last lines: ${last.join(' ') || '(none)'}`);
+        const last = this.lines
+          .slice(Math.max(from, this.lines.length - 5))
+          .map((line) => JSON.stringify(line));
+        throw new Error(
+          `${this.label}: ${what} did not happen within ${timeoutMs} ms; its last lines: ${last.join(' ') || '(none)'}`,
+        );
       }
       await pause(5);
     }
@@ -251,4 +307,5 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-export const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const pause = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

@@ -4,7 +4,13 @@ import { decoratorMode } from '../support/harness';
 import { RedisServer } from '../support/redis-server';
 import { describeWithRedis } from '../support/describe-with-redis';
 import { BREAKER } from '../../src/stores/redis-scripts';
-import { FleetMember, killRunningMembers, pause, type BreakerSpec, type Line } from './fleet-member';
+import {
+  FleetMember,
+  killRunningMembers,
+  pause,
+  type BreakerSpec,
+  type Line,
+} from './fleet-member';
 
 /** Calls each process fires at once at the half-open breaker (4 × 2,500 = 10,000 in all). */
 const BURST_PER_PROCESS = 2_500;
@@ -32,12 +38,16 @@ repeat t = redis.call('TIME') until (t[1] - start[1]) * 1000 + (t[2] - start[2])
 return 1
 `;
 
-const fellBack = (line: Line): boolean => line.log === 'warn' && String(line.message).includes('shared store failed');
+const fellBack = (line: Line): boolean =>
+  line.log === 'warn' && String(line.message).includes('shared store failed');
 
 /** `promise`, or a failure saying that `what` did not happen within `ms`. */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([promise, late]);
   } finally {
@@ -46,7 +56,10 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
 }
 
 /** The BREAKER script operations Redis ran while `during` ran, counted from MONITOR. */
-async function countBreakerOps(redisUrl: string, during: () => Promise<void>): Promise<Record<string, number>> {
+async function countBreakerOps(
+  redisUrl: string,
+  during: () => Promise<void>,
+): Promise<Record<string, number>> {
   const watcher = new Redis(redisUrl);
   const monitor = await watcher.monitor();
   const counts: Record<string, number> = {};
@@ -56,7 +69,8 @@ async function countBreakerOps(redisUrl: string, during: () => Promise<void>): P
   monitor.on('monitor', (_time: string, args: string[]) => {
     const command = args[0]?.toLowerCase();
     // EVALSHA sha numkeys k1 k2 k3 op …: the breaker script's operation is its first argument.
-    if ((command === 'evalsha' || command === 'eval') && args[2] === '3') counts[args[6]] = (counts[args[6]] ?? 0) + 1;
+    if ((command === 'evalsha' || command === 'eval') && args[2] === '3')
+      counts[args[6]] = (counts[args[6]] ?? 0) + 1;
     if (command === 'echo' && args[1] === marker) markerSeen();
   });
   try {
@@ -74,7 +88,8 @@ async function countBreakerOps(redisUrl: string, during: () => Promise<void>): P
 async function scriptCalls(inspect: Redis): Promise<number> {
   const stats = await inspect.info('commandstats');
   let calls = 0;
-  for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)) calls += Number(match[1]);
+  for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm))
+    calls += Number(match[1]);
   return calls;
 }
 
@@ -156,7 +171,9 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     partition = await Partition.relay(server.port);
     // Six children from one transpiled copy of the worker: ts-node in each would be the suite's slowest part.
     const [shared, [doomedMember], [cutOffMember]] = await Promise.all([
-      FleetMember.start(server.url, ['member-1', 'member-2', 'member-3', 'member-4'], { precompiled: true }),
+      FleetMember.start(server.url, ['member-1', 'member-2', 'member-3', 'member-4'], {
+        precompiled: true,
+      }),
       FleetMember.start(server.url, ['doomed'], { precompiled: true }),
       FleetMember.start(partition.url, ['cut-off'], { precompiled: true }),
     ]);
@@ -168,11 +185,15 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     // member subscribes here, so the tests below see each opening through pub/sub.
     const all = [...members, doomed, cutOff];
     await Promise.all(all.map((member) => callOk(member, { name: 'warm-up' })));
-    const subscribers = async (): Promise<number> => Number(((await inspect.pubsub('NUMSUB', CHANGES_CHANNEL)) as unknown[])[1]);
+    const subscribers = async (): Promise<number> =>
+      Number(((await inspect.pubsub('NUMSUB', CHANGES_CHANNEL)) as unknown[])[1]);
     const deadline = Date.now() + 10_000;
     while ((await subscribers()) < all.length && Date.now() < deadline) await pause(20);
     const subscribed = await subscribers();
-    if (subscribed !== all.length) throw new Error(`${subscribed} of ${all.length} members had subscribed to ${CHANGES_CHANNEL} after 10 000 ms`);
+    if (subscribed !== all.length)
+      throw new Error(
+        `${subscribed} of ${all.length} members had subscribed to ${CHANGES_CHANNEL} after 10 000 ms`,
+      );
   }, 180_000);
 
   afterAll(async () => {
@@ -181,12 +202,17 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     await partition?.close();
     inspect?.disconnect();
     await server?.stop();
-    console.log(`half-open permit figures (${decoratorMode} decorators): ${JSON.stringify(figures, null, 1)}`);
+    console.log(
+      `half-open permit figures (${decoratorMode} decorators): ${JSON.stringify(figures, null, 1)}`,
+    );
   }, 30_000);
 
   /** One call; a call takes a round trip or two, so 5 s is a failure on any machine. */
   async function callOk(member: FleetMember, breaker: BreakerSpec): Promise<void> {
-    expect(await member.request({ op: 'call', breaker, behaviour: {} }, 5_000)).toMatchObject({ ok: true, ran: true });
+    expect(await member.request({ op: 'call', breaker, behaviour: {} }, 5_000)).toMatchObject({
+      ok: true,
+      ran: true,
+    });
   }
 
   /** Opens `breaker` for the fleet from `opener`; resolves when its openDuration has passed. */
@@ -200,25 +226,59 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
 
   /** Waits until `member` reads `breaker` as half-open (in the fleet's view), so that its next call asks for a permit. */
   const expectSeesHalfOpen = async (member: FleetMember, breaker: BreakerSpec): Promise<void> => {
-    const view = await member.request({ op: 'watch', breaker, state: 'half-open', timeout: 3_000 }, 8_000);
+    const view = await member.request(
+      { op: 'watch', breaker, state: 'half-open', timeout: 3_000 },
+      8_000,
+    );
     if (view.state !== 'half-open') {
-      throw new Error(`${member.label} did not see '${breaker.name}' half-open within 3 000 ms (it reads ${String(view.state)}): its call would ask the fleet for no permit`);
+      throw new Error(
+        `${member.label} did not see '${breaker.name}' half-open within 3 000 ms (it reads ${String(view.state)}): its call would ask the fleet for no permit`,
+      );
     }
   };
 
   /** The trial permits Redis holds for `breaker`: [token, lease end (ms)]. */
   const heldPermits = async (breaker: BreakerSpec): Promise<[string, number][]> =>
-    JSON.parse((await inspect.hget(`steadfast:circuit:{${breaker.name}}`, 'pm')) ?? '[]') as [string, number][];
+    JSON.parse((await inspect.hget(`steadfast:circuit:{${breaker.name}}`, 'pm')) ?? '[]') as [
+      string,
+      number,
+    ][];
 
   describe('the BREAKER script', () => {
     // The script takes the time as an argument: these drive it directly, at chosen times, without waiting.
-    const settings = JSON.stringify({ type: 'count', size: 10, buckets: 0, width: 0, consecutive: 1, minimum: 1, halfOpenMax: 2, durations: [1_000] });
+    const settings = JSON.stringify({
+      type: 'count',
+      size: 10,
+      buckets: 0,
+      width: 0,
+      consecutive: 1,
+      minimum: 1,
+      halfOpenMax: 2,
+      durations: [1_000],
+    });
     const base = 'script-test:circuit:{leases}';
-    const run = async (op: string, now: number, ...extra: (string | number)[]): Promise<{ state: string; epoch: number; granted: boolean }> => {
-      const reply = (await inspect.eval(BREAKER, 3, base, `${base}:window`, `${base}:buckets`, op, now, 'script-test:changes', 'leases', settings, ...extra)) as unknown[];
+    const run = async (
+      op: string,
+      now: number,
+      ...extra: (string | number)[]
+    ): Promise<{ state: string; epoch: number; granted: boolean }> => {
+      const reply = (await inspect.eval(
+        BREAKER,
+        3,
+        base,
+        `${base}:window`,
+        `${base}:buckets`,
+        op,
+        now,
+        'script-test:changes',
+        'leases',
+        settings,
+        ...extra,
+      )) as unknown[];
       return { state: reply[0] as string, epoch: reply[1] as number, granted: reply[9] === 1 };
     };
-    const held = async (): Promise<unknown[]> => JSON.parse((await inspect.hget(base, 'pm')) ?? '[]') as unknown[];
+    const held = async (): Promise<unknown[]> =>
+      JSON.parse((await inspect.hget(base, 'pm')) ?? '[]') as unknown[];
     /** A fresh breaker, opened at 0 by one failure: half-open from 1 000 on. */
     const openedAtZero = async (): Promise<void> => {
       await inspect.del(base, `${base}:window`, `${base}:buckets`);
@@ -227,14 +287,26 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
 
     it('counts the late outcome of a lapsed permit nowhere, and gives its slot to another trial', async () => {
       await openedAtZero();
-      expect(await run('acquire', 1_000, 'a', 500)).toMatchObject({ state: 'half-open', granted: true });
+      expect(await run('acquire', 1_000, 'a', 500)).toMatchObject({
+        state: 'half-open',
+        granted: true,
+      });
       const { epoch } = await run('acquire', 1_000, 'b', 10_000);
       expect(await run('acquire', 1_100, 'c', 500)).toMatchObject({ granted: false });
       // a's lease ended at 1 500: its slot is free again, and its failure, reported late, changes nothing.
       expect(await run('acquire', 1_500, 'c', 500)).toMatchObject({ granted: true });
-      expect(await run('settle', 1_600, epoch, 'failure', 'a')).toMatchObject({ state: 'half-open', epoch });
-      expect(await run('settle', 1_700, epoch, 'success', 'b')).toMatchObject({ state: 'half-open', epoch });
-      expect(await run('settle', 1_800, epoch, 'success', 'c')).toMatchObject({ state: 'closed', epoch: epoch + 1 });
+      expect(await run('settle', 1_600, epoch, 'failure', 'a')).toMatchObject({
+        state: 'half-open',
+        epoch,
+      });
+      expect(await run('settle', 1_700, epoch, 'success', 'b')).toMatchObject({
+        state: 'half-open',
+        epoch,
+      });
+      expect(await run('settle', 1_800, epoch, 'success', 'c')).toMatchObject({
+        state: 'closed',
+        epoch: epoch + 1,
+      });
       expect(await held()).toEqual([]);
     });
 
@@ -242,7 +314,10 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
       await openedAtZero();
       let now = 1_000;
       for (let round = 0; round < 50; round++, now += 100) {
-        expect(await run('acquire', now, `p${round}`, 50)).toMatchObject({ state: 'half-open', granted: true });
+        expect(await run('acquire', now, `p${round}`, 50)).toMatchObject({
+          state: 'half-open',
+          granted: true,
+        });
         expect((await held()).length).toBeLessThanOrEqual(2);
       }
       expect(await run('acquire', now, 'x', 10_000)).toMatchObject({ granted: true });
@@ -257,7 +332,12 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
   });
 
   it(`runs exactly halfOpenMaxCalls trial bodies when 4 processes fire ${BURST_PER_PROCESS} calls each at a half-open breaker`, async () => {
-    const breaker: BreakerSpec = { name: 'permit-burst', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 3 };
+    const breaker: BreakerSpec = {
+      name: 'permit-burst',
+      consecutiveFailures: 1,
+      openDuration: OPEN_DURATION_MS,
+      halfOpenMaxCalls: 3,
+    };
     const [opener] = members;
     await callOk(opener, breaker);
     const halfOpenAt = await openAndWait(opener, breaker);
@@ -268,7 +348,14 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     let bursts: Line[] = [];
     const ops = await countBreakerOps(server.url, async () => {
       const at = Math.max(halfOpenAt, Date.now()) + 200;
-      bursts = await Promise.all(members.map((member) => member.request({ op: 'burst', breaker, count: BURST_PER_PROCESS, at, behaviour: { sleep: 300 } }, 60_000)));
+      bursts = await Promise.all(
+        members.map((member) =>
+          member.request(
+            { op: 'burst', breaker, count: BURST_PER_PROCESS, at, behaviour: { sleep: 300 } },
+            60_000,
+          ),
+        ),
+      );
     });
     const scripts = (await scriptCalls(inspect)) - scriptsBefore;
     const ran = bursts.reduce((sum, burst) => sum + (burst.ran as number), 0);
@@ -285,7 +372,9 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     expect(bursts.flatMap((burst) => burst.other as unknown[])).toEqual([]);
     expect(ran).toBe(3);
     expect(bursts.reduce((sum, burst) => sum + (burst.ok as number), 0)).toBe(3);
-    expect(bursts.reduce((sum, burst) => sum + (burst.refused as number), 0)).toBe(members.length * BURST_PER_PROCESS - 3);
+    expect(bursts.reduce((sum, burst) => sum + (burst.refused as number), 0)).toBe(
+      members.length * BURST_PER_PROCESS - 3,
+    );
     // No process gave up on Redis and ran trials of its own.
     expect(members.map((member) => member.lines.filter(fellBack).length)).toEqual(warningsBefore);
     // One read per process that had not synced, then at most halfOpenMaxCalls permit requests per process.
@@ -296,7 +385,9 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     expect(scripts).toBeLessThanOrEqual(3 + members.length * 3 + 3 + 4);
     // The three trials succeeded: the breaker closed for the whole fleet.
     for (const member of members) {
-      expect(await member.request({ op: 'poll', breaker, until: 'success', every: 10, timeout: 2_000 })).toMatchObject({ bodyState: 'closed', others: [] });
+      expect(
+        await member.request({ op: 'poll', breaker, until: 'success', every: 10, timeout: 2_000 }),
+      ).toMatchObject({ bodyState: 'closed', others: [] });
     }
   }, 90_000);
 
@@ -306,13 +397,33 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
    * Redis recorded for the permit held) and within the slack after it, and that the fleet's breaker
    * closed; returns when the trial started and ended.
    */
-  const expectOneTrialAfter = async (observers: FleetMember[], breaker: BreakerSpec, leaseEnd: number): Promise<{ startedAt: number; endedAt: number }> => {
+  const expectOneTrialAfter = async (
+    observers: FleetMember[],
+    breaker: BreakerSpec,
+    leaseEnd: number,
+  ): Promise<{ startedAt: number; endedAt: number }> => {
     // Bounded by the lease and the slack, so that a poll that never succeeds says so before the test's timeout.
     const pollMs = Math.max(0, leaseEnd - Date.now()) + LAPSE_SLACK_MS + 2_000;
     const polls = await Promise.all(
-      observers.map((member) => member.request({ op: 'poll', breaker, until: 'success', every: 100, timeout: pollMs, behaviour: { sleep: TRIAL_BODY_MS } }, pollMs + 5_000)),
+      observers.map((member) =>
+        member.request(
+          {
+            op: 'poll',
+            breaker,
+            until: 'success',
+            every: 100,
+            timeout: pollMs,
+            behaviour: { sleep: TRIAL_BODY_MS },
+          },
+          pollMs + 5_000,
+        ),
+      ),
     );
-    for (const poll of polls) expect(poll).toMatchObject({ others: [], bodyState: expect.stringMatching(/^(half-open|closed)$/) });
+    for (const poll of polls)
+      expect(poll).toMatchObject({
+        others: [],
+        bodyState: expect.stringMatching(/^(half-open|closed)$/),
+      });
     const trials = polls.filter((poll) => poll.bodyState === 'half-open');
     expect(trials).toHaveLength(1);
     const startedAt = trials[0].bodyStartedAt as number;
@@ -322,24 +433,42 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     expect(startedAt).toBeLessThanOrEqual(leaseEnd + LAPSE_SLACK_MS);
     expect(endedAt).toBeGreaterThanOrEqual(startedAt + TRIAL_BODY_MS - 1);
     // Refusals end with the trial: none later than the close takes to reach the fleet.
-    for (const poll of polls) expect(poll.lastRefusedAt ?? 0).toBeLessThanOrEqual(endedAt + CLOSE_SLACK_MS);
+    for (const poll of polls)
+      expect(poll.lastRefusedAt ?? 0).toBeLessThanOrEqual(endedAt + CLOSE_SLACK_MS);
     expect(await inspect.hget(`steadfast:circuit:{${breaker.name}}`, 'st')).toBe('closed');
     for (const member of observers) {
-      const closed = await member.waitForLine((line) => line.event === 'stateChange' && line.circuit === breaker.name && line.to === 'closed', 2_000, `seeing '${breaker.name}' close`);
+      const closed = await member.waitForLine(
+        (line) =>
+          line.event === 'stateChange' && line.circuit === breaker.name && line.to === 'closed',
+        2_000,
+        `seeing '${breaker.name}' close`,
+      );
       expect(closed).toMatchObject({ from: 'half-open' });
     }
     return { startedAt, endedAt };
   };
 
-  const expectRefusedAsHalfOpen = async (observers: FleetMember[], breaker: BreakerSpec): Promise<void> => {
+  const expectRefusedAsHalfOpen = async (
+    observers: FleetMember[],
+    breaker: BreakerSpec,
+  ): Promise<void> => {
     for (const member of observers) {
-      expect(await member.request({ op: 'call', breaker, behaviour: {} }, 5_000)).toMatchObject({ ok: false, ran: false, error: { code: 'STEADFAST_CIRCUIT_OPEN', state: 'half-open' } });
+      expect(await member.request({ op: 'call', breaker, behaviour: {} }, 5_000)).toMatchObject({
+        ok: false,
+        ran: false,
+        error: { code: 'STEADFAST_CIRCUIT_OPEN', state: 'half-open' },
+      });
     }
   };
 
   /** A process takes the fleet's only permit, starts its trial and is killed: nobody will settle that permit. */
   const killedHolder = async (): Promise<void> => {
-    const breaker: BreakerSpec = { name: 'permit-holder-killed', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 1 };
+    const breaker: BreakerSpec = {
+      name: 'permit-holder-killed',
+      consecutiveFailures: 1,
+      openDuration: OPEN_DURATION_MS,
+      halfOpenMaxCalls: 1,
+    };
     const observers = members.slice(0, 3);
     for (const member of [...observers, doomed]) await callOk(member, breaker);
     await openAndWait(observers[0], breaker);
@@ -347,8 +476,14 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
 
     // The doomed process takes the fleet's only permit; its trial body sleeps for a minute.
     const askedAt = Date.now();
-    void doomed.request({ op: 'call', breaker, behaviour: { sleep: 60_000, announce: true } }, 90_000).catch(() => undefined);
-    const body = await doomed.waitForLine((line) => line.event === 'body' && line.circuit === breaker.name, 5_000, `its trial body on '${breaker.name}' starting`);
+    void doomed
+      .request({ op: 'call', breaker, behaviour: { sleep: 60_000, announce: true } }, 90_000)
+      .catch(() => undefined);
+    const body = await doomed.waitForLine(
+      (line) => line.event === 'body' && line.circuit === breaker.name,
+      5_000,
+      `its trial body on '${breaker.name}' starting`,
+    );
     expect(body).toMatchObject({ state: 'half-open' });
     const held = await heldPermits(breaker);
     expect(held).toHaveLength(1);
@@ -362,12 +497,21 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     // It holds the fleet's only slot until its lease ends.
     await expectRefusedAsHalfOpen(observers, breaker);
     const trial = await expectOneTrialAfter(observers, breaker, leaseEnd);
-    figures.killedHolder = { lease: LEASE_MS, leaseEndToTrialStartMs: trial.startedAt - leaseEnd, bodyStartedToTrialEndedMs: trial.endedAt - (body.at as number) };
+    figures.killedHolder = {
+      lease: LEASE_MS,
+      leaseEndToTrialStartMs: trial.startedAt - leaseEnd,
+      bodyStartedToTrialEndedMs: trial.endedAt - (body.at as number),
+    };
   };
 
   /** A process's permit request reaches Redis and is granted, then the network drops everything from and to it. */
   const abandonedGrant = async (): Promise<void> => {
-    const breaker: BreakerSpec = { name: 'permit-abandoned', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 1 };
+    const breaker: BreakerSpec = {
+      name: 'permit-abandoned',
+      consecutiveFailures: 1,
+      openDuration: OPEN_DURATION_MS,
+      halfOpenMaxCalls: 1,
+    };
     const observers = members.slice(0, 2);
     for (const member of [...observers, cutOff]) await callOk(member, breaker);
     await openAndWait(observers[0], breaker);
@@ -378,10 +522,25 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     const cut = partition.cutAfterCommand('acquire');
     const askedAt = Date.now();
     const abandoned = cutOff.request({ op: 'call', breaker, behaviour: {} }, 10_000);
-    const endedUncut = abandoned.then((reply) => Promise.reject(new Error(`cut-off's call ended before any permit request passed the partition: ${JSON.stringify(reply)}`)));
+    const endedUncut = abandoned.then((reply) =>
+      Promise.reject(
+        new Error(
+          `cut-off's call ended before any permit request passed the partition: ${JSON.stringify(reply)}`,
+        ),
+      ),
+    );
     endedUncut.catch(() => undefined);
-    const grantedAt = await within(Promise.race([cut, endedUncut]), 5_000, "cut-off's permit request passing the partition");
-    await cutOff.waitForLine((line) => fellBack(line) && line.circuit === breaker.name, 5_000, `giving up on Redis for '${breaker.name}'`, linesBefore);
+    const grantedAt = await within(
+      Promise.race([cut, endedUncut]),
+      5_000,
+      "cut-off's permit request passing the partition",
+    );
+    await cutOff.waitForLine(
+      (line) => fellBack(line) && line.circuit === breaker.name,
+      5_000,
+      `giving up on Redis for '${breaker.name}'`,
+      linesBefore,
+    );
     // Having given up, it carries on with local state (its call runs as a local trial).
     expect(await abandoned).toMatchObject({ ok: true, ran: true });
     const held = await heldPermits(breaker);
@@ -392,7 +551,11 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
 
     await expectRefusedAsHalfOpen(observers, breaker);
     const trial = await expectOneTrialAfter(observers, breaker, leaseEnd);
-    figures.abandonedGrant = { lease: LEASE_MS, leaseEndToTrialStartMs: trial.startedAt - leaseEnd, grantedToTrialEndedMs: trial.endedAt - grantedAt };
+    figures.abandonedGrant = {
+      lease: LEASE_MS,
+      leaseEndToTrialStartMs: trial.startedAt - leaseEnd,
+      grantedToTrialEndedMs: trial.endedAt - grantedAt,
+    };
   };
 
   describe('a permit whose holder never settles it', () => {
@@ -407,17 +570,30 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
       abandoned.catch(() => undefined);
     });
 
-    it(`frees the permit of a process killed mid-trial when its lease lapses (openDuration + 5 s): then one trial runs and the breaker closes`, async () => {
-      await killed;
-    }, LEASE_MS + 30_000);
+    it(
+      `frees the permit of a process killed mid-trial when its lease lapses (openDuration + 5 s): then one trial runs and the breaker closes`,
+      async () => {
+        await killed;
+      },
+      LEASE_MS + 30_000,
+    );
 
-    it('frees a permit granted to an acquire whose process had given up on Redis when its lease lapses', async () => {
-      await abandoned;
-    }, LEASE_MS + 30_000);
+    it(
+      'frees a permit granted to an acquire whose process had given up on Redis when its lease lapses',
+      async () => {
+        await abandoned;
+      },
+      LEASE_MS + 30_000,
+    );
   });
 
   it('frees at once a permit granted after its process gave up, when Redis hears the release that process sent', async () => {
-    const breaker: BreakerSpec = { name: 'permit-released', consecutiveFailures: 1, openDuration: OPEN_DURATION_MS, halfOpenMaxCalls: 1 };
+    const breaker: BreakerSpec = {
+      name: 'permit-released',
+      consecutiveFailures: 1,
+      openDuration: OPEN_DURATION_MS,
+      halfOpenMaxCalls: 1,
+    };
     const [first, second, slowed] = members;
     for (const member of [first, second, slowed]) await callOk(member, breaker);
     await openAndWait(first, breaker);
@@ -432,11 +608,27 @@ describeWithRedis(`fleet half-open trial permits (${decoratorMode} decorators)`,
     const gaveUp = slowed.request({ op: 'call', breaker, behaviour: {} }, 10_000);
     await within(busy, 10_000, 'the 1.6 s busy loop ending');
     const freeAt = Date.now();
-    await slowed.waitForLine((line) => fellBack(line) && line.circuit === breaker.name, 3_000, `giving up on Redis for '${breaker.name}'`, linesBefore);
+    await slowed.waitForLine(
+      (line) => fellBack(line) && line.circuit === breaker.name,
+      3_000,
+      `giving up on Redis for '${breaker.name}'`,
+      linesBefore,
+    );
     expect(await gaveUp).toMatchObject({ ok: true, ran: true });
 
-    const polls = await Promise.all([first, second].map((member) => member.request({ op: 'poll', breaker, until: 'success', every: 20, timeout: 5_000 }, 10_000)));
-    for (const poll of polls) expect(poll).toMatchObject({ others: [], bodyState: expect.stringMatching(/^(half-open|closed)$/) });
+    const polls = await Promise.all(
+      [first, second].map((member) =>
+        member.request(
+          { op: 'poll', breaker, until: 'success', every: 20, timeout: 5_000 },
+          10_000,
+        ),
+      ),
+    );
+    for (const poll of polls)
+      expect(poll).toMatchObject({
+        others: [],
+        bodyState: expect.stringMatching(/^(half-open|closed)$/),
+      });
     const trialEnded = Math.min(...polls.map((poll) => poll.at as number));
     expect(polls.filter((poll) => poll.bodyState === 'half-open')).toHaveLength(1);
     // Well before the permit's lease would have freed it.

@@ -33,7 +33,9 @@ describeWithRedis(`a breaker whose process subscribes late (${decoratorMode} dec
     const subscriptionInPlace = new Promise<void>((resolve) => (subscribed = resolve));
     clientA.duplicate = ((...args: Parameters<typeof duplicate>) => {
       const subscriber = duplicate(...args);
-      const subscribe = subscriber.subscribe.bind(subscriber) as (channel: string) => Promise<unknown>;
+      const subscribe = subscriber.subscribe.bind(subscriber) as (
+        channel: string,
+      ) => Promise<unknown>;
       subscriber.subscribe = ((channel: string) =>
         pause(600)
           .then(() => subscribe(channel))
@@ -64,9 +66,14 @@ describeWithRedis(`a breaker whose process subscribes late (${decoratorMode} dec
 
     // Meanwhile, process B (another store: another process) opens the breaker for the fleet; A is not
     // yet subscribed and misses the message. B's breaker is made as the engine makes one.
-    const settings = resolveBreakerSettings({ consecutiveFailures: 1, openDuration: 60_000 }, undefined);
+    const settings = resolveBreakerSettings(
+      { consecutiveFailures: 1, openDuration: 60_000 },
+      undefined,
+    );
     const states: string[] = [];
-    const observer = { stateChanged: (_breaker: unknown, _from: string, to: string) => void states.push(to) };
+    const observer = {
+      stateChanged: (_breaker: unknown, _from: string, to: string) => void states.push(to),
+    };
     const silent = { enabled: false, warn: () => undefined, error: () => undefined };
     const inB = storeB.createBreaker(name, settings, () => Date.now(), observer, silent);
     const permit = await inB.acquireAsync();

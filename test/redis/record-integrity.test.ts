@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { configure, CorruptRecordError, Idempotent, MemoryStore, type IdempotencyRecord } from '../../src';
+import {
+  configure,
+  CorruptRecordError,
+  Idempotent,
+  MemoryStore,
+  type IdempotencyRecord,
+} from '../../src';
 // Not exported from the package entry (yet): see the report.
 import { isCorruptRecordError } from '../../src/runtime/errors';
 import { RedisStore, type RedisStoreOptions } from '../../src/redis';
@@ -30,7 +36,11 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
   let n = 0;
 
   /** A store over the shared client with a prefix of its own, so no two tests see each other's keys. */
-  function freshStore(options: Omit<RedisStoreOptions, 'prefix'> = {}): { store: RedisStore; prefix: string; recordKey: (key: string) => string } {
+  function freshStore(options: Omit<RedisStoreOptions, 'prefix'> = {}): {
+    store: RedisStore;
+    prefix: string;
+    recordKey: (key: string) => string;
+  } {
     const prefix = `integrity-${decoratorMode}-${++n}`;
     const store = new RedisStore(client, { prefix, ...options });
     stores.push(store);
@@ -90,37 +100,62 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       ['text that is not JSON', 'garbage{', /not JSON/],
       ['JSON that is not an object', '[1,2]', /not a JSON object/],
       ['an object without a state', JSON.stringify({ f: FP, r: '{"v":1}' }), /no state/],
-      ['an unknown state', JSON.stringify({ s: 'done', f: FP, r: '{"v":1}' }), /state "done" is unknown/],
-      ['a record without a fingerprint', JSON.stringify({ s: 'c', r: '{"v":1}' }), /no fingerprint/],
+      [
+        'an unknown state',
+        JSON.stringify({ s: 'done', f: FP, r: '{"v":1}' }),
+        /state "done" is unknown/,
+      ],
+      [
+        'a record without a fingerprint',
+        JSON.stringify({ s: 'c', r: '{"v":1}' }),
+        /no fingerprint/,
+      ],
       ['a completed record without a result', JSON.stringify({ s: 'c', f: FP }), /has no result/],
-      ['a completed record whose result is not a string', JSON.stringify({ s: 'c', f: FP, r: 5 }), /has no result/],
+      [
+        'a completed record whose result is not a string',
+        JSON.stringify({ s: 'c', f: FP, r: 5 }),
+        /has no result/,
+      ],
       ['a claim without a token', JSON.stringify({ s: 'p', f: FP, l: 9e15 }), /no token/],
-      ['a claim whose lease end is not a number', JSON.stringify({ s: 'p', f: FP, t: 'x', l: 'soon' }), /lease end .* not a number/],
+      [
+        'a claim whose lease end is not a number',
+        JSON.stringify({ s: 'p', f: FP, t: 'x', l: 'soon' }),
+        /lease end .* not a number/,
+      ],
     ];
 
-    it.each(unreadable)('claim() and read() refuse %s with CorruptRecordError and leave it as it was', async (_what, raw, problem) => {
-      const { store, recordKey } = freshStore();
-      await inspect.set(recordKey(KEY), raw, 'PX', 60_000);
+    it.each(unreadable)(
+      'claim() and read() refuse %s with CorruptRecordError and leave it as it was',
+      async (_what, raw, problem) => {
+        const { store, recordKey } = freshStore();
+        await inspect.set(recordKey(KEY), raw, 'PX', 60_000);
 
-      const claimed = await rejectionOf(store.claim(KEY, FP, 'token', 5_000, 0));
-      const read = await rejectionOf(store.read(KEY, 0));
+        const claimed = await rejectionOf(store.claim(KEY, FP, 'token', 5_000, 0));
+        const read = await rejectionOf(store.read(KEY, 0));
 
-      for (const error of [claimed, read]) {
-        expect(error).toBeInstanceOf(CorruptRecordError);
-        expect(isCorruptRecordError(error)).toBe(true);
-        expect((error as CorruptRecordError).problem).toMatch(problem);
-        expect((error as CorruptRecordError).method).toBeUndefined();
-      }
-      expect(await inspect.get(recordKey(KEY))).toBe(raw);
-      expect(await inspect.pttl(recordKey(KEY))).toBeGreaterThan(50_000);
-    });
+        for (const error of [claimed, read]) {
+          expect(error).toBeInstanceOf(CorruptRecordError);
+          expect(isCorruptRecordError(error)).toBe(true);
+          expect((error as CorruptRecordError).problem).toMatch(problem);
+          expect((error as CorruptRecordError).method).toBeUndefined();
+        }
+        expect(await inspect.get(recordKey(KEY))).toBe(raw);
+        expect(await inspect.pttl(recordKey(KEY))).toBeGreaterThan(50_000);
+      },
+    );
 
     it('refuses a key that holds another Redis type, without a Redis error', async () => {
       const { store, recordKey } = freshStore();
       await inspect.hset(recordKey(KEY), 's', 'c');
-      expect((await rejectionOf(store.claim(KEY, FP, 'token', 5_000, 0))) as CorruptRecordError).toMatchObject({ problem: expect.stringMatching(/Redis hash/) });
-      expect((await rejectionOf(store.read(KEY, 0))) as CorruptRecordError).toMatchObject({ problem: expect.stringMatching(/Redis hash/) });
-      expect(await rejectionOf(store.complete(KEY, 'token', FP, '{"v":1}', 60_000, 0))).toBeInstanceOf(CorruptRecordError);
+      expect(
+        (await rejectionOf(store.claim(KEY, FP, 'token', 5_000, 0))) as CorruptRecordError,
+      ).toMatchObject({ problem: expect.stringMatching(/Redis hash/) });
+      expect((await rejectionOf(store.read(KEY, 0))) as CorruptRecordError).toMatchObject({
+        problem: expect.stringMatching(/Redis hash/),
+      });
+      expect(
+        await rejectionOf(store.complete(KEY, 'token', FP, '{"v":1}', 60_000, 0)),
+      ).toBeInstanceOf(CorruptRecordError);
       expect(await rejectionOf(store.release(KEY, 'token', 0))).toBeInstanceOf(CorruptRecordError);
       expect(await inspect.hgetall(recordKey(KEY))).toEqual({ s: 'c' });
     });
@@ -130,7 +165,9 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       expect(await store.claim(KEY, FP, 'mine', 60_000, 0)).toEqual({ claimed: true });
       await inspect.set(recordKey(KEY), 'garbage{');
 
-      expect(await rejectionOf(store.complete(KEY, 'mine', FP, '{"v":"result"}', 60_000, 0))).toBeInstanceOf(CorruptRecordError);
+      expect(
+        await rejectionOf(store.complete(KEY, 'mine', FP, '{"v":"result"}', 60_000, 0)),
+      ).toBeInstanceOf(CorruptRecordError);
       expect(await rejectionOf(store.release(KEY, 'mine', 0))).toBeInstanceOf(CorruptRecordError);
       expect(await inspect.get(recordKey(KEY))).toBe('garbage{');
     });
@@ -139,7 +176,9 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       const { store, recordKey } = freshStore();
       const raw = JSON.stringify({ s: 'x', f: FP, t: 'mine' });
       await inspect.set(recordKey(KEY), raw);
-      expect(await rejectionOf(store.complete(KEY, 'mine', FP, '{"v":1}', 60_000, 0))).toBeInstanceOf(CorruptRecordError);
+      expect(
+        await rejectionOf(store.complete(KEY, 'mine', FP, '{"v":1}', 60_000, 0)),
+      ).toBeInstanceOf(CorruptRecordError);
       expect(await rejectionOf(store.release(KEY, 'mine', 0))).toBeInstanceOf(CorruptRecordError);
       expect(await inspect.get(recordKey(KEY))).toBe(raw);
     });
@@ -156,32 +195,39 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       }
     });
 
-    describe.each(['reject', 'proceed'] as const)("behind a keyed call with onStoreError '%s'", (onStoreError) => {
-      it('fails closed on a recorded result overwritten with garbage: the body does not run again', async () => {
-        const { store, prefix } = freshStore();
-        const { orders, body } = ordersOn(store, onStoreError);
-        expect(await orders.create('o-1', 100)).toEqual({ id: 'o-1', cents: 100 });
-        const recordKey = await onlyRecordKey(prefix);
-        await inspect.set(recordKey, 'garbage{', 'KEEPTTL');
+    describe.each(['reject', 'proceed'] as const)(
+      "behind a keyed call with onStoreError '%s'",
+      (onStoreError) => {
+        it('fails closed on a recorded result overwritten with garbage: the body does not run again', async () => {
+          const { store, prefix } = freshStore();
+          const { orders, body } = ordersOn(store, onStoreError);
+          expect(await orders.create('o-1', 100)).toEqual({ id: 'o-1', cents: 100 });
+          const recordKey = await onlyRecordKey(prefix);
+          await inspect.set(recordKey, 'garbage{', 'KEEPTTL');
 
-        const error = await rejectionOf(orders.create('o-1', 100));
-        expect(error).toBeInstanceOf(CorruptRecordError);
-        expect(error).toMatchObject({ method: 'Orders.create', problem: 'it is not JSON' });
-        expect(body.runs).toBe(1);
-        expect(await inspect.get(recordKey)).toBe('garbage{');
-      });
+          const error = await rejectionOf(orders.create('o-1', 100));
+          expect(error).toBeInstanceOf(CorruptRecordError);
+          expect(error).toMatchObject({ method: 'Orders.create', problem: 'it is not JSON' });
+          expect(body.runs).toBe(1);
+          expect(await inspect.get(recordKey)).toBe('garbage{');
+        });
 
-      it('fails closed on a completed record whose result cannot be read', async () => {
-        const { store, prefix } = freshStore();
-        const { orders, body } = ordersOn(store, onStoreError);
-        await orders.create('o-2', 100);
-        const recordKey = await onlyRecordKey(prefix);
-        await inspect.set(recordKey, JSON.stringify({ ...(await rawRecord(recordKey)), r: 'not a result{' }), 'KEEPTTL');
+        it('fails closed on a completed record whose result cannot be read', async () => {
+          const { store, prefix } = freshStore();
+          const { orders, body } = ordersOn(store, onStoreError);
+          await orders.create('o-2', 100);
+          const recordKey = await onlyRecordKey(prefix);
+          await inspect.set(
+            recordKey,
+            JSON.stringify({ ...(await rawRecord(recordKey)), r: 'not a result{' }),
+            'KEEPTTL',
+          );
 
-        expect(await rejectionOf(orders.create('o-2', 100))).toBeInstanceOf(CorruptRecordError);
-        expect(body.runs).toBe(1);
-      });
-    });
+          expect(await rejectionOf(orders.create('o-2', 100))).toBeInstanceOf(CorruptRecordError);
+          expect(body.runs).toBe(1);
+        });
+      },
+    );
   });
 
   describe('a claim past its lease', () => {
@@ -197,12 +243,20 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       expect(record.l).toBeLessThanOrEqual(after + 30_000);
       expect(Number.isInteger(record.l)).toBe(true);
       expect(await inspect.pttl(recordKey(KEY))).toBeGreaterThan(25_000);
-      expect(await store.read(KEY, 0)).toEqual({ state: 'in-progress', fingerprint: FP, token: 'runner', leaseUntil: record.l });
+      expect(await store.read(KEY, 0)).toEqual({
+        state: 'in-progress',
+        fingerprint: FP,
+        token: 'runner',
+        leaseUntil: record.l,
+      });
     });
 
     it('is taken over though it has no expiry, once its lease end has passed', async () => {
       const { store, recordKey } = freshStore();
-      await inspect.set(recordKey(KEY), JSON.stringify({ s: 'p', f: FP, t: 'crashed', l: (await redisNow()) - 1 }));
+      await inspect.set(
+        recordKey(KEY),
+        JSON.stringify({ s: 'p', f: FP, t: 'crashed', l: (await redisNow()) - 1 }),
+      );
       expect(await inspect.pttl(recordKey(KEY))).toBe(-1);
 
       expect(await store.read(KEY, 0)).toBeUndefined();
@@ -225,17 +279,33 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       const { store, recordKey } = freshStore();
       const leaseEnd = (await redisNow()) + 60_000;
       await inspect.set(recordKey(KEY), JSON.stringify({ s: 'p', f: FP, t: 'alive', l: leaseEnd }));
-      const expected: IdempotencyRecord = { state: 'in-progress', fingerprint: FP, token: 'alive', leaseUntil: leaseEnd };
-      expect(await store.claim(KEY, FP, 'duplicate', 5_000, 0)).toEqual({ claimed: false, record: expected });
+      const expected: IdempotencyRecord = {
+        state: 'in-progress',
+        fingerprint: FP,
+        token: 'alive',
+        leaseUntil: leaseEnd,
+      };
+      expect(await store.claim(KEY, FP, 'duplicate', 5_000, 0)).toEqual({
+        claimed: false,
+        record: expected,
+      });
       expect(await store.read(KEY, 0)).toEqual(expected);
     });
 
     it('holds a claim without a lease end (an older writer) until its expiry', async () => {
       const { store, recordKey } = freshStore();
-      await inspect.set(recordKey(KEY), JSON.stringify({ s: 'p', f: FP, t: 'older' }), 'PX', 60_000);
+      await inspect.set(
+        recordKey(KEY),
+        JSON.stringify({ s: 'p', f: FP, t: 'older' }),
+        'PX',
+        60_000,
+      );
       const now = await redisNow();
       const outcome = await store.claim(KEY, FP, 'duplicate', 5_000, 0);
-      expect(outcome).toMatchObject({ claimed: false, record: { state: 'in-progress', token: 'older' } });
+      expect(outcome).toMatchObject({
+        claimed: false,
+        record: { state: 'in-progress', token: 'older' },
+      });
       const { leaseUntil } = (outcome as { record: { leaseUntil: number } }).record;
       expect(leaseUntil).toBeGreaterThan(now + 50_000);
       expect(leaseUntil).toBeLessThanOrEqual(now + 60_000 + 1_000);
@@ -248,7 +318,10 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       const recordKey = await onlyRecordKey(prefix);
       const { f } = await rawRecord(recordKey);
       // A claim for the same operation left without expiry by a runner that died.
-      await inspect.set(recordKey, JSON.stringify({ s: 'p', f, t: 'dead', l: (await redisNow()) - 1 }));
+      await inspect.set(
+        recordKey,
+        JSON.stringify({ s: 'p', f, t: 'dead', l: (await redisNow()) - 1 }),
+      );
 
       expect(await orders.create('seed', 1)).toEqual({ id: 'seed', cents: 1 });
       expect(body.runs).toBe(2);
@@ -281,7 +354,11 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       await orders.create('o-2', 100);
       const recordKey = await onlyRecordKey(prefix);
       const { f } = await rawRecord(recordKey);
-      await inspect.set(recordKey, JSON.stringify({ s: 'c', f, r: JSON.stringify({ v: { id: 'o-2', cents: 0 } }) }), 'KEEPTTL');
+      await inspect.set(
+        recordKey,
+        JSON.stringify({ s: 'c', f, r: JSON.stringify({ v: { id: 'o-2', cents: 0 } }) }),
+        'KEEPTTL',
+      );
 
       const error = await rejectionOf(orders.create('o-2', 100));
       expect(error).toBeInstanceOf(CorruptRecordError);
@@ -293,16 +370,26 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       const { store, recordKey } = freshStore({ signingKey: SIGNING_KEY });
       await store.claim(KEY, FP, 't', 5_000, 0);
       await store.complete(KEY, 't', FP, '{"v":{"cents":100}}', 60_000, 0);
-      await inspect.set(recordKey(KEY), JSON.stringify({ ...(await rawRecord(recordKey(KEY))), r: '{"v":{"cents":0}}' }));
-      expect(((await rejectionOf(store.read(KEY, 0))) as CorruptRecordError).problem).toMatch(/signature does not match/);
-      expect(await rejectionOf(store.claim(KEY, FP, 'u', 5_000, 0))).toBeInstanceOf(CorruptRecordError);
+      await inspect.set(
+        recordKey(KEY),
+        JSON.stringify({ ...(await rawRecord(recordKey(KEY))), r: '{"v":{"cents":0}}' }),
+      );
+      expect(((await rejectionOf(store.read(KEY, 0))) as CorruptRecordError).problem).toMatch(
+        /signature does not match/,
+      );
+      expect(await rejectionOf(store.claim(KEY, FP, 'u', 5_000, 0))).toBeInstanceOf(
+        CorruptRecordError,
+      );
     });
 
     it('refuses a recorded result whose fingerprint was changed', async () => {
       const { store, recordKey } = freshStore({ signingKey: SIGNING_KEY });
       await store.claim(KEY, FP, 't', 5_000, 0);
       await store.complete(KEY, 't', FP, '{"v":1}', 60_000, 0);
-      await inspect.set(recordKey(KEY), JSON.stringify({ ...(await rawRecord(recordKey(KEY))), f: 'e'.repeat(64) }));
+      await inspect.set(
+        recordKey(KEY),
+        JSON.stringify({ ...(await rawRecord(recordKey(KEY))), f: 'e'.repeat(64) }),
+      );
       expect(await rejectionOf(store.read(KEY, 0))).toBeInstanceOf(CorruptRecordError);
     });
 
@@ -312,7 +399,10 @@ describeWithRedis(`RedisStore records (${decoratorMode} decorators)`, () => {
       await store.claim(KEY, FP, 't', 5_000, 0);
       await store.complete(KEY, 't', FP, '{"v":"for a"}', 60_000, 0);
       await inspect.set(recordKey(other), (await inspect.get(recordKey(KEY))) as string);
-      expect(await store.read(KEY, 0)).toMatchObject({ state: 'completed', result: '{"v":"for a"}' });
+      expect(await store.read(KEY, 0)).toMatchObject({
+        state: 'completed',
+        result: '{"v":"for a"}',
+      });
       expect(await rejectionOf(store.read(other, 0))).toBeInstanceOf(CorruptRecordError);
     });
 

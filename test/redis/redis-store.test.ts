@@ -16,12 +16,19 @@ import type { FakeClock } from '../../src/testing';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
 import { RedisServer } from '../support/redis-server';
 import { describeWithRedis } from '../support/describe-with-redis';
-import { deferred, isSettled, rejectionOf, SHA256_HEX, type Deferred } from '../idempotency/support';
+import {
+  deferred,
+  isSettled,
+  rejectionOf,
+  SHA256_HEX,
+  type Deferred,
+} from '../idempotency/support';
 
 const realDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Open TCP sockets of this process (ioredis connections among them). */
-const tcpSockets = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
+const tcpSockets = (): number =>
+  process.getActiveResourcesInfo().filter((resource) => resource === 'TCPSocketWrap').length;
 
 /** Waits (really) until `condition` holds, for work that goes through Redis. */
 async function until(condition: () => boolean, withinMs = 5_000): Promise<void> {
@@ -43,7 +50,11 @@ async function settlesTo(read: () => number, expected: number, withinMs = 2_000)
  * the next sleep to be requested, then moves the clock exactly to it. Stops once `done` settles, or
  * before a wake-up that would move the clock past `maxMs` (one sleeper at a time: the duplicate).
  */
-async function wakeSleeps(clock: FakeClock, done: Promise<unknown>, maxMs = Number.POSITIVE_INFINITY): Promise<void> {
+async function wakeSleeps(
+  clock: FakeClock,
+  done: Promise<unknown>,
+  maxMs = Number.POSITIVE_INFINITY,
+): Promise<void> {
   let finished = false;
   void done.then(
     () => (finished = true),
@@ -66,7 +77,9 @@ async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+      probe.close(() =>
+        resolve(typeof address === 'object' && address !== null ? address.port : 0),
+      );
     });
   });
 }
@@ -81,7 +94,11 @@ interface Body {
  * One "process": the class as its code defines it, over its own store (connection) to one Redis.
  * Named, as a fleet names its operations: each test defines the class again over the same stores.
  */
-function processOn(store: IdempotencyStore, tag: string, options: { wait?: number; lease?: number; ttl?: number } = {}) {
+function processOn(
+  store: IdempotencyStore,
+  tag: string,
+  options: { wait?: number; lease?: number; ttl?: number } = {},
+) {
   const body: Body = { runs: 0, gate: undefined, result: () => undefined };
   class Orders {
     @Idempotent({ key: (id: string) => id, name: 'Orders.create', store, ...options })
@@ -221,7 +238,9 @@ describeWithRedis(`RedisStore in one process (${decoratorMode} decorators)`, () 
       expect(first).toBeInstanceOf(UnstorableResultError);
       const second = await rejectionOf(b.orders.create(key, 1));
       expect(second).toBeInstanceOf(UnstorableResultError);
-      expect((second as UnstorableResultError).problem).toBe((first as UnstorableResultError).problem);
+      expect((second as UnstorableResultError).problem).toBe(
+        (first as UnstorableResultError).problem,
+      );
       expect(a.body.runs).toBe(1);
       expect(b.body.runs).toBe(0);
     });
@@ -305,10 +324,16 @@ describeWithRedis(`RedisStore in one process (${decoratorMode} decorators)`, () 
       try {
         expect(await store.claim(key, fingerprint, 'runner-a', 50, 0)).toEqual({ claimed: true });
         await realDelay(80);
-        expect(await store.claim(key, fingerprint, 'runner-b', 5_000, 0)).toEqual({ claimed: true });
+        expect(await store.claim(key, fingerprint, 'runner-b', 5_000, 0)).toEqual({
+          claimed: true,
+        });
         await store.complete(key, 'runner-b', fingerprint, '{"v":"by b"}', 60_000);
         await store.complete(key, 'runner-a', fingerprint, '{"v":"by a"}', 60_000);
-        expect(await store.read(key, 0)).toEqual({ state: 'completed', fingerprint, result: '{"v":"by b"}' });
+        expect(await store.read(key, 0)).toEqual({
+          state: 'completed',
+          fingerprint,
+          result: '{"v":"by b"}',
+        });
       } finally {
         await store.close();
       }
@@ -454,7 +479,9 @@ describeWithRedis(`RedisStore in one process (${decoratorMode} decorators)`, () 
     });
 
     it('close() of a store that cannot reach Redis still ends promptly', async () => {
-      const store = new RedisStore(`redis://127.0.0.1:${await freePort()}`, { commandTimeout: 100 });
+      const store = new RedisStore(`redis://127.0.0.1:${await freePort()}`, {
+        commandTimeout: 100,
+      });
       await store.claim('d'.repeat(64), 'e'.repeat(64), 't', 1_000, 0).catch(() => undefined);
       const started = Date.now();
       await store.close();

@@ -1,4 +1,11 @@
-import { configure, ConfigError, defaultEngine, ResilienceEngine, Retryable, type EngineOptions } from '../../src';
+import {
+  configure,
+  ConfigError,
+  defaultEngine,
+  ResilienceEngine,
+  Retryable,
+  type EngineOptions,
+} from '../../src';
 import { FakeClock, RecordingLogger } from '../../src/testing';
 import { useHarness, decoratorMode } from '../support/harness';
 import { flakyService, rejectionOf } from './support/services';
@@ -42,7 +49,11 @@ describe(`configure() and the engine (${decoratorMode})`, () => {
     it('fills every option the decorator leaves out from the configured defaults', async () => {
       const h = useHarness();
       const service = flakyService({});
-      configure({ defaults: { retry: { maxAttempts: 4, initialDelay: 10, multiplier: 3, maxDelay: 50, jitter: 'none' } } });
+      configure({
+        defaults: {
+          retry: { maxAttempts: 4, initialDelay: 10, multiplier: 3, maxDelay: 50, jitter: 'none' },
+        },
+      });
 
       await rejectionOf(h.clock, service.fetch());
 
@@ -153,7 +164,9 @@ describe(`configure() and the engine (${decoratorMode})`, () => {
     });
 
     it('throws the same way from the ResilienceEngine constructor', () => {
-      const error = configErrorOf(() => new ResilienceEngine({ defaults: { retry: { maxAttempts: -1 } } }));
+      const error = configErrorOf(
+        () => new ResilienceEngine({ defaults: { retry: { maxAttempts: -1 } } }),
+      );
 
       expect(error.option).toBe('maxAttempts');
     });
@@ -183,7 +196,10 @@ describe(`configure() and the engine (${decoratorMode})`, () => {
   describe('a second engine', () => {
     it('does not touch the default engine that decorators use', async () => {
       const h = useHarness();
-      const other = new ResilienceEngine({ logger: false, defaults: { retry: { maxAttempts: 7 } } });
+      const other = new ResilienceEngine({
+        logger: false,
+        defaults: { retry: { maxAttempts: 7 } },
+      });
       const listener = jest.fn();
       other.on('retry', listener);
       const service = flakyService({ jitter: 'none' });

@@ -1,4 +1,11 @@
-import { defaultEngine, Idempotent, Retryable, type FailureEvent, type RetryEvent, type SuccessEvent } from '../../src';
+import {
+  defaultEngine,
+  Idempotent,
+  Retryable,
+  type FailureEvent,
+  type RetryEvent,
+  type SuccessEvent,
+} from '../../src';
 import { useHarness, decoratorMode } from '../support/harness';
 import { flakyService, reasonOf, rejectionOf, resultOf } from './support/services';
 
@@ -55,7 +62,9 @@ describe(`engine events (${decoratorMode})`, () => {
 
       const error = await rejectionOf(h.clock, service.fetch());
 
-      expect(h.events('failure')).toEqual<FailureEvent[]>([{ method: 'Flaky.fetch', attempts: 3, reason: 'exhausted', error }]);
+      expect(h.events('failure')).toEqual<FailureEvent[]>([
+        { method: 'Flaky.fetch', attempts: 3, reason: 'exhausted', error },
+      ]);
       expect(h.events('failure')[0]?.error).toBe(service.errors[2]);
       expect(h.events('success')).toEqual([]);
     });
@@ -66,7 +75,9 @@ describe(`engine events (${decoratorMode})`, () => {
 
       const error = await rejectionOf(h.clock, service.fetch());
 
-      expect(h.events('failure')).toEqual<FailureEvent[]>([{ method: 'Flaky.fetch', attempts: 2, reason: 'not-retryable', error }]);
+      expect(h.events('failure')).toEqual<FailureEvent[]>([
+        { method: 'Flaky.fetch', attempts: 2, reason: 'not-retryable', error },
+      ]);
     });
 
     it("gives reason 'aborted' with the signal's reason when the call is aborted", async () => {
@@ -88,16 +99,25 @@ describe(`engine events (${decoratorMode})`, () => {
 
       expect(await failure).toBe(reason);
       expect(runs).toBe(1);
-      expect(h.events('failure')).toEqual<FailureEvent[]>([{ method: 'Sync.pull', attempts: 1, reason: 'aborted', error: reason }]);
+      expect(h.events('failure')).toEqual<FailureEvent[]>([
+        { method: 'Sync.pull', attempts: 1, reason: 'aborted', error: reason },
+      ]);
     });
 
     it("gives reason 'budget' when maxElapsed stops the retries", async () => {
       const h = useHarness();
-      const service = flakyService({ maxAttempts: 5, initialDelay: 100, jitter: 'none', maxElapsed: 150 });
+      const service = flakyService({
+        maxAttempts: 5,
+        initialDelay: 100,
+        jitter: 'none',
+        maxElapsed: 150,
+      });
 
       const error = await rejectionOf(h.clock, service.fetch());
 
-      expect(h.events('failure')).toEqual<FailureEvent[]>([{ method: 'Flaky.fetch', attempts: 2, reason: 'budget', error }]);
+      expect(h.events('failure')).toEqual<FailureEvent[]>([
+        { method: 'Flaky.fetch', attempts: 2, reason: 'budget', error },
+      ]);
     });
   });
 
@@ -152,7 +172,11 @@ describe(`engine events (${decoratorMode})`, () => {
       const boom = (): never => {
         throw new Error('listener bug');
       };
-      const offs = [defaultEngine.on('retry', boom), defaultEngine.on('success', boom), defaultEngine.on('failure', boom)];
+      const offs = [
+        defaultEngine.on('retry', boom),
+        defaultEngine.on('success', boom),
+        defaultEngine.on('failure', boom),
+      ];
       const after = jest.fn();
       offs.push(defaultEngine.on('retry', after));
       try {

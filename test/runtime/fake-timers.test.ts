@@ -1,4 +1,12 @@
-import { CircuitBreaker, CircuitOpenError, configure, defaultEngine, Idempotent, Retryable, systemClock } from '../../src';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  configure,
+  defaultEngine,
+  Idempotent,
+  Retryable,
+  systemClock,
+} from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
 
 // Users' own tests often fake time with jest rather than FakeClock: the system clock must follow it.

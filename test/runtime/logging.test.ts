@@ -6,7 +6,10 @@ import { flakyService, rejectionOf, resultOf } from './support/services';
 /** The shape pino's loggers have: `child()` and `levels.values`, and fields before the message. */
 function fakePino() {
   return {
-    levels: { values: { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 }, labels: {} },
+    levels: {
+      values: { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 },
+      labels: {},
+    },
     child() {
       return this;
     },
@@ -189,10 +192,20 @@ describe(`logging (${decoratorMode})`, () => {
           await rejectionOf(h.clock, service.fetch());
 
           expect(consoleWarn).toHaveBeenCalledTimes(1);
-          expect(consoleWarn.mock.calls[0]?.[0]).toEqual(expect.stringContaining('Flaky.fetch attempt 1/2'));
-          expect(consoleWarn.mock.calls[0]?.[1]).toMatchObject({ method: 'Flaky.fetch', attempt: 1, delay: 100, error: service.errors[0] });
+          expect(consoleWarn.mock.calls[0]?.[0]).toEqual(
+            expect.stringContaining('Flaky.fetch attempt 1/2'),
+          );
+          expect(consoleWarn.mock.calls[0]?.[1]).toMatchObject({
+            method: 'Flaky.fetch',
+            attempt: 1,
+            delay: 100,
+            error: service.errors[0],
+          });
           expect(consoleError).toHaveBeenCalledTimes(1);
-          expect(consoleError.mock.calls[0]?.[1]).toMatchObject({ method: 'Flaky.fetch', error: service.errors[1] });
+          expect(consoleError.mock.calls[0]?.[1]).toMatchObject({
+            method: 'Flaky.fetch',
+            error: service.errors[1],
+          });
         } finally {
           consoleWarn.mockRestore();
           consoleError.mockRestore();
@@ -208,8 +221,14 @@ describe(`logging (${decoratorMode})`, () => {
         sink.warn('retrying', fields);
         sink.error('gave up', fields);
 
-        expect(logger.warn).toHaveBeenCalledWith({ method: 'Svc.get', attempt: 1, maxAttempts: 3, delay: 100, err: error }, 'retrying');
-        expect(logger.error).toHaveBeenCalledWith({ method: 'Svc.get', attempt: 1, maxAttempts: 3, delay: 100, err: error }, 'gave up');
+        expect(logger.warn).toHaveBeenCalledWith(
+          { method: 'Svc.get', attempt: 1, maxAttempts: 3, delay: 100, err: error },
+          'retrying',
+        );
+        expect(logger.error).toHaveBeenCalledWith(
+          { method: 'Svc.get', attempt: 1, maxAttempts: 3, delay: 100, err: error },
+          'gave up',
+        );
         const logged = logger.warn.mock.calls[0]?.[0] as Record<string, unknown>;
         expect(logged.err).toBe(error);
         expect('error' in logged).toBe(false);
@@ -222,7 +241,10 @@ describe(`logging (${decoratorMode})`, () => {
         sink.warn('retrying', { method: 'Svc.get', error: 'a string' });
         sink.warn('retrying', { method: 'Svc.get', error: undefined });
 
-        expect(logger.warn.mock.calls[0]?.[0]).toEqual({ method: 'Svc.get', err: { value: 'a string' } });
+        expect(logger.warn.mock.calls[0]?.[0]).toEqual({
+          method: 'Svc.get',
+          err: { value: 'a string' },
+        });
         expect(logger.warn.mock.calls[1]?.[0]).toEqual({ method: 'Svc.get' });
       });
 
@@ -235,12 +257,23 @@ describe(`logging (${decoratorMode})`, () => {
         await rejectionOf(h.clock, service.fetch());
 
         expect(logger.warn).toHaveBeenCalledTimes(1);
-        const [warnFields, warnMessage] = logger.warn.mock.calls[0] as [Record<string, unknown>, string];
-        expect(warnFields).toMatchObject({ method: 'Flaky.fetch', attempt: 1, maxAttempts: 2, delay: 100 });
+        const [warnFields, warnMessage] = logger.warn.mock.calls[0] as [
+          Record<string, unknown>,
+          string,
+        ];
+        expect(warnFields).toMatchObject({
+          method: 'Flaky.fetch',
+          attempt: 1,
+          maxAttempts: 2,
+          delay: 100,
+        });
         expect(warnFields.err).toBe(service.errors[0]);
         expect(warnMessage).toContain('Flaky.fetch attempt 1/2');
         expect(logger.error).toHaveBeenCalledTimes(1);
-        const [errorFields, errorMessage] = logger.error.mock.calls[0] as [Record<string, unknown>, string];
+        const [errorFields, errorMessage] = logger.error.mock.calls[0] as [
+          Record<string, unknown>,
+          string,
+        ];
         expect(errorFields.err).toBe(service.errors[1]);
         expect(errorMessage).toContain('Flaky.fetch');
         expect(h.logger.entries).toEqual([]);
@@ -303,10 +336,16 @@ describe(`logging (${decoratorMode})`, () => {
         await rejectionOf(h.clock, service.fetch());
 
         expect(logger.warn).toHaveBeenCalledTimes(1);
-        expect(logger.warn.mock.calls[0]?.[0]).toEqual(expect.stringContaining('Flaky.fetch attempt 1/2'));
+        expect(logger.warn.mock.calls[0]?.[0]).toEqual(
+          expect.stringContaining('Flaky.fetch attempt 1/2'),
+        );
         expect(logger.warn.mock.calls[0]?.[1]).toBe('steadfast');
         expect(logger.error).toHaveBeenCalledTimes(1);
-        expect(logger.error.mock.calls[0]).toEqual([expect.stringContaining('Flaky.fetch'), service.errors[1]?.stack, 'steadfast']);
+        expect(logger.error.mock.calls[0]).toEqual([
+          expect.stringContaining('Flaky.fetch'),
+          service.errors[1]?.stack,
+          'steadfast',
+        ]);
       });
     });
 

@@ -88,7 +88,9 @@ describe(`a decorated method's call (${decoratorMode})`, () => {
 
         @Idempotent()
         @Retryable({ maxAttempts: 3 })
-        async find(...args: [string, { limit: number }, number[], undefined, null]): Promise<string> {
+        async find(
+          ...args: [string, { limit: number }, number[], undefined, null]
+        ): Promise<string> {
           seen.push({ self: this, args });
           if (seen.length < 3) throw new Error('retry me');
           return `${this.region}:${args[0]}`;
@@ -98,7 +100,9 @@ describe(`a decorated method's call (${decoratorMode})`, () => {
       const filter = { limit: 10 };
       const ids = [1, 2, 3];
 
-      expect(await resultOf(h.clock, orders.find('o-1', filter, ids, undefined, null))).toBe('eu:o-1');
+      expect(await resultOf(h.clock, orders.find('o-1', filter, ids, undefined, null))).toBe(
+        'eu:o-1',
+      );
 
       expect(seen).toHaveLength(3);
       for (const { self, args } of seen) {

@@ -7,7 +7,9 @@ import { redisServerPath } from './redis-server';
 export const describeWithRedis: jest.Describe = (() => {
   if (redisServerPath !== undefined) return describe;
   const skipping = ((name: string, body: () => void) => {
-    console.log(`SKIPPED '${name}': redis-server is not installed (apt-get install -y redis-server; .ci/run does this)`);
+    console.log(
+      `SKIPPED '${name}': redis-server is not installed (apt-get install -y redis-server; .ci/run does this)`,
+    );
     describe.skip(name, body);
   }) as jest.Describe;
   return Object.assign(skipping, describe);

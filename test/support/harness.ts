@@ -22,8 +22,20 @@ export function useHarness(): Harness {
   const queued: number[] = [];
   configure({ clock, logger, random: () => queued.shift() ?? 0.5, defaults: {} });
   const seen: Partial<Record<EngineEventName, unknown[]>> = {};
-  const names: EngineEventName[] = ['retry', 'success', 'failure', 'stateChange', 'rejected', 'deduplicated', 'timeout', 'fallback', 'bulkheadRejected'];
-  const unsubscribe = names.map((name) => defaultEngine.on(name, (event: unknown) => void (seen[name] ??= []).push(event)));
+  const names: EngineEventName[] = [
+    'retry',
+    'success',
+    'failure',
+    'stateChange',
+    'rejected',
+    'deduplicated',
+    'timeout',
+    'fallback',
+    'bulkheadRejected',
+  ];
+  const unsubscribe = names.map((name) =>
+    defaultEngine.on(name, (event: unknown) => void (seen[name] ??= []).push(event)),
+  );
   harnessCleanups.push(() => unsubscribe.forEach((off) => off()));
   return {
     clock,

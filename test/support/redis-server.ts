@@ -60,16 +60,31 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  static async start(options: { persistent?: boolean; holdsProcess?: boolean } = {}): Promise<RedisServer> {
+  static async start(
+    options: { persistent?: boolean; holdsProcess?: boolean } = {},
+  ): Promise<RedisServer> {
     if (redisServerPath === undefined) throw new Error('redis-server is not installed');
-    const server = new RedisServer(await freePort(), options.persistent ?? false, options.holdsProcess ?? true);
+    const server = new RedisServer(
+      await freePort(),
+      options.persistent ?? false,
+      options.holdsProcess ?? true,
+    );
     await server.launch();
     return server;
   }
 
   /** Starts the server (again, after stop() or kill()) and waits until it answers. */
   async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', ''];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+    ];
     args.push('--appendonly', this.persistent ? 'yes' : 'no', '--appendfsync', 'always');
     this.process = spawn(redisServerPath as string, args, { stdio: 'ignore' });
     if (!this.holdsProcess) this.process.unref();

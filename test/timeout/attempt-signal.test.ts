@@ -1,6 +1,22 @@
 import { getEventListeners } from 'node:events';
-import { Bulkhead, CircuitBreaker, Fallback, Idempotent, Retryable, Timeout, TimeoutError, attemptSignal } from '../../src';
-import { DownstreamError, decoratorMode, deferred, hang, track, useStageHarness } from '../pipeline/support';
+import {
+  Bulkhead,
+  CircuitBreaker,
+  Fallback,
+  Idempotent,
+  Retryable,
+  Timeout,
+  TimeoutError,
+  attemptSignal,
+} from '../../src';
+import {
+  DownstreamError,
+  decoratorMode,
+  deferred,
+  hang,
+  track,
+  useStageHarness,
+} from '../pipeline/support';
 
 type Signal = NonNullable<ReturnType<typeof attemptSignal>>;
 
@@ -191,7 +207,13 @@ describe(`attemptSignal() (${decoratorMode} decorators)`, () => {
     await h.clock.flush();
 
     expect(call.error).toBe(controller.signal.reason);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ method: 'Feed.load', reason: 'aborted', error: controller.signal.reason })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({
+        method: 'Feed.load',
+        reason: 'aborted',
+        error: controller.signal.reason,
+      }),
+    ]);
   });
 
   const innerKinds: [string, (seen: (Signal | undefined)[]) => { run(): Promise<void> }][] = [
@@ -268,30 +290,33 @@ describe(`attemptSignal() (${decoratorMode} decorators)`, () => {
     ],
   ];
 
-  it.each(innerKinds)('is undefined in the body of a method with %s, though it is called from inside a @Timeout body', async (_kind, makeInner) => {
-    const h = useStageHarness();
-    const innerSeen: (Signal | undefined)[] = [];
-    const inner = makeInner(innerSeen);
-    const outerSeen: (Signal | undefined)[] = [];
-    class Outer {
-      @Timeout(1_000)
-      async load(): Promise<string> {
-        outerSeen.push(attemptSignal());
-        await inner.run();
-        outerSeen.push(attemptSignal());
-        return 'ok';
+  it.each(innerKinds)(
+    'is undefined in the body of a method with %s, though it is called from inside a @Timeout body',
+    async (_kind, makeInner) => {
+      const h = useStageHarness();
+      const innerSeen: (Signal | undefined)[] = [];
+      const inner = makeInner(innerSeen);
+      const outerSeen: (Signal | undefined)[] = [];
+      class Outer {
+        @Timeout(1_000)
+        async load(): Promise<string> {
+          outerSeen.push(attemptSignal());
+          await inner.run();
+          outerSeen.push(attemptSignal());
+          return 'ok';
+        }
       }
-    }
 
-    const call = track(new Outer().load());
-    await h.clock.runAll();
+      const call = track(new Outer().load());
+      await h.clock.runAll();
 
-    expect(call.state).toBe('resolved');
-    expect(innerSeen).toEqual([undefined, undefined]);
-    // the outer body's own signal is back after the inner call
-    expect(outerSeen[0]).toBeInstanceOf(AbortSignal);
-    expect(outerSeen[1]).toBe(outerSeen[0]);
-  });
+      expect(call.state).toBe('resolved');
+      expect(innerSeen).toEqual([undefined, undefined]);
+      // the outer body's own signal is back after the inner call
+      expect(outerSeen[0]).toBeInstanceOf(AbortSignal);
+      expect(outerSeen[1]).toBe(outerSeen[0]);
+    },
+  );
 
   it("is the inner attempt's own signal in a @Timeout method called from another @Timeout body", async () => {
     const h = useStageHarness();

@@ -9,7 +9,14 @@ import {
   defaultEngine,
   isTimeoutError,
 } from '../../src';
-import { DownstreamError, decoratorMode, hang, track, uniqueName, useStageHarness } from '../pipeline/support';
+import {
+  DownstreamError,
+  decoratorMode,
+  hang,
+  track,
+  uniqueName,
+  useStageHarness,
+} from '../pipeline/support';
 
 describe(`@Timeout: each attempt's deadline (${decoratorMode} decorators)`, () => {
   it('rejects a hung attempt with TimeoutError exactly at its deadline, not a millisecond before', async () => {
@@ -52,7 +59,14 @@ describe(`@Timeout: each attempt's deadline (${decoratorMode} decorators)`, () =
     expect(error).toBeInstanceOf(Error);
     expect(isTimeoutError(error)).toBe(true);
     expect(isTimeoutError(new Error('timeout'))).toBe(false);
-    expect({ name: error.name, code: error.code, method: error.method, kind: error.kind, timeout: error.timeout, retryable: error.retryable }).toEqual({
+    expect({
+      name: error.name,
+      code: error.code,
+      method: error.method,
+      kind: error.kind,
+      timeout: error.timeout,
+      retryable: error.retryable,
+    }).toEqual({
       name: 'TimeoutError',
       code: 'STEADFAST_TIMEOUT',
       method: 'Quotes.price',
@@ -109,7 +123,9 @@ describe(`@Timeout: each attempt's deadline (${decoratorMode} decorators)`, () =
 
     const call = track(new Quotes().price());
     await h.clock.advance(100);
-    expect(h.events('timeout')).toEqual([{ method: 'Quotes.price', kind: 'attempt', timeout: 100, attempt: 1 }]);
+    expect(h.events('timeout')).toEqual([
+      { method: 'Quotes.price', kind: 'attempt', timeout: 100, attempt: 1 },
+    ]);
     await h.clock.advance(110);
 
     expect(h.events('timeout')).toEqual([
@@ -210,7 +226,9 @@ describe(`@Timeout: each attempt's deadline (${decoratorMode} decorators)`, () =
 
     expect(call.error).toBeInstanceOf(TimeoutError);
     expect(quotes.runs).toBe(1);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ method: 'Quotes.price', attempts: 1, error: call.error })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ method: 'Quotes.price', attempts: 1, error: call.error }),
+    ]);
     expect(h.logger.at('error')).toHaveLength(1);
   });
 });
@@ -240,8 +258,12 @@ describe(`@Timeout with @Retryable: an attempt timeout is retried like any failu
       { attempt: 1, delay: 10 },
       { attempt: 2, delay: 20 },
     ]);
-    expect(retries.every(({ error }) => error instanceof TimeoutError && error.kind === 'attempt')).toBe(true);
-    expect(h.logger.at('warn').filter((entry) => entry.fields.method === 'Quotes.price')).toHaveLength(2);
+    expect(
+      retries.every(({ error }) => error instanceof TimeoutError && error.kind === 'attempt'),
+    ).toBe(true);
+    expect(
+      h.logger.at('warn').filter((entry) => entry.fields.method === 'Quotes.price'),
+    ).toHaveLength(2);
   });
 
   it("rejects with the last attempt's TimeoutError once every attempt timed out, logged once at error", async () => {
@@ -260,7 +282,9 @@ describe(`@Timeout with @Retryable: an attempt timeout is retried like any failu
 
     expect(call.state).toBe('rejected');
     expect(call.error).toMatchObject({ kind: 'attempt', timeout: 100 });
-    expect(h.events('failure')).toEqual([{ method: 'Quotes.price', attempts: 3, reason: 'exhausted', error: call.error }]);
+    expect(h.events('failure')).toEqual([
+      { method: 'Quotes.price', attempts: 3, reason: 'exhausted', error: call.error },
+    ]);
     expect(h.events('timeout').map(({ attempt }) => attempt)).toEqual([1, 2, 3]);
     expect(h.logger.at('error')).toHaveLength(1);
     expect(h.logger.at('error')[0]?.fields.error).toBe(call.error);
@@ -285,7 +309,9 @@ describe(`@Timeout with @Retryable: an attempt timeout is retried like any failu
     expect(call.error).toBeInstanceOf(TimeoutError);
     expect(runs).toBe(1);
     expect(h.events('retry')).toEqual([]);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ attempts: 1, reason: 'not-retryable' })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ attempts: 1, reason: 'not-retryable' }),
+    ]);
   });
 });
 
@@ -315,7 +341,9 @@ describe(`@Timeout with @CircuitBreaker: a timed-out attempt counts for the brea
 
     expect(refused.error).toBeInstanceOf(CircuitOpenError);
     expect(quotes.runs).toBe(3);
-    expect(h.events('stateChange')).toEqual([expect.objectContaining({ circuit: name, from: 'closed', to: 'open' })]);
+    expect(h.events('stateChange')).toEqual([
+      expect.objectContaining({ circuit: name, from: 'closed', to: 'open' }),
+    ]);
   });
 
   it('counts each timed-out attempt as a failure and as a slow call', async () => {
@@ -338,7 +366,12 @@ describe(`@Timeout with @CircuitBreaker: a timed-out attempt counts for the brea
       await h.clock.advance(100);
     }
 
-    expect(defaultEngine.breaker(name).metrics()).toMatchObject({ state: 'closed', calls: 2, failures: 2, slowCalls: 2 });
+    expect(defaultEngine.breaker(name).metrics()).toMatchObject({
+      state: 'closed',
+      calls: 2,
+      failures: 2,
+      slowCalls: 2,
+    });
   });
 
   it('opens on the slow-call rate when timeouts are not recorded as failures', async () => {

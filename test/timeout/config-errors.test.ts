@@ -1,5 +1,11 @@
 import { Timeout } from '../../src';
-import { decoratorMode, expectConfigError, track, rawDecorator, useStageHarness } from '../pipeline/support';
+import {
+  decoratorMode,
+  expectConfigError,
+  track,
+  rawDecorator,
+  useStageHarness,
+} from '../pipeline/support';
 
 /** [what is wrong, the option named, the decorator's arguments] */
 const invalid: [string, string, unknown[]][] = [
@@ -24,22 +30,25 @@ const invalid: [string, string, unknown[]][] = [
 ];
 
 describe(`@Timeout refuses bad options when the class is defined (${decoratorMode} decorators)`, () => {
-  it.each(invalid)('refuses %s with a ConfigError naming the option and the method', (_what, option, params) => {
-    expectConfigError(
-      () => {
-        class Reports {
-          @(rawDecorator(Timeout, params))
-          async build(): Promise<string> {
-            return 'report';
+  it.each(invalid)(
+    'refuses %s with a ConfigError naming the option and the method',
+    (_what, option, params) => {
+      expectConfigError(
+        () => {
+          class Reports {
+            @rawDecorator(Timeout, params)
+            async build(): Promise<string> {
+              return 'report';
+            }
           }
-        }
-        return Reports;
-      },
-      option,
-      'Reports',
-      'build',
-    );
-  });
+          return Reports;
+        },
+        option,
+        'Reports',
+        'build',
+      );
+    },
+  );
 
   it.each([
     ['no argument', []],
@@ -48,7 +57,7 @@ describe(`@Timeout refuses bad options when the class is defined (${decoratorMod
     expectConfigError(
       () => {
         class Reports {
-          @(rawDecorator(Timeout, params))
+          @rawDecorator(Timeout, params)
           async build(): Promise<string> {
             return 'report';
           }
@@ -89,7 +98,7 @@ describe(`@Timeout refuses bad options when the class is defined (${decoratorMod
   ])('accepts %s', async (_what, params) => {
     useStageHarness();
     class Reports {
-      @(rawDecorator(Timeout, params))
+      @rawDecorator(Timeout, params)
       async build(): Promise<string> {
         return 'report';
       }

@@ -63,8 +63,15 @@ describe(`bulkheads shared by name (${decoratorMode} decorators)`, () => {
     }
     const running = new Reports().daily();
     await Promise.resolve();
-    await expect(new Exports().csv()).rejects.toMatchObject({ code: 'STEADFAST_BULKHEAD_FULL', bulkhead: `reports-${decoratorMode}` });
-    expect(defaultEngine.bulkhead(`reports-${decoratorMode}`)).toMatchObject({ maxConcurrent: 1, running: 1, rejected: 1 });
+    await expect(new Exports().csv()).rejects.toMatchObject({
+      code: 'STEADFAST_BULKHEAD_FULL',
+      bulkhead: `reports-${decoratorMode}`,
+    });
+    expect(defaultEngine.bulkhead(`reports-${decoratorMode}`)).toMatchObject({
+      maxConcurrent: 1,
+      running: 1,
+      rejected: 1,
+    });
     release();
     await expect(running).resolves.toBe('daily');
   });

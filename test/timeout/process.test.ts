@@ -5,7 +5,10 @@ import { decoratorMode } from '../pipeline/support';
 const ROOT = join(__dirname, '..', '..');
 const FIXTURE = join(__dirname, 'fixtures', 'deadlines-then-exit.ts');
 /** The child compiles with the same decorator mode as this run of the suite. */
-const TSCONFIG = join(ROOT, decoratorMode === 'legacy' ? 'tsconfig.json' : 'tsconfig.standard.json');
+const TSCONFIG = join(
+  ROOT,
+  decoratorMode === 'legacy' ? 'tsconfig.json' : 'tsconfig.standard.json',
+);
 /** Kills a child that hangs, so a deadline that holds the process fails this test instead of the whole run. */
 const WATCHDOG_MS = 45_000;
 
@@ -51,7 +54,11 @@ describe(`@Timeout deadlines and the process (${decoratorMode} decorators, syste
   it('share one timer per distinct duration, keep the process only while a call is in flight, and leave no unhandled rejection', async () => {
     const run = await runFixture();
 
-    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect({ code: run.code, signal: run.signal, stderr: run.stderr }).toEqual({
+      code: 0,
+      signal: null,
+      stderr: '',
+    });
     const [first, second] = run.lines;
     expect(first).toMatchObject({
       phase: 1,

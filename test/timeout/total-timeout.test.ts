@@ -1,5 +1,20 @@
-import { CircuitBreaker, Idempotent, Retryable, Timeout, TimeoutError, defaultEngine, type TimeoutOptions } from '../../src';
-import { DownstreamError, decoratorMode, hang, track, uniqueName, useStageHarness } from '../pipeline/support';
+import {
+  CircuitBreaker,
+  Idempotent,
+  Retryable,
+  Timeout,
+  TimeoutError,
+  defaultEngine,
+  type TimeoutOptions,
+} from '../../src';
+import {
+  DownstreamError,
+  decoratorMode,
+  hang,
+  track,
+  uniqueName,
+  useStageHarness,
+} from '../pipeline/support';
 
 describe(`@Timeout({ total }): the whole call's deadline (${decoratorMode} decorators)`, () => {
   it('rejects a hung call with TimeoutError (kind total) exactly at the deadline', async () => {
@@ -18,7 +33,13 @@ describe(`@Timeout({ total }): the whole call's deadline (${decoratorMode} decor
 
     const error = call.error as TimeoutError;
     expect(error).toBeInstanceOf(TimeoutError);
-    expect({ code: error.code, method: error.method, kind: error.kind, timeout: error.timeout, retryable: error.retryable }).toEqual({
+    expect({
+      code: error.code,
+      method: error.method,
+      kind: error.kind,
+      timeout: error.timeout,
+      retryable: error.retryable,
+    }).toEqual({
       code: 'STEADFAST_TIMEOUT',
       method: 'Reports.build',
       kind: 'total',
@@ -111,12 +132,20 @@ describe(`@Timeout({ total }): the whole call's deadline (${decoratorMode} decor
     const call = track(new Reports().build());
     await h.clock.runAll();
 
-    expect(h.events('failure')).toEqual([{ method: 'Reports.build', attempts: 3, reason: 'timeout', error: call.error }]);
+    expect(h.events('failure')).toEqual([
+      { method: 'Reports.build', attempts: 3, reason: 'timeout', error: call.error },
+    ]);
     const errors = h.logger.at('error');
     expect(errors).toHaveLength(1);
-    expect(errors[0]?.fields).toMatchObject({ method: 'Reports.build', reason: 'timeout', error: call.error });
+    expect(errors[0]?.fields).toMatchObject({
+      method: 'Reports.build',
+      reason: 'timeout',
+      error: call.error,
+    });
     // two failed attempts were retried (warn); the abandoned third is not logged as a retry
-    expect(h.logger.at('warn').filter((entry) => entry.fields.method === 'Reports.build')).toHaveLength(2);
+    expect(
+      h.logger.at('warn').filter((entry) => entry.fields.method === 'Reports.build'),
+    ).toHaveLength(2);
   });
 
   it("reports attempt 0 when the deadline passes while no attempt runs (a retry sleep), as TimeoutEvent's doc says", async () => {
@@ -133,7 +162,9 @@ describe(`@Timeout({ total }): the whole call's deadline (${decoratorMode} decor
     track(new Reports().build());
     await h.clock.advance(1_500);
 
-    expect(h.events('timeout')).toEqual([{ method: 'Reports.build', kind: 'total', timeout: 1_500, attempt: 0 }]);
+    expect(h.events('timeout')).toEqual([
+      { method: 'Reports.build', kind: 'total', timeout: 1_500, attempt: 0 },
+    ]);
   });
 
   it('resolves normally when a retried call succeeds within the deadline', async () => {
@@ -177,7 +208,9 @@ describe(`@Timeout({ total }): the whole call's deadline (${decoratorMode} decor
 
     expect(call).toMatchObject({ state: 'rejected', error: last });
     expect(runs).toBe(2);
-    expect(h.events('failure')).toEqual([expect.objectContaining({ reason: 'budget', error: last })]);
+    expect(h.events('failure')).toEqual([
+      expect.objectContaining({ reason: 'budget', error: last }),
+    ]);
     expect(h.events('timeout')).toEqual([]);
   });
 
@@ -203,33 +236,36 @@ describe(`@Timeout({ total }) with @CircuitBreaker: the abandoned attempt ends f
   it.each<[string, TimeoutOptions]>([
     ['an attempt and a total deadline', { attempt: 150, total: 200 }],
     ['only a total deadline', { total: 200 }],
-  ])('does not leave a hung half-open trial holding its permit, with %s', async (_what, timeout) => {
-    const h = useStageHarness();
-    const name = uniqueName('hung-trial');
-    let runs = 0;
-    class Reports {
-      @CircuitBreaker({ name, consecutiveFailures: 1, openDuration: 1_000, halfOpenMaxCalls: 1 })
-      @Timeout(timeout)
-      async build(): Promise<string> {
-        runs++;
-        if (runs === 1) throw new DownstreamError('down');
-        if (runs === 2) return hang();
-        return 'report';
+  ])(
+    'does not leave a hung half-open trial holding its permit, with %s',
+    async (_what, timeout) => {
+      const h = useStageHarness();
+      const name = uniqueName('hung-trial');
+      let runs = 0;
+      class Reports {
+        @CircuitBreaker({ name, consecutiveFailures: 1, openDuration: 1_000, halfOpenMaxCalls: 1 })
+        @Timeout(timeout)
+        async build(): Promise<string> {
+          runs++;
+          if (runs === 1) throw new DownstreamError('down');
+          if (runs === 2) return hang();
+          return 'report';
+        }
       }
-    }
-    const reports = new Reports();
+      const reports = new Reports();
 
-    track(reports.build());
-    await h.clock.advance(1_000);
-    // the trial call hangs until its deadline
-    const trial = track(reports.build());
-    await h.clock.advance(200);
-    expect(trial.error).toBeInstanceOf(TimeoutError);
-    await h.clock.advance(1_000);
-    const after = track(reports.build());
-    await h.clock.flush();
+      track(reports.build());
+      await h.clock.advance(1_000);
+      // the trial call hangs until its deadline
+      const trial = track(reports.build());
+      await h.clock.advance(200);
+      expect(trial.error).toBeInstanceOf(TimeoutError);
+      await h.clock.advance(1_000);
+      const after = track(reports.build());
+      await h.clock.flush();
 
-    expect(after).toMatchObject({ state: 'resolved', value: 'report' });
-    expect(defaultEngine.breaker(name).state).toBe('closed');
-  });
+      expect(after).toMatchObject({ state: 'resolved', value: 'report' });
+      expect(defaultEngine.breaker(name).state).toBe('closed');
+    },
+  );
 });

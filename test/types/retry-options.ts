@@ -12,12 +12,14 @@ export const everyOption: RetryOptions = {
   retryOn: [Error],
   retryOnResult: (result: unknown) => result === undefined,
   maxElapsed: 30_000,
-  signal: (args: readonly unknown[]) => args.find((arg): arg is AbortSignal => arg instanceof AbortSignal),
+  signal: (args: readonly unknown[]) =>
+    args.find((arg): arg is AbortSignal => arg instanceof AbortSignal),
 };
 
 export const empty: RetryOptions = {};
 export const jitters: JitterKind[] = ['full', 'equal', 'decorrelated', 'none'];
-export const predicate: RetryPredicate = (error, attempt) => error instanceof TypeError && attempt < 2;
+export const predicate: RetryPredicate = (error, attempt) =>
+  error instanceof TypeError && attempt < 2;
 export const errorClasses: readonly ErrorClass[] = [TypeError, class CustomError extends Error {}];
 export const withPredicate: RetryOptions = { retryOn: predicate };
 

@@ -27,6 +27,8 @@ async function bootstrap(): Promise<void> {
 
 bootstrap().catch((error: unknown) => {
   // A @Retryable method without @Idempotent ends up here: the app refuses to start.
-  new Logger('example').error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  new Logger('example').error(
+    error instanceof Error ? (error.stack ?? error.message) : String(error),
+  );
   process.exitCode = 1;
 });

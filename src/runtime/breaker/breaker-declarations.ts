@@ -8,7 +8,12 @@ export type BreakerDeclaration = Declaration<CircuitBreakerOptions>;
 const breakers = new DeclarationRegistry<CircuitBreakerOptions>('circuit');
 
 /** Registers a breaker at class definition; conflicting options under one explicit name are a ConfigError. */
-export function declareBreaker(name: string, options: CircuitBreakerOptions, explicit: boolean, checker: OptionChecker): BreakerDeclaration {
+export function declareBreaker(
+  name: string,
+  options: CircuitBreakerOptions,
+  explicit: boolean,
+  checker: OptionChecker,
+): BreakerDeclaration {
   return breakers.declare(name, options, explicit, checker);
 }
 

@@ -108,7 +108,8 @@ export function checkBreakerOptions(raw: unknown, checker: OptionChecker): Circu
   read('slowCall', (v) => {
     const slow = checker.object('slowCall', v, ['duration', 'rateThreshold']);
     if (slow.duration === undefined) checker.fail('slowCall.duration', 'is required', undefined);
-    if (slow.rateThreshold === undefined) checker.fail('slowCall.rateThreshold', 'is required', undefined);
+    if (slow.rateThreshold === undefined)
+      checker.fail('slowCall.rateThreshold', 'is required', undefined);
     return Object.freeze({
       duration: checker.duration('slowCall.duration', slow.duration),
       rateThreshold: checker.ratio('slowCall.rateThreshold', slow.rateThreshold),
@@ -121,10 +122,22 @@ export function checkBreakerOptions(raw: unknown, checker: OptionChecker): Circu
   read('ignoreOn', (v) => checkErrorMatcher('ignoreOn', v, checker));
   read('recordOnResult', (v) => checker.func('recordOnResult', v));
   if (out.consecutiveFailures !== undefined && out.failureRate !== undefined) {
-    checker.fail('failureRate', 'cannot be combined with consecutiveFailures: choose one failure criterion', raw);
+    checker.fail(
+      'failureRate',
+      'cannot be combined with consecutiveFailures: choose one failure criterion',
+      raw,
+    );
   }
-  if (typeof out.openDuration === 'number' && typeof out.maxOpenDuration === 'number' && out.openDuration > out.maxOpenDuration) {
-    checker.fail('maxOpenDuration', `must be >= openDuration (${out.openDuration})`, out.maxOpenDuration);
+  if (
+    typeof out.openDuration === 'number' &&
+    typeof out.maxOpenDuration === 'number' &&
+    out.openDuration > out.maxOpenDuration
+  ) {
+    checker.fail(
+      'maxOpenDuration',
+      `must be >= openDuration (${out.openDuration})`,
+      out.maxOpenDuration,
+    );
   }
   const own = Object.freeze(out) as CircuitBreakerOptions;
   // Checked whole against the library's defaults now (a breaker that could never open is refused);
@@ -134,17 +147,32 @@ export function checkBreakerOptions(raw: unknown, checker: OptionChecker): Circu
 }
 
 /** Whether every class recordOn matches is a subclass of (or is) a class ignoreOn matches; predicates are not judged. */
-function ignoresEveryRecorded(recordOn: BreakerSettings['recordOn'], ignoreOn: BreakerSettings['ignoreOn']): boolean {
-  if (recordOn === undefined || ignoreOn === undefined || typeof recordOn === 'function' || typeof ignoreOn === 'function') return false;
+function ignoresEveryRecorded(
+  recordOn: BreakerSettings['recordOn'],
+  ignoreOn: BreakerSettings['ignoreOn'],
+): boolean {
+  if (
+    recordOn === undefined ||
+    ignoreOn === undefined ||
+    typeof recordOn === 'function' ||
+    typeof ignoreOn === 'function'
+  )
+    return false;
   const ignored = (recorded: ErrorClass): boolean =>
-    ignoreOn.some((ignoredClass) => matchesByPrototype(ignoredClass) && (recorded === ignoredClass || isSubclass(recorded, ignoredClass)));
+    ignoreOn.some(
+      (ignoredClass) =>
+        matchesByPrototype(ignoredClass) &&
+        (recorded === ignoredClass || isSubclass(recorded, ignoredClass)),
+    );
   return recordOn.every((recorded) => matchesByPrototype(recorded) && ignored(recorded));
 }
 
 /** A class whose `instanceof` is the ordinary prototype-chain test (no custom Symbol.hasInstance). */
 function matchesByPrototype(errorClass: ErrorClass): boolean {
   const prototype: unknown = errorClass.prototype;
-  const ordinary = (errorClass as { [Symbol.hasInstance]?: unknown })[Symbol.hasInstance] === Function.prototype[Symbol.hasInstance];
+  const ordinary =
+    (errorClass as { [Symbol.hasInstance]?: unknown })[Symbol.hasInstance] ===
+    Function.prototype[Symbol.hasInstance];
   return ordinary && typeof prototype === 'object' && prototype !== null;
 }
 
@@ -161,25 +189,43 @@ function checkFailureRate(value: unknown, checker: OptionChecker): FailureRateOp
     const raw = checker.object('failureRate.window', rate.window, ['type', 'size']);
     const type = checker.oneOf('failureRate.window.type', raw.type, ['count', 'time'] as const);
     // A count window is an array of its size, allocated when the breaker is first used.
-    const size = checker.integer('failureRate.window.size', raw.size, 1, type === 'count' ? MAX_COUNT_WINDOW_SIZE : Number.MAX_SAFE_INTEGER);
+    const size = checker.integer(
+      'failureRate.window.size',
+      raw.size,
+      1,
+      type === 'count' ? MAX_COUNT_WINDOW_SIZE : Number.MAX_SAFE_INTEGER,
+    );
     window = Object.freeze({ type, size });
   }
-  const minimumCalls = rate.minimumCalls === undefined ? undefined : checker.integer('failureRate.minimumCalls', rate.minimumCalls, 1);
+  const minimumCalls =
+    rate.minimumCalls === undefined
+      ? undefined
+      : checker.integer('failureRate.minimumCalls', rate.minimumCalls, 1);
   const counted = window ?? BREAKER_DEFAULTS.window;
   if (counted.type === 'count' && minimumCalls !== undefined && minimumCalls > counted.size) {
-    checker.fail('failureRate.minimumCalls', mustFitTheWindow(counted.size, window === undefined, false), minimumCalls);
+    checker.fail(
+      'failureRate.minimumCalls',
+      mustFitTheWindow(counted.size, window === undefined, false),
+      minimumCalls,
+    );
   }
   return Object.freeze({ threshold, window, minimumCalls });
 }
 
 /** Why a minimumCalls above a count window's size is refused: the window never holds that many calls. */
 function mustFitTheWindow(size: number, defaultWindow: boolean, withDefaults: boolean): string {
-  const which = defaultWindow ? `the default count window's size (${size})` : `the count window's size (${size})`;
+  const which = defaultWindow
+    ? `the default count window's size (${size})`
+    : `the count window's size (${size})`;
   const where = withDefaults ? ', with the defaults given to configure(),' : '';
   return `must be <= ${which}${where}: the window never holds more calls, so the breaker could never open`;
 }
 
-function checkErrorMatcher(option: string, value: unknown, checker: OptionChecker): readonly ErrorClass[] | ErrorPredicate {
+function checkErrorMatcher(
+  option: string,
+  value: unknown,
+  checker: OptionChecker,
+): readonly ErrorClass[] | ErrorPredicate {
   if (typeof value === 'function') return value as ErrorPredicate;
   return checker.errorClasses<ErrorClass>(option, value, '(error) => boolean');
 }
@@ -195,29 +241,64 @@ export function resolveBreakerSettings(
 ): BreakerSettings {
   // Own properties only (null-prototype copies), so a polluted Object.prototype fills in nothing.
   const mine: CircuitBreakerOptions = Object.assign(Object.create(null) as object, own);
-  const merged: CircuitBreakerOptions = Object.assign(Object.create(null) as object, configured, own);
+  const merged: CircuitBreakerOptions = Object.assign(
+    Object.create(null) as object,
+    configured,
+    own,
+  );
   // A criterion given by the decorator replaces the configured one rather than adding to it.
-  if (mine.failureRate !== undefined && mine.consecutiveFailures === undefined) delete (merged as { consecutiveFailures?: number }).consecutiveFailures;
-  if (mine.consecutiveFailures !== undefined && mine.failureRate === undefined) delete (merged as { failureRate?: FailureRateOptions }).failureRate;
+  if (mine.failureRate !== undefined && mine.consecutiveFailures === undefined)
+    delete (merged as { consecutiveFailures?: number }).consecutiveFailures;
+  if (mine.consecutiveFailures !== undefined && mine.failureRate === undefined)
+    delete (merged as { failureRate?: FailureRateOptions }).failureRate;
   const failureRate: FailureRateOptions | undefined =
-    merged.failureRate === undefined ? undefined : Object.assign(Object.create(null) as object, merged.failureRate);
+    merged.failureRate === undefined
+      ? undefined
+      : Object.assign(Object.create(null) as object, merged.failureRate);
   const window = failureRate?.window ?? BREAKER_DEFAULTS.window;
-  const minimumCalls = failureRate?.minimumCalls ?? (window.type === 'count' ? Math.min(BREAKER_DEFAULTS.minimumCalls, window.size) : BREAKER_DEFAULTS.minimumCalls);
+  const minimumCalls =
+    failureRate?.minimumCalls ??
+    (window.type === 'count'
+      ? Math.min(BREAKER_DEFAULTS.minimumCalls, window.size)
+      : BREAKER_DEFAULTS.minimumCalls);
   const withDefaults = configured !== undefined;
   if (window.type === 'count' && minimumCalls > window.size) {
-    checker.fail('failureRate.minimumCalls', mustFitTheWindow(window.size, failureRate?.window === undefined, withDefaults), minimumCalls);
+    checker.fail(
+      'failureRate.minimumCalls',
+      mustFitTheWindow(window.size, failureRate?.window === undefined, withDefaults),
+      minimumCalls,
+    );
   }
-  if (typeof merged.openDuration === 'number' && merged.maxOpenDuration !== undefined && merged.openDuration > merged.maxOpenDuration) {
+  if (
+    typeof merged.openDuration === 'number' &&
+    merged.maxOpenDuration !== undefined &&
+    merged.openDuration > merged.maxOpenDuration
+  ) {
     const where = withDefaults ? ', with the defaults given to configure()' : '';
-    checker.fail('maxOpenDuration', `must be >= openDuration (${merged.openDuration})${where}`, merged.maxOpenDuration);
+    checker.fail(
+      'maxOpenDuration',
+      `must be >= openDuration (${merged.openDuration})${where}`,
+      merged.maxOpenDuration,
+    );
   }
-  if (merged.slowCall === undefined && merged.recordOnResult === undefined && ignoresEveryRecorded(merged.recordOn, merged.ignoreOn)) {
+  if (
+    merged.slowCall === undefined &&
+    merged.recordOnResult === undefined &&
+    ignoresEveryRecorded(merged.recordOn, merged.ignoreOn)
+  ) {
     const where = withDefaults ? ' (with the defaults given to configure())' : '';
     const why = 'no failure could ever count, so the breaker could never open';
-    checker.fail('ignoreOn', `ignores every error that recordOn records${where}: ${why}`, merged.ignoreOn);
+    checker.fail(
+      'ignoreOn',
+      `ignores every error that recordOn records${where}: ${why}`,
+      merged.ignoreOn,
+    );
   }
   return {
-    consecutiveFailures: failureRate === undefined ? merged.consecutiveFailures ?? BREAKER_DEFAULTS.consecutiveFailures : undefined,
+    consecutiveFailures:
+      failureRate === undefined
+        ? (merged.consecutiveFailures ?? BREAKER_DEFAULTS.consecutiveFailures)
+        : undefined,
     failureRateThreshold: failureRate?.threshold,
     window,
     minimumCalls,
@@ -226,7 +307,10 @@ export function resolveBreakerSettings(
     // A fixed openDuration longer than the default cap raises the cap rather than being cut short.
     maxOpenDuration:
       merged.maxOpenDuration ??
-      Math.max(BREAKER_DEFAULTS.maxOpenDuration, typeof merged.openDuration === 'number' ? merged.openDuration : 0),
+      Math.max(
+        BREAKER_DEFAULTS.maxOpenDuration,
+        typeof merged.openDuration === 'number' ? merged.openDuration : 0,
+      ),
     halfOpenMaxCalls: merged.halfOpenMaxCalls ?? BREAKER_DEFAULTS.halfOpenMaxCalls,
     recordOn: merged.recordOn,
     ignoreOn: merged.ignoreOn,

@@ -47,12 +47,23 @@ export class BreakerStage implements AttemptGuard<BreakerTicket | number> {
     return breaker === this.shared ? permit : { breaker, permit };
   }
 
-  exit(_call: Call, ticket: BreakerTicket | number, failed: boolean, outcome: unknown, duration: number): void {
+  exit(
+    _call: Call,
+    ticket: BreakerTicket | number,
+    failed: boolean,
+    outcome: unknown,
+    duration: number,
+  ): void {
     const breaker = typeof ticket === 'number' ? (this.shared as Breaker) : ticket.breaker;
     const permit = typeof ticket === 'number' ? ticket : ticket.permit;
     if (!failed) breaker.succeeded(permit, outcome, duration);
     // An attempt cut off at its deadline took at least that long: it counts as slow too.
-    else breaker.failed(permit, outcome, isTimeoutError(outcome) ? Number.POSITIVE_INFINITY : duration);
+    else
+      breaker.failed(
+        permit,
+        outcome,
+        isTimeoutError(outcome) ? Number.POSITIVE_INFINITY : duration,
+      );
   }
 
   /** Whether the next attempt would surely be refused: the retry loop then ends at once instead of sleeping. */
@@ -68,6 +79,12 @@ export function refusal(call: Call, breaker: Breaker): unknown {
   call.refusal = error;
   const { plan } = call;
   const { events } = plan.engine;
-  if (events.has('rejected')) events.emit('rejected', { circuit: breaker.name, method: plan.label, state: error.state, retryAfter: error.retryAfter });
+  if (events.has('rejected'))
+    events.emit('rejected', {
+      circuit: breaker.name,
+      method: plan.label,
+      state: error.state,
+      retryAfter: error.retryAfter,
+    });
   return error;
 }

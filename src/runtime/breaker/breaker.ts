@@ -101,18 +101,25 @@ export class Breaker implements CircuitBreakerHandle {
     protected readonly now: () => number,
     protected readonly observer: BreakerObserver,
   ) {
-    this.window = settings.window.type === 'count' ? new CountWindow(settings.window.size) : new TimeWindow(settings.window.size);
+    this.window =
+      settings.window.type === 'count'
+        ? new CountWindow(settings.window.size)
+        : new TimeWindow(settings.window.size);
     this.windowNeedsTime = settings.window.type === 'time';
     this.timesCalls = settings.slowCall !== undefined;
     // With a failure rate, a success can complete minimumCalls and so open the breaker; a time
     // window needs the time of every call.
     this.successIsBookkeeping =
-      !this.timesCalls && settings.recordOnResult === undefined && settings.failureRateThreshold === undefined && settings.window.type === 'count';
+      !this.timesCalls &&
+      settings.recordOnResult === undefined &&
+      settings.failureRateThreshold === undefined &&
+      settings.window.type === 'count';
     this.since = now();
   }
 
   get state(): CircuitState {
-    if (this.current === 'open' && this.now() >= this.openUntil) this.transition('half-open', 'openDuration elapsed');
+    if (this.current === 'open' && this.now() >= this.openUntil)
+      this.transition('half-open', 'openDuration elapsed');
     return this.current;
   }
 
@@ -121,8 +128,12 @@ export class Breaker implements CircuitBreakerHandle {
     const state = this.current;
     if (state === 'closed') return this.epoch;
     // The call that notices openDuration has passed is the first trial candidate.
-    if (state === 'open' && this.now() >= this.openUntil) this.transition('half-open', 'openDuration elapsed');
-    if (this.current === 'half-open' && this.trialsInFlight + this.trialsSucceeded < this.settings.halfOpenMaxCalls) {
+    if (state === 'open' && this.now() >= this.openUntil)
+      this.transition('half-open', 'openDuration elapsed');
+    if (
+      this.current === 'half-open' &&
+      this.trialsInFlight + this.trialsSucceeded < this.settings.halfOpenMaxCalls
+    ) {
       this.trialsInFlight++;
       return this.epoch;
     }
@@ -143,7 +154,12 @@ export class Breaker implements CircuitBreakerHandle {
   /** The error for a refused call; built without a stack trace, which would only point here. */
   refusal(): CircuitOpenError {
     const state = this.current === 'closed' ? 'half-open' : this.current;
-    const retryAfter = state === 'open' ? Math.max(0, this.openUntil - this.now()) : state === 'isolated' ? Number.POSITIVE_INFINITY : 0;
+    const retryAfter =
+      state === 'open'
+        ? Math.max(0, this.openUntil - this.now())
+        : state === 'isolated'
+          ? Number.POSITIVE_INFINITY
+          : 0;
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     try {
@@ -215,19 +231,26 @@ export class Breaker implements CircuitBreakerHandle {
     return 'success';
   }
 
-  protected settle(permit: number, outcome: 'success' | 'failure' | 'ignored', duration: number): void {
+  protected settle(
+    permit: number,
+    outcome: 'success' | 'failure' | 'ignored',
+    duration: number,
+  ): void {
     if (permit !== this.epoch) return;
     const state = this.current;
     if (state === 'half-open') this.trialsInFlight--;
     else if (state !== 'closed') return;
     if (outcome === 'ignored') return;
     const failed = outcome === 'failure';
-    const slow = this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
+    const slow =
+      this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
     this.window.record(this.windowNeedsTime ? this.now() : 0, failed, slow);
     this.consecutive = failed ? this.consecutive + 1 : 0;
     if (state === 'half-open') {
-      if (failed || slow) this.transition('open', failed ? 'a trial call failed' : 'a trial call was slow');
-      else if (++this.trialsSucceeded >= this.settings.halfOpenMaxCalls) this.transition('closed', 'all trial calls succeeded');
+      if (failed || slow)
+        this.transition('open', failed ? 'a trial call failed' : 'a trial call was slow');
+      else if (++this.trialsSucceeded >= this.settings.halfOpenMaxCalls)
+        this.transition('closed', 'all trial calls succeeded');
       return;
     }
     const reason = this.reasonToOpen();
@@ -236,7 +259,8 @@ export class Breaker implements CircuitBreakerHandle {
 
   private reasonToOpen(): string | undefined {
     const { consecutiveFailures, failureRateThreshold, slowCall, minimumCalls } = this.settings;
-    if (consecutiveFailures !== undefined && this.consecutive >= consecutiveFailures) return `${this.consecutive} consecutive failures`;
+    if (consecutiveFailures !== undefined && this.consecutive >= consecutiveFailures)
+      return `${this.consecutive} consecutive failures`;
     const { calls, failures, slowCalls } = this.window;
     if (calls < minimumCalls) return undefined;
     if (failureRateThreshold !== undefined && failures / calls >= failureRateThreshold) {
@@ -250,7 +274,8 @@ export class Breaker implements CircuitBreakerHandle {
 
   protected transition(to: CircuitState, reason: string): void {
     const from = this.current;
-    if (!ALLOWED[from].includes(to)) throw new Error(`circuit '${this.name}': illegal transition ${from} -> ${to}`);
+    if (!ALLOWED[from].includes(to))
+      throw new Error(`circuit '${this.name}': illegal transition ${from} -> ${to}`);
     const now = this.now();
     this.current = to;
     this.epoch++;
@@ -270,7 +295,12 @@ export class Breaker implements CircuitBreakerHandle {
    * with `force`), and reports the change as any transition is reported.
    */
   adopt(reported: ReportedState, reason: string, force = false): void {
-    if (!force && (reported.epoch < this.epoch || (reported.epoch === this.epoch && reported.state === this.current))) return;
+    if (
+      !force &&
+      (reported.epoch < this.epoch ||
+        (reported.epoch === this.epoch && reported.state === this.current))
+    )
+      return;
     const from = this.current;
     this.current = reported.state;
     this.epoch = reported.epoch;
@@ -298,7 +328,9 @@ export class Breaker implements CircuitBreakerHandle {
       wanted = Number.NaN;
     }
     // A growth function that returns nonsense (or throws) still leaves the breaker bounded.
-    return Number.isFinite(wanted) && wanted >= 0 ? Math.min(wanted, maxOpenDuration) : maxOpenDuration;
+    return Number.isFinite(wanted) && wanted >= 0
+      ? Math.min(wanted, maxOpenDuration)
+      : maxOpenDuration;
   }
 }
 

@@ -7,7 +7,12 @@ export type BulkheadDeclaration = Declaration<BulkheadOptions>;
 
 const bulkheads = new DeclarationRegistry<BulkheadOptions>('bulkhead');
 
-export function declareBulkhead(name: string, options: BulkheadOptions, explicit: boolean, checker: OptionChecker): BulkheadDeclaration {
+export function declareBulkhead(
+  name: string,
+  options: BulkheadOptions,
+  explicit: boolean,
+  checker: OptionChecker,
+): BulkheadDeclaration {
   return bulkheads.declare(name, options, explicit, checker);
 }
 

@@ -19,18 +19,34 @@ const KEYS = ['maxConcurrent', 'maxQueued', 'queueTimeout', 'name', 'scope'] as 
 /** Checks every option given (unknown keys included) and returns a frozen copy. */
 export function checkBulkheadOptions(raw: unknown, checker: OptionChecker): BulkheadOptions {
   const options = checker.object('', raw, KEYS);
-  const joinsByName = options.name !== undefined && Object.keys(options).every((key) => key === 'name' || key === 'scope');
-  if (options.maxConcurrent === undefined && !joinsByName) checker.fail('maxConcurrent', 'is required (or give only `name`, to join a bulkhead configured elsewhere)', undefined);
+  const joinsByName =
+    options.name !== undefined &&
+    Object.keys(options).every((key) => key === 'name' || key === 'scope');
+  if (options.maxConcurrent === undefined && !joinsByName)
+    checker.fail(
+      'maxConcurrent',
+      'is required (or give only `name`, to join a bulkhead configured elsewhere)',
+      undefined,
+    );
   const out: Record<string, unknown> = {};
-  if (options.maxConcurrent !== undefined) out.maxConcurrent = checker.integer('maxConcurrent', options.maxConcurrent, 1);
-  if (options.maxQueued !== undefined) out.maxQueued = checker.integer('maxQueued', options.maxQueued, 0);
+  if (options.maxConcurrent !== undefined)
+    out.maxConcurrent = checker.integer('maxConcurrent', options.maxConcurrent, 1);
+  if (options.maxQueued !== undefined)
+    out.maxQueued = checker.integer('maxQueued', options.maxQueued, 0);
   if (options.queueTimeout !== undefined) {
     const queueTimeout = checker.duration('queueTimeout', options.queueTimeout);
-    if (queueTimeout === 0) checker.fail('queueTimeout', 'must be > 0 ms (without a queue, give maxQueued: 0)', options.queueTimeout);
-    if (options.maxQueued === undefined || options.maxQueued === 0) checker.fail('queueTimeout', 'only applies with maxQueued >= 1', options.queueTimeout);
+    if (queueTimeout === 0)
+      checker.fail(
+        'queueTimeout',
+        'must be > 0 ms (without a queue, give maxQueued: 0)',
+        options.queueTimeout,
+      );
+    if (options.maxQueued === undefined || options.maxQueued === 0)
+      checker.fail('queueTimeout', 'only applies with maxQueued >= 1', options.queueTimeout);
     out.queueTimeout = queueTimeout;
   }
   if (options.name !== undefined) out.name = checker.text('name', options.name);
-  if (options.scope !== undefined) out.scope = checker.oneOf('scope', options.scope, ['class', 'instance'] as const);
+  if (options.scope !== undefined)
+    out.scope = checker.oneOf('scope', options.scope, ['class', 'instance'] as const);
   return Object.freeze(out) as unknown as BulkheadOptions;
 }

@@ -56,10 +56,15 @@ export class BulkheadStage implements AttemptGuard<Bulkhead> {
   }
 }
 
-function rejection(call: Call, bulkhead: Bulkhead, reason: 'full' | 'queue-timeout'): BulkheadRejectedError {
+function rejection(
+  call: Call,
+  bulkhead: Bulkhead,
+  reason: 'full' | 'queue-timeout',
+): BulkheadRejectedError {
   const { plan } = call;
   const { events } = plan.engine;
-  if (events.has('bulkheadRejected')) events.emit('bulkheadRejected', { method: plan.label, bulkhead: bulkhead.name, reason });
+  if (events.has('bulkheadRejected'))
+    events.emit('bulkheadRejected', { method: plan.label, bulkhead: bulkhead.name, reason });
   const error = withoutStack(() => new BulkheadRejectedError(plan.label, bulkhead.name, reason));
   call.refusal = error;
   return error;

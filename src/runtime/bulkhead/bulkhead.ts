@@ -16,7 +16,8 @@ export interface BulkheadHandle {
 }
 
 /** Why a queued attempt left without a slot. */
-export type QueueExit = { readonly kind: 'aborted'; readonly reason: unknown } | { readonly kind: 'queue-timeout' };
+export type QueueExit =
+  { readonly kind: 'aborted'; readonly reason: unknown } | { readonly kind: 'queue-timeout' };
 
 /** One queued attempt, in a doubly linked list so that leaving the queue early is O(1). */
 class Waiter {
@@ -72,7 +73,8 @@ export class Bulkhead implements BulkheadHandle {
    * handed over; rejects with the exit when `signal` aborts or `queueTimeout` passes first.
    */
   enqueue(signal: AbortSignalLike | undefined, clock: Clock): Promise<void> {
-    if (signal?.aborted === true) return Promise.reject<void>({ kind: 'aborted', reason: signal.reason } satisfies QueueExit);
+    if (signal?.aborted === true)
+      return Promise.reject<void>({ kind: 'aborted', reason: signal.reason } satisfies QueueExit);
     return new Promise<void>((resolve, reject) => {
       const waiter = new Waiter(resolve, reject);
       this.push(waiter);
@@ -87,7 +89,8 @@ export class Bulkhead implements BulkheadHandle {
         stopTimer = () => cancel.abort(undefined);
       }
       if (signal !== undefined) {
-        const onAbort = (): void => this.leaveQueue(waiter, { kind: 'aborted', reason: signal.reason });
+        const onAbort = (): void =>
+          this.leaveQueue(waiter, { kind: 'aborted', reason: signal.reason });
         signal.addEventListener('abort', onAbort, { once: true });
         stopAbort = () => signal.removeEventListener('abort', onAbort);
       }

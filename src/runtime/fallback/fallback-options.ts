@@ -17,18 +17,38 @@ export interface FallbackSettings {
   readonly on: readonly ErrorClass[] | ((error: unknown) => boolean) | undefined;
 }
 
-export function checkFallback(handler: unknown, raw: unknown, methodName: string, checker: OptionChecker): FallbackSettings {
+export function checkFallback(
+  handler: unknown,
+  raw: unknown,
+  methodName: string,
+  checker: OptionChecker,
+): FallbackSettings {
   if (typeof handler !== 'function' && (typeof handler !== 'string' || handler.length === 0)) {
-    checker.fail('handler', 'must be a function (error, ...args) => value, or the name of a method of the class', handler);
+    checker.fail(
+      'handler',
+      'must be a function (error, ...args) => value, or the name of a method of the class',
+      handler,
+    );
   }
-  if (handler === methodName) checker.fail('handler', 'cannot be the decorated method itself', handler);
+  if (handler === methodName)
+    checker.fail('handler', 'cannot be the decorated method itself', handler);
   const options = raw === undefined ? {} : checker.object('', raw, ['on']);
   let on: FallbackSettings['on'];
   if (options.on !== undefined) {
     const value = options.on;
     if (typeof value === 'function') on = value as (error: unknown) => boolean;
-    else if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'function')) on = Object.freeze([...value]) as readonly ErrorClass[];
-    else checker.fail('on', 'must be a non-empty array of error classes or a function (error) => boolean', value);
+    else if (
+      Array.isArray(value) &&
+      value.length > 0 &&
+      value.every((item) => typeof item === 'function')
+    )
+      on = Object.freeze([...value]) as readonly ErrorClass[];
+    else
+      checker.fail(
+        'on',
+        'must be a non-empty array of error classes or a function (error) => boolean',
+        value,
+      );
   }
   return Object.freeze({ handler: handler as FallbackHandler | string, on });
 }

@@ -16,7 +16,11 @@ export class FallbackStage implements CallStage, FailureHandler {
   ) {}
 
   handles(error: unknown): boolean {
-    if (isSteadfastError(error) && (error.code === 'STEADFAST_CONFIG' || error.code === 'STEADFAST_NOT_IDEMPOTENT')) return false;
+    if (
+      isSteadfastError(error) &&
+      (error.code === 'STEADFAST_CONFIG' || error.code === 'STEADFAST_NOT_IDEMPOTENT')
+    )
+      return false;
     const { on } = this.settings;
     if (on === undefined) return true;
     if (typeof on === 'function') {
@@ -58,10 +62,15 @@ export class FallbackStage implements CallStage, FailureHandler {
 
   private invoke(call: Call, error: unknown): unknown {
     const { handler } = this.settings;
-    if (typeof handler === 'function') return handler.call(call.thisArg, error, ...(call.args as never[]));
+    if (typeof handler === 'function')
+      return handler.call(call.thisArg, error, ...(call.args as never[]));
     const method = (call.thisArg as Record<string, unknown> | null | undefined)?.[handler];
     if (typeof method !== 'function') {
-      throw new ConfigError(`@Fallback on ${call.plan.label}: option 'handler' names '${handler}', which is not a method of the class`, 'handler', call.plan.label);
+      throw new ConfigError(
+        `@Fallback on ${call.plan.label}: option 'handler' names '${handler}', which is not a method of the class`,
+        'handler',
+        call.plan.label,
+      );
     }
     return (method as (...args: unknown[]) => unknown).call(call.thisArg, error, ...call.args);
   }

@@ -4,11 +4,14 @@ import { isAbortSignal } from '../clock';
 import { ConfigError } from '../errors';
 
 // Node 20.12+ has a one-shot hash, about twice as fast as a Hash object for short texts.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string })
+  .hash;
 
 /** SHA-256 in hex: keys and argument fingerprints are stored hashed, never raw. */
 export function sha256(text: string): string {
-  return oneShot !== undefined ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
+  return oneShot !== undefined
+    ? oneShot('sha256', text, 'hex')
+    : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /*
@@ -121,7 +124,8 @@ function quote(value: string): string {
   for (let i = 0; i < value.length; i++) {
     const code = value.charCodeAt(i);
     // Control characters, '"', '\' and surrogates (a lone one is escaped) are JSON.stringify's business.
-    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff)) return JSON.stringify(value);
+    if (code < 0x20 || code === 0x22 || code === 0x5c || (code >= 0xd800 && code <= 0xdfff))
+      return JSON.stringify(value);
   }
   return `"${value}"`;
 }
@@ -149,7 +153,10 @@ function identifiedSymbol(symbol: symbol): string | undefined {
 function symbolText(symbol: symbol, walk: Walk): string {
   const identified = identifiedSymbol(symbol);
   if (identified !== undefined) return identified;
-  return refuse(walk, `is the unique symbol ${String(symbol)}, which another process cannot identify (only Symbol.for() and well-known symbols can be fingerprinted)`);
+  return refuse(
+    walk,
+    `is the unique symbol ${String(symbol)}, which another process cannot identify (only Symbol.for() and well-known symbols can be fingerprinted)`,
+  );
 }
 
 const objectPrototype = Object.prototype;
@@ -158,7 +165,10 @@ const hasOwn = Object.prototype.hasOwnProperty;
 const isEnumerable = Object.prototype.propertyIsEnumerable;
 const objectToString = Object.prototype.toString;
 const dateTime = Date.prototype.getTime;
-const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), Symbol.toStringTag)?.get as (this: unknown) => string;
+const typedArrayName = Object.getOwnPropertyDescriptor(
+  Object.getPrototypeOf(Uint8Array.prototype),
+  Symbol.toStringTag,
+)?.get as (this: unknown) => string;
 
 function objectText(object: object, walk: Walk): string {
   const { ancestors } = walk;
@@ -182,7 +192,8 @@ function entriesText(object: object, keys: string[], walk: Walk): string {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i];
     const property: unknown = (object as Record<string, unknown>)[key];
-    if (property === undefined || typeof property === 'function' || isAbortSignal(property)) continue;
+    if (property === undefined || typeof property === 'function' || isAbortSignal(property))
+      continue;
     path.push(key);
     const propertyText = text(property, walk);
     path.pop();
@@ -194,15 +205,24 @@ function entriesText(object: object, keys: string[], walk: Walk): string {
   return `${out}}`;
 }
 
-function symbolEntriesText(object: object, symbols: symbol[], afterOthers: boolean, walk: Walk): string {
+function symbolEntriesText(
+  object: object,
+  symbols: symbol[],
+  afterOthers: boolean,
+  walk: Walk,
+): string {
   const entries: string[] = [];
   for (const symbol of symbols) {
     if (!isEnumerable.call(object, symbol)) continue;
     const property: unknown = (object as Record<symbol, unknown>)[symbol];
-    if (property === undefined || typeof property === 'function' || isAbortSignal(property)) continue;
+    if (property === undefined || typeof property === 'function' || isAbortSignal(property))
+      continue;
     const key = identifiedSymbol(symbol);
     if (key === undefined) {
-      refuse(walk, `has a property keyed by the unique symbol ${String(symbol)}, which another process cannot identify (only Symbol.for() and well-known symbols can be fingerprinted)`);
+      refuse(
+        walk,
+        `has a property keyed by the unique symbol ${String(symbol)}, which another process cannot identify (only Symbol.for() and well-known symbols can be fingerprinted)`,
+      );
     }
     walk.path.push(symbol);
     entries.push(`${key}:${text(property, walk)}`);
@@ -255,37 +275,68 @@ function otherObjectText(object: object, prototype: object, walk: Walk): string 
   if (isAbortSignal(object)) return 'signal';
   checkClassChain(object, prototype, walk);
   const name = constructorName(prototype);
-  if (Array.isArray(object)) return arrayText(object, walk) + extrasText(object, name, 'Array', [], walk);
-  if (types.isDate(object)) return `D${dateTime.call(object)}${extrasText(object, name, 'Date', Object.keys(object), walk)}`;
-  if (types.isMap(object)) return mapText(object, walk) + extrasText(object, name, 'Map', Object.keys(object), walk);
-  if (types.isSet(object)) return setText(object, walk) + extrasText(object, name, 'Set', Object.keys(object), walk);
+  if (Array.isArray(object))
+    return arrayText(object, walk) + extrasText(object, name, 'Array', [], walk);
+  if (types.isDate(object))
+    return `D${dateTime.call(object)}${extrasText(object, name, 'Date', Object.keys(object), walk)}`;
+  if (types.isMap(object))
+    return mapText(object, walk) + extrasText(object, name, 'Map', Object.keys(object), walk);
+  if (types.isSet(object))
+    return setText(object, walk) + extrasText(object, name, 'Set', Object.keys(object), walk);
   if (ArrayBuffer.isView(object)) {
     const type = types.isDataView(object) ? 'DataView' : typedArrayName.call(object);
     // A view of a detached buffer has no bytes left (and Buffer.from refuses it): it reads as empty.
-    return bytesText(object, type, object.byteLength === 0 ? EMPTY : Buffer.from(object.buffer, object.byteOffset, object.byteLength), name, walk);
+    return bytesText(
+      object,
+      type,
+      object.byteLength === 0
+        ? EMPTY
+        : Buffer.from(object.buffer, object.byteOffset, object.byteLength),
+      name,
+      walk,
+    );
   }
-  if (types.isArrayBuffer(object)) return bytesText(object, 'ArrayBuffer', object.byteLength === 0 ? EMPTY : Buffer.from(object), name, walk);
-  if (types.isSharedArrayBuffer(object)) return bytesText(object, 'SharedArrayBuffer', Buffer.from(object), name, walk);
+  if (types.isArrayBuffer(object))
+    return bytesText(
+      object,
+      'ArrayBuffer',
+      object.byteLength === 0 ? EMPTY : Buffer.from(object),
+      name,
+      walk,
+    );
+  if (types.isSharedArrayBuffer(object))
+    return bytesText(object, 'SharedArrayBuffer', Buffer.from(object), name, walk);
   if (types.isRegExp(object)) {
     const { source, flags } = object as RegExp;
     return `R${quote(source)}/${flags}${extrasText(object, name, 'RegExp', Object.keys(object), walk)}`;
   }
   if (types.isBoxedPrimitive(object)) return boxedText(object, name, walk);
-  if (object instanceof URL) return `U${quote(object.href)}${extrasText(object, name, 'URL', Object.keys(object), walk)}`;
+  if (object instanceof URL)
+    return `U${quote(object.href)}${extrasText(object, name, 'URL', Object.keys(object), walk)}`;
   if (object instanceof URLSearchParams) {
     return `Q${quote(URLSearchParams.prototype.toString.call(object))}${extrasText(object, name, 'URLSearchParams', Object.keys(object), walk)}`;
   }
   if (types.isNativeError(object) || object instanceof Error) return errorText(object, name, walk);
   if (types.isGeneratorObject(object) || objectToString.call(object).endsWith(' Iterator]')) {
-    refuse(walk, 'is an iterator or a generator, whose values cannot be read without consuming them (pass an array of them)');
+    refuse(
+      walk,
+      'is an iterator or a generator, whose values cannot be read without consuming them (pass an array of them)',
+    );
   }
   // A plain object from another realm (a vm context) is still a plain object.
-  if (name === 'Object' && Object.getPrototypeOf(prototype) === null) return entriesText(object, Object.keys(object), walk);
+  if (name === 'Object' && Object.getPrototypeOf(prototype) === null)
+    return entriesText(object, Object.keys(object), walk);
   return `C${quote(name)}${entriesText(object, Object.keys(object), walk)}`;
 }
 
 /** `<"Subclass"{own properties}>` after a built-in kind's text, or nothing for a plain instance. */
-function extrasText(object: object, name: string, intrinsicName: string, keys: string[], walk: Walk): string {
+function extrasText(
+  object: object,
+  name: string,
+  intrinsicName: string,
+  keys: string[],
+  walk: Walk,
+): string {
   const entries = entriesText(object, keys, walk);
   return name === intrinsicName && entries === '{}' ? '' : `<${quote(name)}${entries}>`;
 }
@@ -332,10 +383,14 @@ function boxedText(object: object, name: string, walk: Walk): string {
   let primitive: unknown;
   let intrinsicName: string;
   let keys = Object.keys(object);
-  if (types.isNumberObject(object)) [primitive, intrinsicName] = [Number.prototype.valueOf.call(object), 'Number'];
-  else if (types.isBooleanObject(object)) [primitive, intrinsicName] = [Boolean.prototype.valueOf.call(object), 'Boolean'];
-  else if (types.isBigIntObject(object)) [primitive, intrinsicName] = [BigInt.prototype.valueOf.call(object), 'BigInt'];
-  else if (types.isSymbolObject(object)) [primitive, intrinsicName] = [Symbol.prototype.valueOf.call(object), 'Symbol'];
+  if (types.isNumberObject(object))
+    [primitive, intrinsicName] = [Number.prototype.valueOf.call(object), 'Number'];
+  else if (types.isBooleanObject(object))
+    [primitive, intrinsicName] = [Boolean.prototype.valueOf.call(object), 'Boolean'];
+  else if (types.isBigIntObject(object))
+    [primitive, intrinsicName] = [BigInt.prototype.valueOf.call(object), 'BigInt'];
+  else if (types.isSymbolObject(object))
+    [primitive, intrinsicName] = [Symbol.prototype.valueOf.call(object), 'Symbol'];
   else {
     const value = String.prototype.valueOf.call(object);
     [primitive, intrinsicName] = [value, 'String'];
@@ -352,7 +407,8 @@ function errorText(error: object, name: string, walk: Walk): string {
   // The stack differs from process to process and says where, not what.
   const keys = Object.keys(error).filter((key) => key !== 'stack');
   if (!keys.includes('message')) keys.push('message');
-  for (const own of ['cause', 'errors']) if (hasOwn.call(error, own) && !keys.includes(own)) keys.push(own);
+  for (const own of ['cause', 'errors'])
+    if (hasOwn.call(error, own) && !keys.includes(own)) keys.push(own);
   return `E${quote(name)}${entriesText(error, keys, walk)}`;
 }
 
@@ -366,11 +422,41 @@ type ClassVerdict = 'readable' | 'private members' | 'opaque built-in';
 
 /** Native constructors whose instances are read faithfully above (typed arrays share `TypedArray`). */
 const readableBuiltIns = new Set([
-  'Object', 'Array', 'Map', 'Set', 'Date', 'RegExp', 'ArrayBuffer', 'SharedArrayBuffer', 'DataView', 'TypedArray',
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array',
-  'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array',
-  'Number', 'String', 'Boolean', 'BigInt', 'Symbol',
-  'Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError', 'AggregateError',
+  'Object',
+  'Array',
+  'Map',
+  'Set',
+  'Date',
+  'RegExp',
+  'ArrayBuffer',
+  'SharedArrayBuffer',
+  'DataView',
+  'TypedArray',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'Float16Array',
+  'Number',
+  'String',
+  'Boolean',
+  'BigInt',
+  'Symbol',
+  'Error',
+  'EvalError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'TypeError',
+  'URIError',
+  'AggregateError',
 ]);
 
 const NATIVE_CODE = /\{\s*\[native code\]\s*\}\s*$/;
@@ -385,7 +471,8 @@ function verdictOf(constructor: Function): ClassVerdict {
     // URL and URLSearchParams keep their state in #private fields, but are read through href and toString.
     if (constructor !== URL && constructor !== URLSearchParams) {
       const source = Function.prototype.toString.call(constructor);
-      if (NATIVE_CODE.test(source)) verdict = readableBuiltIns.has(constructor.name) ? 'readable' : 'opaque built-in';
+      if (NATIVE_CODE.test(source))
+        verdict = readableBuiltIns.has(constructor.name) ? 'readable' : 'opaque built-in';
       else if (PRIVATE_NAME.test(source)) verdict = 'private members';
     }
     verdicts.set(constructor, verdict);
@@ -395,7 +482,11 @@ function verdictOf(constructor: Function): ClassVerdict {
 
 /** Refuses an object whose class, or a class it extends, holds state that cannot be read. */
 function checkClassChain(object: object, prototype: object, walk: Walk): void {
-  for (let level: object | null = prototype; level !== null && level !== objectPrototype; level = Object.getPrototypeOf(level) as object | null) {
+  for (
+    let level: object | null = prototype;
+    level !== null && level !== objectPrototype;
+    level = Object.getPrototypeOf(level) as object | null
+  ) {
     if (!hasOwn.call(level, 'constructor')) continue;
     const constructor: unknown = (level as { constructor: unknown }).constructor;
     if (typeof constructor !== 'function') continue;
@@ -410,8 +501,13 @@ function checkClassChain(object: object, prototype: object, walk: Walk): void {
           `(this is found in the class's source text, so a '#' followed by a letter in one of its strings or comments counts too)`,
       );
     }
-    if (types.isPromise(object)) refuse(walk, `is ${what}, whose value is not known when the call starts (await it and pass its value)`);
-    if (types.isWeakMap(object) || types.isWeakSet(object)) refuse(walk, `is ${what}, whose entries cannot be listed`);
+    if (types.isPromise(object))
+      refuse(
+        walk,
+        `is ${what}, whose value is not known when the call starts (await it and pass its value)`,
+      );
+    if (types.isWeakMap(object) || types.isWeakSet(object))
+      refuse(walk, `is ${what}, whose entries cannot be listed`);
     refuse(walk, `is ${what}, a built-in object whose contents cannot be read`);
   }
 }
@@ -425,7 +521,8 @@ function pathText(walk: Walk, length = walk.path.length): string {
   for (let i = 0; i < length; i++) {
     const step = path[i];
     if (typeof step === 'number') out += `[${step}]`;
-    else if (typeof step === 'string') out += IDENTIFIER.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
+    else if (typeof step === 'string')
+      out += IDENTIFIER.test(step) ? `.${step}` : `[${JSON.stringify(step)}]`;
     else if (typeof step === 'symbol') out += `[${symbolName(step)}]`;
     else out += step.render(path[++i] as number);
   }
@@ -441,7 +538,10 @@ function refuse(walk: Walk, problem: string): never {
   const where = walk.method === undefined ? '@Idempotent' : `@Idempotent on ${walk.method}`;
   const [what, fix] =
     walk.root === 'fingerprint(...args)'
-      ? ['what the fingerprint function returned', 'Return plain data from it (strings, numbers, plain objects, arrays, Maps, Sets, Dates, bytes).']
+      ? [
+          'what the fingerprint function returned',
+          'Return plain data from it (strings, numbers, plain objects, arrays, Maps, Sets, Dates, bytes).',
+        ]
       : [
           "the call's arguments",
           'Pass plain data (strings, numbers, plain objects, arrays, Maps, Sets, Dates, bytes), ' +

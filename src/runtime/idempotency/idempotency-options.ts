@@ -42,30 +42,66 @@ export interface KeyedSettings {
   readonly onStoreError: 'reject' | 'proceed';
 }
 
-const KEYS = ['key', 'name', 'fingerprint', 'ttl', 'store', 'lease', 'wait', 'onStoreError'] as const;
+const KEYS = [
+  'key',
+  'name',
+  'fingerprint',
+  'ttl',
+  'store',
+  'lease',
+  'wait',
+  'onStoreError',
+] as const;
 
-export const IDEMPOTENCY_DEFAULTS = { ttl: 86_400_000, lease: 60_000, wait: 10_000, onStoreError: 'reject' } as const;
+export const IDEMPOTENCY_DEFAULTS = {
+  ttl: 86_400_000,
+  lease: 60_000,
+  wait: 10_000,
+  onStoreError: 'reject',
+} as const;
 
 /** Checks the options; returns keyed settings, or undefined for a plain @Idempotent(). */
-export function checkIdempotentOptions(raw: unknown, checker: OptionChecker): KeyedSettings | undefined {
+export function checkIdempotentOptions(
+  raw: unknown,
+  checker: OptionChecker,
+): KeyedSettings | undefined {
   if (raw === undefined) return undefined;
   const options = checker.object('', raw, KEYS);
   if (options.key === undefined) {
     const stray = KEYS.find((key) => options[key] !== undefined);
-    if (stray !== undefined) checker.fail(stray, 'only applies with a key: @Idempotent({ key: (...args) => string, … })', options[stray]);
+    if (stray !== undefined)
+      checker.fail(
+        stray,
+        'only applies with a key: @Idempotent({ key: (...args) => string, … })',
+        options[stray],
+      );
     return undefined;
   }
   const store = options.store;
-  if (store !== undefined && !isStore(store)) checker.fail('store', 'must be an idempotency store (MemoryStore, RedisStore)', store);
+  if (store !== undefined && !isStore(store))
+    checker.fail('store', 'must be an idempotency store (MemoryStore, RedisStore)', store);
   return Object.freeze({
     key: checker.func<(...args: unknown[]) => unknown>('key', options.key),
     name: options.name === undefined ? undefined : checker.text('name', options.name),
-    fingerprint: options.fingerprint === undefined ? undefined : checker.func<(...args: unknown[]) => unknown>('fingerprint', options.fingerprint),
-    ttl: options.ttl === undefined ? IDEMPOTENCY_DEFAULTS.ttl : positive(checker, 'ttl', options.ttl),
+    fingerprint:
+      options.fingerprint === undefined
+        ? undefined
+        : checker.func<(...args: unknown[]) => unknown>('fingerprint', options.fingerprint),
+    ttl:
+      options.ttl === undefined ? IDEMPOTENCY_DEFAULTS.ttl : positive(checker, 'ttl', options.ttl),
     store: store as IdempotencyStore | undefined,
-    lease: options.lease === undefined ? IDEMPOTENCY_DEFAULTS.lease : positive(checker, 'lease', options.lease),
-    wait: options.wait === undefined ? IDEMPOTENCY_DEFAULTS.wait : checker.duration('wait', options.wait),
-    onStoreError: options.onStoreError === undefined ? IDEMPOTENCY_DEFAULTS.onStoreError : checker.oneOf('onStoreError', options.onStoreError, ['reject', 'proceed'] as const),
+    lease:
+      options.lease === undefined
+        ? IDEMPOTENCY_DEFAULTS.lease
+        : positive(checker, 'lease', options.lease),
+    wait:
+      options.wait === undefined
+        ? IDEMPOTENCY_DEFAULTS.wait
+        : checker.duration('wait', options.wait),
+    onStoreError:
+      options.onStoreError === undefined
+        ? IDEMPOTENCY_DEFAULTS.onStoreError
+        : checker.oneOf('onStoreError', options.onStoreError, ['reject', 'proceed'] as const),
   });
 }
 
@@ -77,7 +113,11 @@ function positive(checker: OptionChecker, option: string, value: unknown): numbe
 
 /** A store's methods must be its own (or its class's): one on a polluted Object.prototype does not count. */
 export function isStore(value: unknown): value is IdempotencyStore {
-  return typeof value === 'object' && value !== null && STORE_METHODS.every((method) => hasMethod(value, method));
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    STORE_METHODS.every((method) => hasMethod(value, method))
+  );
 }
 
 const STORE_METHODS = ['claim', 'complete', 'release', 'read'] as const;

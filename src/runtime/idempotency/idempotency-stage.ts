@@ -50,7 +50,10 @@ export class IdempotencyStage implements CallStage {
     let fingerprint: string;
     try {
       key = sha256(`${this.namespace}\u0000${keyText(keyed.key(...args), label)}`);
-      fingerprint = keyed.fingerprint === undefined ? fingerprintOf(args, label) : fingerprintOfValue(keyed.fingerprint(...args), label);
+      fingerprint =
+        keyed.fingerprint === undefined
+          ? fingerprintOf(args, label)
+          : fingerprintOfValue(keyed.fingerprint(...args), label);
     } catch (error) {
       return Promise.reject(stageFailure(call, error));
     }
@@ -59,8 +62,10 @@ export class IdempotencyStage implements CallStage {
     if (inFlight === undefined) inFlightByStore.set(store, (inFlight = new Map()));
     const running = inFlight.get(key);
     if (running !== undefined) {
-      if (running.fingerprint !== fingerprint) return Promise.reject(stageFailure(call, new IdempotencyConflictError(label)));
-      if (engine.events.has('deduplicated')) engine.events.emit('deduplicated', { method: label, how: 'joined' });
+      if (running.fingerprint !== fingerprint)
+        return Promise.reject(stageFailure(call, new IdempotencyConflictError(label)));
+      if (engine.events.has('deduplicated'))
+        engine.events.emit('deduplicated', { method: label, how: 'joined' });
       return running.promise;
     }
     const promise = this.claimAndRun(call, key, fingerprint);
@@ -83,33 +88,48 @@ export class IdempotencyStage implements CallStage {
         outcome = await store.claim(key, fingerprint, token, keyed.lease, engine.clock.now());
       } catch (storeError) {
         // The store answered, with a record it cannot read: fail closed, whatever onStoreError says.
-        if (isCorruptRecordError(storeError)) throw stageFailure(call, new CorruptRecordError(label, storeError.problem));
-        if (keyed.onStoreError === 'reject') throw stageFailure(call, new IdempotencyStoreError(label, storeError));
-        engine.log.warn(`${label}: idempotency store failed (${describeError(storeError)}); running without deduplication (onStoreError: 'proceed')`, {
-          method: label,
-          error: storeError,
-        });
+        if (isCorruptRecordError(storeError))
+          throw stageFailure(call, new CorruptRecordError(label, storeError.problem));
+        if (keyed.onStoreError === 'reject')
+          throw stageFailure(call, new IdempotencyStoreError(label, storeError));
+        engine.log.warn(
+          `${label}: idempotency store failed (${describeError(storeError)}); running without deduplication (onStoreError: 'proceed')`,
+          {
+            method: label,
+            error: storeError,
+          },
+        );
         return this.next.run(call);
       }
       if (outcome.claimed) return this.runClaimed(call, key, token, fingerprint);
       const { record } = outcome;
-      if (record.fingerprint !== fingerprint) throw stageFailure(call, new IdempotencyConflictError(label));
+      if (record.fingerprint !== fingerprint)
+        throw stageFailure(call, new IdempotencyConflictError(label));
       if (record.state === 'completed') {
-        if (engine.events.has('deduplicated')) engine.events.emit('deduplicated', { method: label, how: 'replayed' });
+        if (engine.events.has('deduplicated'))
+          engine.events.emit('deduplicated', { method: label, how: 'replayed' });
         const decoded = decodeResult(record.result);
-        if (decoded.ok === 'corrupt') throw stageFailure(call, new CorruptRecordError(label, decoded.problem));
-        if (!decoded.ok) throw stageFailure(call, new UnstorableResultError(label, decoded.problem));
+        if (decoded.ok === 'corrupt')
+          throw stageFailure(call, new CorruptRecordError(label, decoded.problem));
+        if (!decoded.ok)
+          throw stageFailure(call, new UnstorableResultError(label, decoded.problem));
         return decoded.value;
       }
       // In progress elsewhere: wait for its result, or for its claim to be released or to lapse.
       const waited = engine.clock.now() - startedAt;
-      if (waited >= keyed.wait) throw stageFailure(call, new IdempotencyInProgressError(label, waited));
+      if (waited >= keyed.wait)
+        throw stageFailure(call, new IdempotencyInProgressError(label, waited));
       await engine.clock.sleep(Math.min(poll, keyed.wait - waited));
       poll = Math.min(poll * 2, LAST_POLL_MS);
     }
   }
 
-  private async runClaimed(call: Call, key: string, token: string, fingerprint: string): Promise<unknown> {
+  private async runClaimed(
+    call: Call,
+    key: string,
+    token: string,
+    fingerprint: string,
+  ): Promise<unknown> {
     const { keyed, store } = this;
     const { engine, label } = call.plan;
     let result: unknown;
@@ -117,9 +137,14 @@ export class IdempotencyStage implements CallStage {
       result = await this.next.run(call);
     } catch (error) {
       // A failed run records nothing: a later call may run the body.
-      await store.release(key, token, engine.clock.now()).catch((storeError: unknown) =>
-        engine.log.error(`${label}: could not release the idempotency claim; it lapses after ${keyed.lease} ms`, { method: label, error: storeError }),
-      );
+      await store
+        .release(key, token, engine.clock.now())
+        .catch((storeError: unknown) =>
+          engine.log.error(
+            `${label}: could not release the idempotency claim; it lapses after ${keyed.lease} ms`,
+            { method: label, error: storeError },
+          ),
+        );
       throw error;
     }
     const encoded = encodeResult(result);
@@ -139,6 +164,14 @@ export class IdempotencyStage implements CallStage {
 }
 
 function keyText(key: unknown, label: string): string {
-  if ((typeof key === 'string' && key.length > 0) || (typeof key === 'number' && Number.isFinite(key))) return String(key);
-  throw new ConfigError(`@Idempotent on ${label}: option 'key' must return a non-empty string or a number, got ${typeof key === 'string' ? '""' : String(key)}`, 'key', label);
+  if (
+    (typeof key === 'string' && key.length > 0) ||
+    (typeof key === 'number' && Number.isFinite(key))
+  )
+    return String(key);
+  throw new ConfigError(
+    `@Idempotent on ${label}: option 'key' must return a non-empty string or a number, got ${typeof key === 'string' ? '""' : String(key)}`,
+    'key',
+    label,
+  );
 }

@@ -22,7 +22,10 @@ export class MemoryStore implements IdempotencyStore {
   constructor(options: MemoryStoreOptions = {}) {
     const checker = new OptionChecker('new MemoryStore()', undefined);
     const given = checker.object('', options, ['maxEntries']);
-    this.maxEntries = given.maxEntries === undefined ? 10_000 : checker.integer('maxEntries', given.maxEntries, 1, MAX_ENTRIES);
+    this.maxEntries =
+      given.maxEntries === undefined
+        ? 10_000
+        : checker.integer('maxEntries', given.maxEntries, 1, MAX_ENTRIES);
   }
 
   /** Records held now (expired ones included until touched). */
@@ -30,14 +33,33 @@ export class MemoryStore implements IdempotencyStore {
     return this.entries.size;
   }
 
-  async claim(key: string, fingerprint: string, token: string, leaseMs: number, now: number): Promise<ClaimOutcome> {
+  async claim(
+    key: string,
+    fingerprint: string,
+    token: string,
+    leaseMs: number,
+    now: number,
+  ): Promise<ClaimOutcome> {
     const entry = this.live(key, now);
     if (entry !== undefined) return { claimed: false, record: recordOf(entry) };
-    this.put(key, { state: 'in-progress', fingerprint, token, leaseUntil: now + leaseMs, expiresAt: now + leaseMs });
+    this.put(key, {
+      state: 'in-progress',
+      fingerprint,
+      token,
+      leaseUntil: now + leaseMs,
+      expiresAt: now + leaseMs,
+    });
     return { claimed: true };
   }
 
-  async complete(key: string, token: string, fingerprint: string, result: string, ttlMs: number, now: number): Promise<void> {
+  async complete(
+    key: string,
+    token: string,
+    fingerprint: string,
+    result: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<void> {
     const entry = this.entries.get(key);
     // A claim that lapsed and was taken over belongs to its new owner, and a recorded result stays.
     if (entry !== undefined && (entry.state !== 'in-progress' || entry.token !== token)) return;
@@ -81,6 +103,11 @@ export class MemoryStore implements IdempotencyStore {
 /** A copy for callers: what the store holds cannot be changed from outside. */
 function recordOf(entry: Entry): IdempotencyRecord {
   return entry.state === 'in-progress'
-    ? { state: 'in-progress', fingerprint: entry.fingerprint, token: entry.token, leaseUntil: entry.leaseUntil }
+    ? {
+        state: 'in-progress',
+        fingerprint: entry.fingerprint,
+        token: entry.token,
+        leaseUntil: entry.leaseUntil,
+      }
     : { state: 'completed', fingerprint: entry.fingerprint, result: entry.result };
 }

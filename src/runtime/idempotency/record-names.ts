@@ -17,7 +17,10 @@ interface Registry {
 
 // Shared by every copy of the package in the process, so that two copies cannot hand one name to two methods.
 const REGISTRY = Symbol.for('steadfast.idempotency.record-names');
-const registry: Registry = ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] ??= { names: new Map(), labels: new WeakMap() });
+const registry: Registry = ((globalThis as { [REGISTRY]?: Registry })[REGISTRY] ??= {
+  names: new Map(),
+  labels: new WeakMap(),
+});
 
 // Records in a process-local store are per method definition: a class defined twice (in a factory,
 // in two modules, in a test) has two sets of records, whatever its name.
@@ -28,10 +31,19 @@ let nextDefinitionId = 1;
  * Claims an explicit `@Idempotent({ name })` for the method `label`. Methods of one label (a class
  * defined again) share it; a method of another label is refused, at definition where the label is known.
  */
-export function claimExplicitName(name: string, label: string, body: object, checker: OptionChecker): void {
+export function claimExplicitName(
+  name: string,
+  label: string,
+  body: object,
+  checker: OptionChecker,
+): void {
   const existing = live(registry.names, name);
   if (existing !== undefined && existing.label !== label) {
-    checker.fail('name', `names idempotency records already named by ${existing.label}: give each operation a name of its own`, name);
+    checker.fail(
+      'name',
+      `names idempotency records already named by ${existing.label}: give each operation a name of its own`,
+      name,
+    );
   }
   if (existing === undefined) registry.names.set(name, { label, body: new WeakRef(body) });
 }
@@ -41,7 +53,13 @@ export function claimExplicitName(name: string, label: string, body: object, che
  * `Class.method`. Two different classes of one name are refused on one shared store (the fleet
  * would see one operation), and kept apart in a MemoryStore.
  */
-export function recordNamespace(explicitName: string | undefined, label: string, body: object, store: IdempotencyStore, checker: OptionChecker): string {
+export function recordNamespace(
+  explicitName: string | undefined,
+  label: string,
+  body: object,
+  store: IdempotencyStore,
+  checker: OptionChecker,
+): string {
   if (explicitName !== undefined) {
     claimExplicitName(explicitName, label, body, checker);
     return explicitName;

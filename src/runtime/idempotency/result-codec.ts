@@ -3,7 +3,8 @@
  * NaN, a bigint…) is refused rather than replayed altered. Properties whose value is undefined are
  * dropped, as JSON drops them; `undefined` itself (a void method) is kept.
  */
-export type Encoded = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly problem: string };
+export type Encoded =
+  { readonly ok: true; readonly text: string } | { readonly ok: false; readonly problem: string };
 
 export function encodeResult(result: unknown): Encoded {
   if (result === undefined) return { ok: true, text: '{"u":1}' };
@@ -24,19 +25,22 @@ export type Decoded =
   | { readonly ok: 'corrupt'; readonly problem: string };
 
 export function decodeResult(text: unknown): Decoded {
-  if (typeof text !== 'string') return { ok: 'corrupt', problem: 'the completed record holds no result' };
+  if (typeof text !== 'string')
+    return { ok: 'corrupt', problem: 'the completed record holds no result' };
   let envelope: unknown;
   try {
     envelope = JSON.parse(text);
   } catch {
     return { ok: 'corrupt', problem: 'its result is not JSON' };
   }
-  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) return { ok: 'corrupt', problem: 'its result is not a result envelope' };
+  if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope))
+    return { ok: 'corrupt', problem: 'its result is not a result envelope' };
   const keys = Object.keys(envelope);
   const fields = envelope as { v?: unknown; u?: unknown; x?: unknown };
   if (keys.length === 1 && keys[0] === 'v') return { ok: true, value: fields.v };
   if (keys.length === 1 && keys[0] === 'u' && fields.u === 1) return { ok: true, value: undefined };
-  if (keys.length === 1 && keys[0] === 'x' && typeof fields.x === 'string') return { ok: false, problem: fields.x };
+  if (keys.length === 1 && keys[0] === 'x' && typeof fields.x === 'string')
+    return { ok: false, problem: fields.x };
   return { ok: 'corrupt', problem: 'its result is not a result envelope' };
 }
 
@@ -59,7 +63,10 @@ function jsonProblem(value: unknown, path: string, seen: Set<object>): string | 
   try {
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
-        const problem = value[i] === undefined ? `${path}[${i}] is undefined, which JSON turns into null` : jsonProblem(value[i], `${path}[${i}]`, seen);
+        const problem =
+          value[i] === undefined
+            ? `${path}[${i}] is undefined, which JSON turns into null`
+            : jsonProblem(value[i], `${path}[${i}]`, seen);
         if (problem !== undefined) return problem;
       }
       return undefined;

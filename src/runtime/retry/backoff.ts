@@ -13,8 +13,19 @@ const strategies: Record<JitterKind, JitterStrategy> = {
 };
 
 /** The n-th delay (n = 1 before the second attempt); `previous` is the last delay picked. */
-export function nextDelay(settings: RetrySettings, n: number, previous: number, random: () => number): number {
+export function nextDelay(
+  settings: RetrySettings,
+  n: number,
+  previous: number,
+  random: () => number,
+): number {
   const { initialDelay, maxDelay, multiplier } = settings;
   const ceiling = Math.min(maxDelay, initialDelay * multiplier ** (n - 1));
-  return strategies[settings.jitter].nextDelay({ initialDelay, maxDelay, ceiling, previous, random });
+  return strategies[settings.jitter].nextDelay({
+    initialDelay,
+    maxDelay,
+    ceiling,
+    previous,
+    random,
+  });
 }

@@ -11,9 +11,13 @@
  */
 export function retryAfterOf(error: unknown, now: number): number {
   if (typeof error !== 'object' || error === null) return 0;
-  const own = notFromObjectPrototype(error, 'retryAfter') ? (error as { retryAfter?: unknown }).retryAfter : undefined;
+  const own = notFromObjectPrototype(error, 'retryAfter')
+    ? (error as { retryAfter?: unknown }).retryAfter
+    : undefined;
   if (typeof own === 'number') return positive(own);
-  const fromResponse = hintOfResponse((error as { response?: unknown }).response, now) ?? hintOfResponse((error as { cause?: unknown }).cause, now);
+  const fromResponse =
+    hintOfResponse((error as { response?: unknown }).response, now) ??
+    hintOfResponse((error as { cause?: unknown }).cause, now);
   if (fromResponse !== undefined) return fromResponse;
   const getResponse = (error as { getResponse?: unknown }).getResponse;
   if (typeof getResponse === 'function') {
@@ -25,7 +29,8 @@ export function retryAfterOf(error: unknown, now: number): number {
     }
     if (typeof body === 'object' && body !== null) {
       const seconds = (body as { retryAfter?: unknown }).retryAfter;
-      if (typeof seconds === 'number' || typeof seconds === 'string') return fromRetryAfter(String(seconds), now) ?? 0;
+      if (typeof seconds === 'number' || typeof seconds === 'string')
+        return fromRetryAfter(String(seconds), now) ?? 0;
       return hintOfResponse(body, now) ?? 0;
     }
   }
@@ -78,7 +83,11 @@ function positive(ms: number): number {
 
 /** Whether `key` is found on `object` or its class chain before Object.prototype (which other code may have polluted). */
 function notFromObjectPrototype(object: object, key: string): boolean {
-  for (let owner: object | null = object; owner !== null && owner !== Object.prototype; owner = Object.getPrototypeOf(owner) as object | null) {
+  for (
+    let owner: object | null = object;
+    owner !== null && owner !== Object.prototype;
+    owner = Object.getPrototypeOf(owner) as object | null
+  ) {
     if (Object.prototype.hasOwnProperty.call(owner, key)) return true;
   }
   return false;

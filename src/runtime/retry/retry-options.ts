@@ -75,7 +75,10 @@ export function checkRetryOptions(raw: unknown, checker: OptionChecker): RetryOp
   const options = checker.object('', raw, RETRY_OPTION_KEYS);
   // Null prototype: reading an option left out finds nothing, whatever Object.prototype holds.
   const checked: Record<string, unknown> = Object.create(null);
-  const read = (key: (typeof RETRY_OPTION_KEYS)[number], check: (value: unknown) => unknown): void => {
+  const read = (
+    key: (typeof RETRY_OPTION_KEYS)[number],
+    check: (value: unknown) => unknown,
+  ): void => {
     if (options[key] !== undefined) checked[key] = check(options[key]);
   };
   read('maxAttempts', (v) => checker.integer('maxAttempts', v, 1));
@@ -106,17 +109,18 @@ export function resolveRetrySettings(
   checker: OptionChecker,
 ): RetrySettings {
   // Own properties only (a null-prototype target), so a polluted Object.prototype fills in nothing.
-  const merged: Required<Pick<RetryOptions, keyof typeof RETRY_DEFAULTS>> & RetryOptions = Object.assign(
-    Object.create(null) as object,
-    RETRY_DEFAULTS,
-    configured,
-    own,
-  );
+  const merged: Required<Pick<RetryOptions, keyof typeof RETRY_DEFAULTS>> & RetryOptions =
+    Object.assign(Object.create(null) as object, RETRY_DEFAULTS, configured, own);
   if (merged.maxDelay < merged.initialDelay) {
     // Blame the side that was written: a maxDelay left to its default is not the user's mistake.
     const maxDelayGiven = own.maxDelay !== undefined || configured?.maxDelay !== undefined;
-    if (maxDelayGiven) checker.fail('maxDelay', `must be >= initialDelay (${merged.initialDelay})`, merged.maxDelay);
-    checker.fail('initialDelay', `must be <= maxDelay (${merged.maxDelay}, the default)`, merged.initialDelay);
+    if (maxDelayGiven)
+      checker.fail('maxDelay', `must be >= initialDelay (${merged.initialDelay})`, merged.maxDelay);
+    checker.fail(
+      'initialDelay',
+      `must be <= maxDelay (${merged.maxDelay}, the default)`,
+      merged.initialDelay,
+    );
   }
   return {
     maxAttempts: merged.maxAttempts,

@@ -36,13 +36,19 @@ export class RetryStage implements CallStage, AttemptContinuation {
     if (first === REFUSED_NOW) {
       // A full bulkhead is retried only when retryOn asks for it; an open breaker never is.
       if (isRetryable(call.plan.retry, call.refusal, 1)) return this.loop(call, 1, call.refusal);
-      return rejectOnceSubscribed(finalFailure(call, 0, reasonFor(call.refusal, call), call.refusal));
+      return rejectOnceSubscribed(
+        finalFailure(call, 0, reasonFor(call.refusal, call), call.refusal),
+      );
     }
     return first;
   }
 
   /** The fast first attempt succeeded. */
-  succeeded(call: Call | undefined, value: unknown, plan: ExecutionPlan = (call as Call).plan): unknown {
+  succeeded(
+    call: Call | undefined,
+    value: unknown,
+    plan: ExecutionPlan = (call as Call).plan,
+  ): unknown {
     const { events } = plan.engine;
     if (events.has('success')) events.emit('success', { method: plan.label, attempts: 1 });
     return value;
@@ -75,7 +81,8 @@ export class RetryStage implements CallStage, AttemptContinuation {
       } else {
         attempt++;
         const signal = call.signal;
-        if (isAborted(signal)) throw finalFailure(call, attempt - 1, 'aborted', (signal as AbortSignalLike).reason);
+        if (isAborted(signal))
+          throw finalFailure(call, attempt - 1, 'aborted', (signal as AbortSignalLike).reason);
         call.attempt = call.running = attempt;
         threw = false;
         try {
@@ -86,32 +93,52 @@ export class RetryStage implements CallStage, AttemptContinuation {
         }
         call.running = 0;
         if (!threw && !rejectsResult(call, attempt, result)) {
-          if (engine.events.has('success')) engine.events.emit('success', { method: plan.label, attempts: attempt });
+          if (engine.events.has('success'))
+            engine.events.emit('success', { method: plan.label, attempts: attempt });
           return result;
         }
       }
 
       // The call's signal ended the attempt (the caller's abort, or the total deadline): the loop ends, whatever retryOn says.
       if (threw && isAborted(call.signal) && error === (call.signal as AbortSignalLike).reason) {
-        throw finalFailure(call, error === call.refusal ? attempt - 1 : attempt, error === call.expired ? 'timeout' : 'aborted', error);
+        throw finalFailure(
+          call,
+          error === call.refusal ? attempt - 1 : attempt,
+          error === call.expired ? 'timeout' : 'aborted',
+          error,
+        );
       }
       if (threw && !isRetryable(settings, error, attempt)) {
-        throw finalFailure(call, error === call.refusal ? attempt - 1 : attempt, reasonFor(error, call), error);
+        throw finalFailure(
+          call,
+          error === call.refusal ? attempt - 1 : attempt,
+          reasonFor(error, call),
+          error,
+        );
       }
-      if (attempt >= settings.maxAttempts) return giveUp(call, attempt, 'exhausted', threw, error, result);
+      if (attempt >= settings.maxAttempts)
+        return giveUp(call, attempt, 'exhausted', threw, error, result);
       // The breaker opened on this failure: the next attempt would be refused, so do not wait for it.
       const { breaker } = this.attempts;
-      if (breaker !== undefined && breaker.refusesNext(call)) throw finalFailure(call, attempt, 'circuit-open', refusal(call, breaker.breakerFor(call)));
+      if (breaker !== undefined && breaker.refusesNext(call))
+        throw finalFailure(call, attempt, 'circuit-open', refusal(call, breaker.breakerFor(call)));
 
       const computed = nextDelay(settings, attempt, previousDelay, engine.random);
       previousDelay = computed;
       const hint = threw ? retryAfterOf(error, engine.clock.now()) : 0;
-      const delay = Math.max(computed, settings.maxRetryAfter === undefined ? hint : Math.min(hint, settings.maxRetryAfter));
-      if (settings.maxElapsed !== undefined && engine.clock.now() + delay > startedAt + settings.maxElapsed) {
+      const delay = Math.max(
+        computed,
+        settings.maxRetryAfter === undefined ? hint : Math.min(hint, settings.maxRetryAfter),
+      );
+      if (
+        settings.maxElapsed !== undefined &&
+        engine.clock.now() + delay > startedAt + settings.maxElapsed
+      ) {
         return giveUp(call, attempt, 'budget', threw, error, result);
       }
       const signal = call.signal;
-      if (isAborted(signal)) throw finalFailure(call, attempt, 'aborted', (signal as AbortSignalLike).reason);
+      if (isAborted(signal))
+        throw finalFailure(call, attempt, 'aborted', (signal as AbortSignalLike).reason);
 
       reportRetry(plan, attempt, delay, error, threw);
       if (delay > 0) {
@@ -131,7 +158,10 @@ export class RetryStage implements CallStage, AttemptContinuation {
  * made only when the attempt fails or the breaker must be asked asynchronously. A successful call
  * costs one `then` and its two handlers.
  */
-export function firstAttemptOf(retry: RetryStage, breaker: Breaker | undefined): (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown> {
+export function firstAttemptOf(
+  retry: RetryStage,
+  breaker: Breaker | undefined,
+): (plan: ExecutionPlan, thisArg: unknown, args: unknown[]) => Promise<unknown> {
   if (breaker === undefined) {
     return (plan, thisArg, args) => {
       let pending: Promise<unknown>;
@@ -140,8 +170,12 @@ export function firstAttemptOf(retry: RetryStage, breaker: Breaker | undefined):
       } catch (error) {
         return retry.failed(new Call(plan, thisArg, args, undefined), error);
       }
-      const onSuccess = plan.engine.events.has('success') ? (value: unknown) => retry.succeeded(undefined, value, plan) : undefined;
-      return pending.then(onSuccess, (error: unknown) => retry.failed(new Call(plan, thisArg, args, undefined), error));
+      const onSuccess = plan.engine.events.has('success')
+        ? (value: unknown) => retry.succeeded(undefined, value, plan)
+        : undefined;
+      return pending.then(onSuccess, (error: unknown) =>
+        retry.failed(new Call(plan, thisArg, args, undefined), error),
+      );
     };
   }
   return (plan, thisArg, args) => {

@@ -22,13 +22,21 @@ export function findArgumentSignal(args: readonly unknown[]): ArgumentSignal | u
  * A copy of `args` with the attempt's signal where the caller's was. An options object is copied
  * (own properties, same prototype) rather than changed: the caller's object stays as it was.
  */
-export function withSignal(args: readonly unknown[], at: ArgumentSignal, signal: AbortSignalLike): unknown[] {
+export function withSignal(
+  args: readonly unknown[],
+  at: ArgumentSignal,
+  signal: AbortSignalLike,
+): unknown[] {
   const copy = args.slice();
   if (!at.nested) {
     copy[at.index] = signal;
   } else {
     const original = args[at.index] as object;
-    copy[at.index] = Object.assign(Object.create(Object.getPrototypeOf(original) as object | null) as object, original, { signal });
+    copy[at.index] = Object.assign(
+      Object.create(Object.getPrototypeOf(original) as object | null) as object,
+      original,
+      { signal },
+    );
   }
   return copy;
 }

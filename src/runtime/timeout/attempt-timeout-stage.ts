@@ -19,7 +19,11 @@ export class AttemptTimeoutStage implements AttemptStage {
 
   run(call: Call, attempt: number, end: AttemptEnd | undefined): Promise<unknown> {
     const timed = new TimedAttempt(call, attempt, this.timeout, this.queue, end);
-    timed.start(this.replacesSignalArgument && call.callerSignal !== undefined ? findArgumentSignal(call.args) : undefined);
+    timed.start(
+      this.replacesSignalArgument && call.callerSignal !== undefined
+        ? findArgumentSignal(call.args)
+        : undefined,
+    );
     return timed.promise;
   }
 }

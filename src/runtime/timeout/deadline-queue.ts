@@ -95,7 +95,8 @@ export class DeadlineQueue {
 
   private dropSettledHead(): void {
     const { entries } = this;
-    while (this.head < this.tail && (entries[this.head] as DeadlineEntry).settled) entries[this.head++] = undefined;
+    while (this.head < this.tail && (entries[this.head] as DeadlineEntry).settled)
+      entries[this.head++] = undefined;
     this.compact();
   }
 

@@ -57,7 +57,10 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
       signal.addEventListener('abort', onAbort, { once: true });
       this.stopFollowing = () => signal.removeEventListener('abort', onAbort);
     }
-    const args = argumentSignal === undefined ? call.args : withSignal(call.args, argumentSignal, this.signal());
+    const args =
+      argumentSignal === undefined
+        ? call.args
+        : withSignal(call.args, argumentSignal, this.signal());
     let body: unknown;
     try {
       body = runBodyFor(this, call.plan.method, call.thisArg, args);
@@ -76,7 +79,13 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
     const timeout = this.timeout as number;
     const error = withoutStack(() => new TimeoutError(plan.label, 'attempt', timeout));
     const { events } = plan.engine;
-    if (events.has('timeout')) events.emit('timeout', { method: plan.label, kind: 'attempt', timeout, attempt: this.number });
+    if (events.has('timeout'))
+      events.emit('timeout', {
+        method: plan.label,
+        kind: 'attempt',
+        timeout,
+        attempt: this.number,
+      });
     this.abandon(error);
   }
 

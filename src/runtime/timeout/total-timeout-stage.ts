@@ -44,7 +44,8 @@ class CallDeadline implements DeadlineEntry {
 
   start(next: CallStage): void {
     const { call } = this;
-    if (call.callerSignal !== undefined) this.stopFollowing = this.cancellation.follow(call.callerSignal);
+    if (call.callerSignal !== undefined)
+      this.stopFollowing = this.cancellation.follow(call.callerSignal);
     call.signal = this.cancellation;
     this.queue.add(this);
     next.run(call).then(
@@ -64,7 +65,13 @@ class CallDeadline implements DeadlineEntry {
     this.finish();
     call.expired = error;
     const { events } = plan.engine;
-    if (events.has('timeout')) events.emit('timeout', { method: plan.label, kind: 'total', timeout: this.timeout, attempt: call.running });
+    if (events.has('timeout'))
+      events.emit('timeout', {
+        method: plan.label,
+        kind: 'total',
+        timeout: this.timeout,
+        attempt: call.running,
+      });
     this.reject(finalFailure(call, call.attempt, 'timeout', error));
     this.cancellation.abort(error);
   }

@@ -1,3 +1,5 @@
 import { legacyOnly } from './support/legacy-only';
 
-legacyOnly('steadfast decorators next to NestJS decorators, in every order', () => require('./suites/decorator-orders.suite'));
+legacyOnly('steadfast decorators next to NestJS decorators, in every order', () =>
+  require('./suites/decorator-orders.suite'),
+);

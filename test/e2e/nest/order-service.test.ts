@@ -1,3 +1,5 @@
 import { legacyOnly } from './support/legacy-only';
 
-legacyOnly('the example order service (examples/nest-app)', () => require('./suites/order-service.suite'));
+legacyOnly('the example order service (examples/nest-app)', () =>
+  require('./suites/order-service.suite'),
+);

@@ -1,3 +1,5 @@
 import { legacyOnly } from './support/legacy-only';
 
-legacyOnly('ResilienceModule, its exception filter and its health indicator', () => require('./suites/resilience-module.suite'));
+legacyOnly('ResilienceModule, its exception filter and its health indicator', () =>
+  require('./suites/resilience-module.suite'),
+);

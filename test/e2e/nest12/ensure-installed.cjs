@@ -16,7 +16,13 @@ const wanted = createHash('sha256')
 
 if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === wanted) process.exit(0);
 
-console.log(`installing the NestJS 12 test project's dependencies (${path.relative(process.cwd(), here) || '.'})`);
+console.log(
+  `installing the NestJS 12 test project's dependencies (${path.relative(process.cwd(), here) || '.'})`,
+);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-execFileSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: here, stdio: 'inherit', shell: process.platform === 'win32' });
+execFileSync(npm, ['ci', '--no-audit', '--no-fund'], {
+  cwd: here,
+  stdio: 'inherit',
+  shell: process.platform === 'win32',
+});
 fs.writeFileSync(stamp, wanted);

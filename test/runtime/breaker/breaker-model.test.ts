@@ -1,8 +1,21 @@
 import fc from 'fast-check';
-import { Breaker, REFUSED, type BreakerObserver, type CircuitBreakerMetrics } from '../../../src/runtime/breaker/breaker';
-import { resolveBreakerSettings, type CircuitBreakerOptions } from '../../../src/runtime/breaker/breaker-options';
+import {
+  Breaker,
+  REFUSED,
+  type BreakerObserver,
+  type CircuitBreakerMetrics,
+} from '../../../src/runtime/breaker/breaker';
+import {
+  resolveBreakerSettings,
+  type CircuitBreakerOptions,
+} from '../../../src/runtime/breaker/breaker-options';
 import type { CircuitState } from '../../../src/runtime/events';
-import { ReferenceBreaker, type ReferenceMetrics, type ReferenceTicket, type Verdict } from './support/reference-breaker';
+import {
+  ReferenceBreaker,
+  type ReferenceMetrics,
+  type ReferenceTicket,
+  type Verdict,
+} from './support/reference-breaker';
 
 // Calls longer than this many ms are slow in the option sets that time calls.
 const SLOW_AFTER = 50;
@@ -56,7 +69,17 @@ interface Real {
 
 type BreakerCommand = fc.Command<Model, Real>;
 
-const ALLOWED = new Set(['closed->open', 'closed->isolated', 'open->half-open', 'open->closed', 'open->isolated', 'half-open->open', 'half-open->closed', 'half-open->isolated', 'isolated->closed']);
+const ALLOWED = new Set([
+  'closed->open',
+  'closed->isolated',
+  'open->half-open',
+  'open->closed',
+  'open->isolated',
+  'half-open->open',
+  'half-open->closed',
+  'half-open->isolated',
+  'isolated->closed',
+]);
 
 /** How long to wait before a call, or in an advance: a few ms, or up to the reopening boundary. */
 type Wait = { readonly ms: number } | { readonly untilReopen: -1 | 0 | 1 };
@@ -67,7 +90,8 @@ function wait(model: Model, how: Wait): void {
     return;
   }
   // Only meaningful while open; the last check already turned an elapsed open into half-open.
-  if (model.reference.current === 'open') model.clock.now = Math.max(model.clock.now, model.reference.reopensAt + how.untilReopen);
+  if (model.reference.current === 'open')
+    model.clock.now = Math.max(model.clock.now, model.reference.reopensAt + how.untilReopen);
 }
 
 function describeWait(how: Wait): string {
@@ -93,40 +117,73 @@ function end(real: Real, permit: number, ending: Ending, duration: number): void
 }
 
 /** Acquires on both sides; checks they agree on admission, and on the refusal when refused. */
-function acquireBoth(model: Model, real: Real): { ticket: ReferenceTicket; permit: number } | undefined {
+function acquireBoth(
+  model: Model,
+  real: Real,
+): { ticket: ReferenceTicket; permit: number } | undefined {
   const ticket = model.reference.acquire();
   const permit = real.breaker.tryAcquire();
   if ((ticket === undefined) !== (permit === REFUSED)) {
-    throw new Error(`tryAcquire() returned ${permit} where the model ${ticket === undefined ? 'refuses' : 'admits'} the call`);
+    throw new Error(
+      `tryAcquire() returned ${permit} where the model ${ticket === undefined ? 'refuses' : 'admits'} the call`,
+    );
   }
   if (ticket === undefined) {
     const refusal = real.breaker.refusal();
     const expected = model.reference.refusal();
-    if (refusal.circuit !== real.breaker.name || refusal.state !== expected.state || refusal.retryAfter !== expected.retryAfter) {
-      expect({ circuit: refusal.circuit, state: refusal.state, retryAfter: refusal.retryAfter }).toEqual({ circuit: real.breaker.name, ...expected });
+    if (
+      refusal.circuit !== real.breaker.name ||
+      refusal.state !== expected.state ||
+      refusal.retryAfter !== expected.retryAfter
+    ) {
+      expect({
+        circuit: refusal.circuit,
+        state: refusal.state,
+        retryAfter: refusal.retryAfter,
+      }).toEqual({ circuit: real.breaker.name, ...expected });
     }
     return undefined;
   }
-  if (!Number.isInteger(permit) || permit < 0) throw new Error(`tryAcquire() admitted the call with permit ${permit}`);
+  if (!Number.isInteger(permit) || permit < 0)
+    throw new Error(`tryAcquire() admitted the call with permit ${permit}`);
   return { ticket, permit };
 }
 
-const METRIC_KEYS = ['state', 'since', 'calls', 'failures', 'slowCalls', 'failureRate', 'slowCallRate', 'consecutiveFailures', 'rejected', 'openings', 'trialCalls'] as const;
+const METRIC_KEYS = [
+  'state',
+  'since',
+  'calls',
+  'failures',
+  'slowCalls',
+  'failureRate',
+  'slowCallRate',
+  'consecutiveFailures',
+  'rejected',
+  'openings',
+  'trialCalls',
+] as const;
 
 /** After every command: isRefusing(), the state, every metric and the transitions so far agree with the model. */
 function expectAgreement(model: Model, real: Real): void {
   // Before anything reads the state: isRefusing() must not count on a lazy open → half-open.
   const refusing = real.breaker.isRefusing();
-  if (refusing !== model.reference.isRefusing()) throw new Error(`isRefusing() is ${refusing} where the model says ${!refusing}`);
+  if (refusing !== model.reference.isRefusing())
+    throw new Error(`isRefusing() is ${refusing} where the model says ${!refusing}`);
   const state = real.breaker.state;
   const expectedState = model.reference.readState();
   const metrics: CircuitBreakerMetrics = real.breaker.metrics();
   const expected: ReferenceMetrics = model.reference.metrics();
   const sameMetrics = METRIC_KEYS.every((key) => metrics[key] === expected[key]);
-  const sameTransitions = real.transitions.length === model.reference.transitions.length && real.transitions.every((t, i) => t === model.reference.transitions[i]);
+  const sameTransitions =
+    real.transitions.length === model.reference.transitions.length &&
+    real.transitions.every((t, i) => t === model.reference.transitions[i]);
   if (state !== expectedState || !sameMetrics || !sameTransitions) {
     // toEqual gives the readable diff; the cheap comparison above keeps thousands of runs fast.
-    expect({ state, metrics, transitions: real.transitions }).toEqual({ state: expectedState, metrics: expected, transitions: model.reference.transitions });
+    expect({ state, metrics, transitions: real.transitions }).toEqual({
+      state: expectedState,
+      metrics: expected,
+      transitions: model.reference.transitions,
+    });
   }
 }
 
@@ -153,7 +210,9 @@ class CallCommand implements BreakerCommand {
     expectAgreement(model, real);
   }
   toString(): string {
-    const duration = this.slow ? `slow ${SLOW_AFTER + 1 + this.spread} ms` : `${this.spread % (SLOW_AFTER + 1)} ms`;
+    const duration = this.slow
+      ? `slow ${SLOW_AFTER + 1 + this.spread} ms`
+      : `${this.spread % (SLOW_AFTER + 1)} ms`;
     return `call(${[this.ending, duration, describeWait(this.before)].filter(Boolean).join(', ')})`;
   }
 }
@@ -281,13 +340,19 @@ const optionSets: readonly OptionSet[] = [
   },
   {
     label: 'a failure rate over a count window of 6, so at least 6 calls',
-    options: { failureRate: { threshold: 0.5, window: { type: 'count', size: 6 } }, openDuration: 400 },
+    options: {
+      failureRate: { threshold: 0.5, window: { type: 'count', size: 6 } },
+      openDuration: 400,
+    },
     longestJump: 1_200,
     reaches: [],
   },
   {
     label: 'a failure rate over a time window of 250 ms',
-    options: { failureRate: { threshold: 0.6, window: { type: 'time', size: 250 }, minimumCalls: 3 }, openDuration: 300 },
+    options: {
+      failureRate: { threshold: 0.6, window: { type: 'time', size: 250 }, minimumCalls: 3 },
+      openDuration: 300,
+    },
     longestJump: 900,
     reaches: ['the window forgot a call'],
   },
@@ -299,7 +364,11 @@ const optionSets: readonly OptionSet[] = [
   },
   {
     label: 'slow calls and a failure rate over a time window of 7 ms',
-    options: { slowCall: { duration: SLOW_AFTER, rateThreshold: 0.6 }, failureRate: { threshold: 1, window: { type: 'time', size: 7 }, minimumCalls: 2 }, openDuration: 200 },
+    options: {
+      slowCall: { duration: SLOW_AFTER, rateThreshold: 0.6 },
+      failureRate: { threshold: 1, window: { type: 'time', size: 7 }, minimumCalls: 2 },
+      openDuration: 200,
+    },
     longestJump: 600,
     reaches: ['a slow trial reopened', 'the window forgot a call'],
   },
@@ -317,9 +386,18 @@ const optionSets: readonly OptionSet[] = [
   },
   {
     label: 'an openDuration that grows with each opening, up to 800 ms',
-    options: { consecutiveFailures: 2, halfOpenMaxCalls: 2, openDuration: growingOpenDuration, maxOpenDuration: 800 },
+    options: {
+      consecutiveFailures: 2,
+      halfOpenMaxCalls: 2,
+      openDuration: growingOpenDuration,
+      maxOpenDuration: 800,
+    },
     longestJump: 1_600,
-    reaches: ['the breaker opened three times in a row', 'openDuration gave nonsense', 'openDuration was capped'],
+    reaches: [
+      'the breaker opened three times in a row',
+      'openDuration gave nonsense',
+      'openDuration was capped',
+    ],
   },
 ];
 
@@ -335,17 +413,32 @@ const COMMON_MILESTONES = [
 ];
 
 function commandsFor(set: OptionSet): fc.Arbitrary<Iterable<BreakerCommand>> {
-  const ending = fc.constantFrom<Ending>('success', 'bad result', 'failure', 'harmless error', 'ignored error', 'abort');
+  const ending = fc.constantFrom<Ending>(
+    'success',
+    'bad result',
+    'failure',
+    'harmless error',
+    'ignored error',
+    'abort',
+  );
   const before: fc.Arbitrary<Wait> = fc.oneof(
     { weight: 6, arbitrary: fc.constant({ ms: 0 }) },
     { weight: 2, arbitrary: fc.integer({ min: 1, max: 60 }).map((ms) => ({ ms })) },
-    { weight: 2, arbitrary: fc.constantFrom<-1 | 0 | 1>(-1, 0, 1).map((untilReopen) => ({ untilReopen })) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom<-1 | 0 | 1>(-1, 0, 1).map((untilReopen) => ({ untilReopen })),
+    },
   );
   const spread = fc.integer({ min: 0, max: 100 });
   const call = (endings: fc.Arbitrary<Ending>, slow: boolean): fc.Arbitrary<BreakerCommand> =>
     fc.tuple(endings, spread, before).map(([e, s, b]) => new CallCommand(e, slow, s, b));
-  const settle = fc.tuple(fc.nat(), ending).map(([pick, e]): BreakerCommand => new SettleHeldCommand(pick, e));
-  const weighted = (weight: number, arbitrary: fc.Arbitrary<BreakerCommand>) => ({ weight, arbitrary });
+  const settle = fc
+    .tuple(fc.nat(), ending)
+    .map(([pick, e]): BreakerCommand => new SettleHeldCommand(pick, e));
+  const weighted = (weight: number, arbitrary: fc.Arbitrary<BreakerCommand>) => ({
+    weight,
+    arbitrary,
+  });
   // Isolation is rare: an isolated breaker ignores everything but reset().
   const command = fc.oneof(
     weighted(8, call(fc.constant<Ending>('success'), false)),
@@ -353,12 +446,26 @@ function commandsFor(set: OptionSet): fc.Arbitrary<Iterable<BreakerCommand>> {
     weighted(3, call(fc.constant<Ending>('success'), true)),
     weighted(2, call(fc.constant<Ending>('failure'), true)),
     weighted(3, call(fc.constantFrom<Ending>('ignored error', 'abort', 'harmless error'), false)),
-    weighted(5, before.map((b) => new HoldCommand(b))),
+    weighted(
+      5,
+      before.map((b) => new HoldCommand(b)),
+    ),
     weighted(5, settle),
     // Quarter ms: an injected clock need not tick in whole ms, and quarters add up exactly.
-    weighted(4, fc.integer({ min: 1, max: 240 }).map((quarters) => new AdvanceCommand({ ms: quarters / 4 }))),
-    weighted(2, fc.integer({ min: 1, max: set.longestJump }).map((ms) => new AdvanceCommand({ ms }))),
-    weighted(3, fc.constantFrom<-1 | 0 | 1>(-1, 0, 1).map((untilReopen) => new AdvanceCommand({ untilReopen }))),
+    weighted(
+      4,
+      fc.integer({ min: 1, max: 240 }).map((quarters) => new AdvanceCommand({ ms: quarters / 4 })),
+    ),
+    weighted(
+      2,
+      fc.integer({ min: 1, max: set.longestJump }).map((ms) => new AdvanceCommand({ ms })),
+    ),
+    weighted(
+      3,
+      fc
+        .constantFrom<-1 | 0 | 1>(-1, 0, 1)
+        .map((untilReopen) => new AdvanceCommand({ untilReopen })),
+    ),
     weighted(1, fc.constant(new IsolateCommand())),
     weighted(2, fc.constant(new ResetCommand())),
     weighted(1, fc.constant(new ReadMetricsCommand())),
@@ -371,51 +478,77 @@ const MAX_BATCHES = 5;
 let totalRuns = 0;
 
 afterAll(() => {
-  console.log(`Breaker model test: ${totalRuns} runs of up to 60 commands over ${optionSets.length} option sets`);
+  console.log(
+    `Breaker model test: ${totalRuns} runs of up to 60 commands over ${optionSets.length} option sets`,
+  );
 });
 
 describe('Breaker against a reference model', () => {
-  it.each(optionSets)('agrees on admission, refusals, state, every metric and every transition with $label', (set) => {
-    const milestones = new Map<string, number>();
-    const seen = new Set<string>();
-    // Coverage of rare situations is probabilistic: a batch that misses one is followed by more
-    // batches (every run still checked against the model), up to MAX_BATCHES, before asserting it.
-    const missing = (): string[] => [...COMMON_MILESTONES, ...set.reaches].filter((name) => (milestones.get(name) ?? 0) === 0);
-    for (let batch = 0; batch < MAX_BATCHES && (batch === 0 || missing().length > 0 || seen.size < ALLOWED.size); batch++) {
-      const details = fc.check(
-        fc.property(commandsFor(set), (commands) => {
-          const clock: Clock = { now: 1_000_000 };
-          const transitions: string[] = [];
-          const observer: BreakerObserver = {
-            stateChanged: (breaker, from: CircuitState, to: CircuitState, reason) => {
-              if (breaker !== real.breaker) throw new Error('the observer was told about another breaker');
-              if (!ALLOWED.has(`${from}->${to}`)) throw new Error(`illegal transition ${from}->${to}`);
-              if (reason.length === 0) throw new Error(`transition ${from}->${to} without a reason`);
-              transitions.push(`${from}->${to}`);
-            },
-          };
-          const options = { ...outcomeRules, ...set.options };
-          const real: Real = {
-            breaker: new Breaker('model-under-test', resolveBreakerSettings(options, undefined), () => clock.now, observer),
-            held: [],
-            transitions,
-          };
-          const model: Model = { clock, reference: new ReferenceBreaker(options, () => clock.now), held: [] };
-          fc.modelRun(() => ({ model, real }), commands);
-          for (const [name, count] of model.reference.milestones) milestones.set(name, (milestones.get(name) ?? 0) + count);
-          for (const transition of transitions) seen.add(transition);
-        }),
-        { numRuns: RUNS_PER_SET },
-      );
-      if (details.failed) {
-        const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
-        throw new Error(`${fc.defaultReportMessage(details)}\n\nWhat disagreed:\n${cause}`);
+  it.each(optionSets)(
+    'agrees on admission, refusals, state, every metric and every transition with $label',
+    (set) => {
+      const milestones = new Map<string, number>();
+      const seen = new Set<string>();
+      // Coverage of rare situations is probabilistic: a batch that misses one is followed by more
+      // batches (every run still checked against the model), up to MAX_BATCHES, before asserting it.
+      const missing = (): string[] =>
+        [...COMMON_MILESTONES, ...set.reaches].filter((name) => (milestones.get(name) ?? 0) === 0);
+      for (
+        let batch = 0;
+        batch < MAX_BATCHES && (batch === 0 || missing().length > 0 || seen.size < ALLOWED.size);
+        batch++
+      ) {
+        const details = fc.check(
+          fc.property(commandsFor(set), (commands) => {
+            const clock: Clock = { now: 1_000_000 };
+            const transitions: string[] = [];
+            const observer: BreakerObserver = {
+              stateChanged: (breaker, from: CircuitState, to: CircuitState, reason) => {
+                if (breaker !== real.breaker)
+                  throw new Error('the observer was told about another breaker');
+                if (!ALLOWED.has(`${from}->${to}`))
+                  throw new Error(`illegal transition ${from}->${to}`);
+                if (reason.length === 0)
+                  throw new Error(`transition ${from}->${to} without a reason`);
+                transitions.push(`${from}->${to}`);
+              },
+            };
+            const options = { ...outcomeRules, ...set.options };
+            const real: Real = {
+              breaker: new Breaker(
+                'model-under-test',
+                resolveBreakerSettings(options, undefined),
+                () => clock.now,
+                observer,
+              ),
+              held: [],
+              transitions,
+            };
+            const model: Model = {
+              clock,
+              reference: new ReferenceBreaker(options, () => clock.now),
+              held: [],
+            };
+            fc.modelRun(() => ({ model, real }), commands);
+            for (const [name, count] of model.reference.milestones)
+              milestones.set(name, (milestones.get(name) ?? 0) + count);
+            for (const transition of transitions) seen.add(transition);
+          }),
+          { numRuns: RUNS_PER_SET },
+        );
+        if (details.failed) {
+          const cause =
+            details.errorInstance instanceof Error
+              ? details.errorInstance.message
+              : String(details.errorInstance);
+          throw new Error(`${fc.defaultReportMessage(details)}\n\nWhat disagreed:\n${cause}`);
+        }
+        totalRuns += details.numRuns;
       }
-      totalRuns += details.numRuns;
-    }
 
-    // The runs reached every situation worth checking, and saw every allowed transition.
-    expect(missing()).toEqual([]);
-    expect([...seen].sort()).toEqual([...ALLOWED].sort());
-  });
+      // The runs reached every situation worth checking, and saw every allowed transition.
+      expect(missing()).toEqual([]);
+      expect([...seen].sort()).toEqual([...ALLOWED].sort());
+    },
+  );
 });

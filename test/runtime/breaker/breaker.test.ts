@@ -6,7 +6,8 @@ import { breakerWith, footprint, START, type BreakerFixture } from './support/br
 class ValidationError extends Error {}
 class NotFoundError extends Error {}
 
-const abortError = (): Error => Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+const abortError = (): Error =>
+  Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
 
 function failTimes(f: BreakerFixture, times: number): void {
   for (let i = 0; i < times; i++) f.fail();
@@ -34,7 +35,9 @@ describe('Breaker', () => {
     });
 
     it('opens when the failure rate reaches the threshold, once the window holds minimumCalls calls', () => {
-      const f = breakerWith({ failureRate: { threshold: 0.5, window: { type: 'count', size: 4 }, minimumCalls: 4 } });
+      const f = breakerWith({
+        failureRate: { threshold: 0.5, window: { type: 'count', size: 4 }, minimumCalls: 4 },
+      });
 
       failTimes(f, 3); // a rate of 1, but over only 3 calls
       expect(f.breaker.state).toBe('closed');
@@ -79,7 +82,14 @@ describe('Breaker', () => {
       f.fail();
       f.breaker.reset();
 
-      expect(f.transitions).toEqual(['closed->open', 'open->half-open', 'half-open->isolated', 'isolated->closed', 'closed->open', 'open->closed']);
+      expect(f.transitions).toEqual([
+        'closed->open',
+        'open->half-open',
+        'half-open->isolated',
+        'isolated->closed',
+        'closed->open',
+        'open->closed',
+      ]);
     });
   });
 
@@ -143,8 +153,15 @@ describe('Breaker', () => {
 
       expect(refusal).toBeInstanceOf(CircuitOpenError);
       expect(isCircuitOpenError(refusal)).toBe(true);
-      expect(refusal).toMatchObject({ circuit: 'inventory', state: 'open', retryAfter: 3_750, code: 'STEADFAST_CIRCUIT_OPEN' });
-      expect(refusal.message).toBe("circuit 'inventory' is open: call refused, retry after 3750 ms");
+      expect(refusal).toMatchObject({
+        circuit: 'inventory',
+        state: 'open',
+        retryAfter: 3_750,
+        code: 'STEADFAST_CIRCUIT_OPEN',
+      });
+      expect(refusal.message).toBe(
+        "circuit 'inventory' is open: call refused, retry after 3750 ms",
+      );
     });
 
     it('while half-open with every trial permit taken, gives a retryAfter of 0', () => {
@@ -154,14 +171,22 @@ describe('Breaker', () => {
       f.admit();
       f.admit();
 
-      expect(refusalOf(f)).toMatchObject({ circuit: 'payments-api', state: 'half-open', retryAfter: 0 });
+      expect(refusalOf(f)).toMatchObject({
+        circuit: 'payments-api',
+        state: 'half-open',
+        retryAfter: 0,
+      });
     });
 
     it('while isolated, gives a retryAfter of Infinity', () => {
       const f = breakerWith({});
       f.breaker.isolate();
 
-      expect(refusalOf(f)).toMatchObject({ circuit: 'payments-api', state: 'isolated', retryAfter: Number.POSITIVE_INFINITY });
+      expect(refusalOf(f)).toMatchObject({
+        circuit: 'payments-api',
+        state: 'isolated',
+        retryAfter: Number.POSITIVE_INFINITY,
+      });
     });
 
     it('carries no stack frames, only the first line, and leaves Error.stackTraceLimit as it was', () => {
@@ -243,7 +268,11 @@ describe('Breaker', () => {
     });
 
     it('reopens on a trial call that succeeds, but slowly', () => {
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: 100, slowCall: { duration: 200, rateThreshold: 1 } });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: 100,
+        slowCall: { duration: 200, rateThreshold: 1 },
+      });
       f.fail();
       f.advance(100);
 
@@ -255,7 +284,11 @@ describe('Breaker', () => {
     });
 
     it('closes on a trial call that takes exactly slowCall.duration', () => {
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: 100, slowCall: { duration: 200, rateThreshold: 1 } });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: 100,
+        slowCall: { duration: 200, rateThreshold: 1 },
+      });
       f.fail();
       f.advance(100);
 
@@ -265,14 +298,28 @@ describe('Breaker', () => {
     });
 
     it('gives the permit of an ignored trial back without counting it', () => {
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: 100, ignoreOn: [ValidationError] });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: 100,
+        ignoreOn: [ValidationError],
+      });
       f.fail();
       f.advance(100);
 
       f.fail(new ValidationError('bad input'));
-      expect(f.breaker.metrics()).toMatchObject({ state: 'half-open', trialCalls: 0, calls: 0, failures: 0 });
+      expect(f.breaker.metrics()).toMatchObject({
+        state: 'half-open',
+        trialCalls: 0,
+        calls: 0,
+        failures: 0,
+      });
       f.fail(abortError());
-      expect(f.breaker.metrics()).toMatchObject({ state: 'half-open', trialCalls: 0, calls: 0, failures: 0 });
+      expect(f.breaker.metrics()).toMatchObject({
+        state: 'half-open',
+        trialCalls: 0,
+        calls: 0,
+        failures: 0,
+      });
       f.succeed();
 
       expect(f.breaker.state).toBe('closed');
@@ -296,12 +343,25 @@ describe('Breaker', () => {
 
   describe('counting', () => {
     it('starts every count from zero on each transition', () => {
-      const f = breakerWith({ failureRate: { threshold: 0.5, window: { type: 'count', size: 10 }, minimumCalls: 4 }, openDuration: 100, halfOpenMaxCalls: 2 });
+      const f = breakerWith({
+        failureRate: { threshold: 0.5, window: { type: 'count', size: 10 }, minimumCalls: 4 },
+        openDuration: 100,
+        halfOpenMaxCalls: 2,
+      });
       f.succeed();
       f.succeed();
       failTimes(f, 2);
       expect(f.breaker.state).toBe('open');
-      const cleared = { calls: 0, failures: 0, slowCalls: 0, failureRate: 0, slowCallRate: 0, consecutiveFailures: 0, rejected: 0, trialCalls: 0 };
+      const cleared = {
+        calls: 0,
+        failures: 0,
+        slowCalls: 0,
+        failureRate: 0,
+        slowCallRate: 0,
+        consecutiveFailures: 0,
+        rejected: 0,
+        trialCalls: 0,
+      };
       expect(f.breaker.metrics()).toMatchObject({ ...cleared, state: 'open', openings: 1 });
 
       refusalOf(f);
@@ -311,7 +371,12 @@ describe('Breaker', () => {
       f.succeed();
       expect(f.breaker.metrics()).toMatchObject({ state: 'half-open', calls: 1, failures: 0 });
       f.succeed();
-      expect(f.breaker.metrics()).toMatchObject({ ...cleared, state: 'closed', openings: 0, since: START + 100 });
+      expect(f.breaker.metrics()).toMatchObject({
+        ...cleared,
+        state: 'closed',
+        openings: 0,
+        since: START + 100,
+      });
     });
 
     it('counts only calls slower than slowCall.duration as slow, successes and failures alike', () => {
@@ -321,11 +386,19 @@ describe('Breaker', () => {
       f.succeed(201);
       f.fail(new Error('down'), 200.5);
 
-      expect(f.breaker.metrics()).toMatchObject({ calls: 3, failures: 1, slowCalls: 2, slowCallRate: 2 / 3 });
+      expect(f.breaker.metrics()).toMatchObject({
+        calls: 3,
+        failures: 1,
+        slowCalls: 2,
+        slowCallRate: 2 / 3,
+      });
     });
 
     it('opens when the slow-call rate reaches its threshold over minimumCalls calls', () => {
-      const f = breakerWith({ slowCall: { duration: 200, rateThreshold: 0.5 }, failureRate: { threshold: 1, window: { type: 'count', size: 4 }, minimumCalls: 4 } });
+      const f = breakerWith({
+        slowCall: { duration: 200, rateThreshold: 0.5 },
+        failureRate: { threshold: 1, window: { type: 'count', size: 4 }, minimumCalls: 4 },
+      });
 
       f.succeed(300);
       f.succeed(300);
@@ -354,7 +427,10 @@ describe('Breaker', () => {
     });
 
     it('counts an error that recordOn does not match as a success, which breaks a failure streak', () => {
-      const f = breakerWith({ consecutiveFailures: 2, recordOn: (error) => !(error instanceof NotFoundError) });
+      const f = breakerWith({
+        consecutiveFailures: 2,
+        recordOn: (error) => !(error instanceof NotFoundError),
+      });
 
       f.fail();
       f.fail(new NotFoundError('no such invoice'));
@@ -365,17 +441,28 @@ describe('Breaker', () => {
     });
 
     it('counts an error that ignoreOn matches neither way, even when recordOn matches it too', () => {
-      const f = breakerWith({ consecutiveFailures: 2, recordOn: [Error], ignoreOn: [ValidationError] });
+      const f = breakerWith({
+        consecutiveFailures: 2,
+        recordOn: [Error],
+        ignoreOn: [ValidationError],
+      });
 
       f.fail();
       f.fail(new ValidationError('bad input'));
       f.fail(abortError());
 
-      expect(f.breaker.metrics()).toMatchObject({ state: 'closed', calls: 1, failures: 1, consecutiveFailures: 1 });
+      expect(f.breaker.metrics()).toMatchObject({
+        state: 'closed',
+        calls: 1,
+        failures: 1,
+        consecutiveFailures: 1,
+      });
     });
 
     it('forgets failures that have fallen out of a time window', () => {
-      const f = breakerWith({ failureRate: { threshold: 0.5, window: { type: 'time', size: 1_000 }, minimumCalls: 3 } });
+      const f = breakerWith({
+        failureRate: { threshold: 0.5, window: { type: 'time', size: 1_000 }, minimumCalls: 3 },
+      });
       failTimes(f, 2);
       f.advance(1_000);
       expect(f.breaker.metrics()).toMatchObject({ calls: 0, failures: 0 });
@@ -399,7 +486,10 @@ describe('Breaker', () => {
 
     it('calls a function with 1, 2, 3 … for consecutive openings', () => {
       const asked: number[] = [];
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: (openings) => (asked.push(openings), openings * 1_000) });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: (openings) => (asked.push(openings), openings * 1_000),
+      });
       f.fail();
 
       const durations = reopen(f, 3);
@@ -411,7 +501,10 @@ describe('Breaker', () => {
 
     it('starts again from 1 after the breaker closes', () => {
       const asked: number[] = [];
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: (openings) => (asked.push(openings), openings * 1_000) });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: (openings) => (asked.push(openings), openings * 1_000),
+      });
       f.fail();
       reopen(f, 1);
       f.advance(2_000);
@@ -426,7 +519,10 @@ describe('Breaker', () => {
 
     it('keeps counting through isolation, and starts again from 1 after reset()', () => {
       const asked: number[] = [];
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: (openings) => (asked.push(openings), 100) });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: (openings) => (asked.push(openings), 100),
+      });
       f.fail();
       f.breaker.isolate();
       expect(f.breaker.metrics().openings).toBe(1);
@@ -439,14 +535,22 @@ describe('Breaker', () => {
     });
 
     it('is capped by maxOpenDuration', () => {
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: (openings) => 1_000 * 10 ** openings, maxOpenDuration: 50_000 });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: (openings) => 1_000 * 10 ** openings,
+        maxOpenDuration: 50_000,
+      });
       f.fail();
 
       expect(reopen(f, 3)).toEqual([10_000, 50_000, 50_000]);
     });
 
     it('lets trials through no sooner than the capped duration', () => {
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: () => 1_000_000, maxOpenDuration: 50_000 });
+      const f = breakerWith({
+        consecutiveFailures: 1,
+        openDuration: () => 1_000_000,
+        maxOpenDuration: 50_000,
+      });
       f.fail();
 
       f.advance(49_999);
@@ -455,12 +559,19 @@ describe('Breaker', () => {
       expect(f.breaker.state).toBe('half-open');
     });
 
-    it.each([Number.NaN, -1, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY])('opens for maxOpenDuration when a function returns %p', (nonsense) => {
-      const f = breakerWith({ consecutiveFailures: 1, openDuration: () => nonsense, maxOpenDuration: 7_000 });
-      f.fail();
+    it.each([Number.NaN, -1, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY])(
+      'opens for maxOpenDuration when a function returns %p',
+      (nonsense) => {
+        const f = breakerWith({
+          consecutiveFailures: 1,
+          openDuration: () => nonsense,
+          maxOpenDuration: 7_000,
+        });
+        f.fail();
 
-      expect(refusalOf(f).retryAfter).toBe(7_000);
-    });
+        expect(refusalOf(f).retryAfter).toBe(7_000);
+      },
+    );
 
     it('opens for maxOpenDuration when a function throws, reports the opening and lets the outcome be recorded quietly', () => {
       const f = breakerWith({
@@ -500,20 +611,30 @@ describe('Breaker', () => {
 
   describe('memory', () => {
     it('keeps a count window of 100 at 100 calls after 100 000', () => {
-      const f = breakerWith({ failureRate: { threshold: 1, window: { type: 'count', size: 100 } } });
+      const f = breakerWith({
+        failureRate: { threshold: 1, window: { type: 'count', size: 100 } },
+      });
       for (let i = 0; i < 100_000; i++) {
         if (i % 10 === 0) f.fail();
         else f.succeed();
       }
 
-      expect(f.breaker.metrics()).toMatchObject({ state: 'closed', calls: 100, failures: 10, failureRate: 0.1 });
+      expect(f.breaker.metrics()).toMatchObject({
+        state: 'closed',
+        calls: 100,
+        failures: 10,
+        failureRate: 0.1,
+      });
     });
 
     it.each([
       ['a count window', { type: 'count', size: 100 }],
       ['a time window', { type: 'time', size: 1_000 }],
     ] as const)('holds no more after 100 000 calls than after 100, with %s', (_label, window) => {
-      const f = breakerWith({ failureRate: { threshold: 1, window }, slowCall: { duration: 50, rateThreshold: 1 } });
+      const f = breakerWith({
+        failureRate: { threshold: 1, window },
+        slowCall: { duration: 50, rateThreshold: 1 },
+      });
       const call = (i: number): void => {
         f.advance(3);
         if (i % 10 === 0) f.fail(new Error('down'), i % 7);
@@ -540,11 +661,25 @@ describe('Breaker', () => {
     });
 
     it('waits for 10 calls in the window, or a smaller count window’s size, before a rate counts', () => {
-      expect(resolveBreakerSettings({ failureRate: { threshold: 0.5 } }, undefined).minimumCalls).toBe(10);
-      expect(resolveBreakerSettings({ failureRate: { threshold: 0.5, window: { type: 'time', size: 500 } } }, undefined).minimumCalls).toBe(10);
-      expect(resolveBreakerSettings({ failureRate: { threshold: 0.5, window: { type: 'count', size: 4 } } }, undefined).minimumCalls).toBe(4);
+      expect(
+        resolveBreakerSettings({ failureRate: { threshold: 0.5 } }, undefined).minimumCalls,
+      ).toBe(10);
+      expect(
+        resolveBreakerSettings(
+          { failureRate: { threshold: 0.5, window: { type: 'time', size: 500 } } },
+          undefined,
+        ).minimumCalls,
+      ).toBe(10);
+      expect(
+        resolveBreakerSettings(
+          { failureRate: { threshold: 0.5, window: { type: 'count', size: 4 } } },
+          undefined,
+        ).minimumCalls,
+      ).toBe(4);
 
-      const f = breakerWith({ failureRate: { threshold: 0.5, window: { type: 'count', size: 4 } } });
+      const f = breakerWith({
+        failureRate: { threshold: 0.5, window: { type: 'count', size: 4 } },
+      });
       failTimes(f, 3);
       expect(f.breaker.state).toBe('closed');
       f.fail();
@@ -552,11 +687,17 @@ describe('Breaker', () => {
     });
 
     it('uses no failure streak once a failure rate is given, here or in the configured defaults', () => {
-      const own = resolveBreakerSettings({ failureRate: { threshold: 0.5 } }, { consecutiveFailures: 2 });
+      const own = resolveBreakerSettings(
+        { failureRate: { threshold: 0.5 } },
+        { consecutiveFailures: 2 },
+      );
       const configured = resolveBreakerSettings({}, { failureRate: { threshold: 0.5 } });
 
       expect(own).toMatchObject({ consecutiveFailures: undefined, failureRateThreshold: 0.5 });
-      expect(configured).toMatchObject({ consecutiveFailures: undefined, failureRateThreshold: 0.5 });
+      expect(configured).toMatchObject({
+        consecutiveFailures: undefined,
+        failureRateThreshold: 0.5,
+      });
     });
   });
 });

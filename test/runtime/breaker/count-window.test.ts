@@ -102,20 +102,24 @@ describe('CountWindow', () => {
       { weight: 1, arbitrary: fc.constant('clear' as const) },
     );
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 20 }), fc.array(step, { maxLength: 150 }), (size, steps) => {
-        const window = new CountWindow(size);
-        const reference = new ReferenceWindow('count', size);
-        for (const s of steps) {
-          if (s === 'clear') {
-            window.clear();
-            reference.clear();
-          } else {
-            window.record(0, s.failed, s.slow);
-            reference.record(0, s.failed, s.slow);
+      fc.property(
+        fc.integer({ min: 1, max: 20 }),
+        fc.array(step, { maxLength: 150 }),
+        (size, steps) => {
+          const window = new CountWindow(size);
+          const reference = new ReferenceWindow('count', size);
+          for (const s of steps) {
+            if (s === 'clear') {
+              window.clear();
+              reference.clear();
+            } else {
+              window.record(0, s.failed, s.slow);
+              reference.record(0, s.failed, s.slow);
+            }
+            expect(totals(window)).toEqual(reference.totals());
           }
-          expect(totals(window)).toEqual(reference.totals());
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });

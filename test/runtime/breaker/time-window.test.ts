@@ -59,7 +59,8 @@ describe('TimeWindow', () => {
     const window = new TimeWindow(1_000);
     const failed = (bucket: number): boolean => bucket % 2 === 0;
     const slow = (bucket: number): boolean => bucket % 3 === 0;
-    for (let bucket = 0; bucket < 10; bucket++) window.record(T0 + bucket * 100 + 50, failed(bucket), slow(bucket));
+    for (let bucket = 0; bucket < 10; bucket++)
+      window.record(T0 + bucket * 100 + 50, failed(bucket), slow(bucket));
     expect(totals(window)).toEqual({ calls: 10, failures: 5, slowCalls: 4 });
 
     for (let dropped = 1; dropped <= 10; dropped++) {
@@ -212,13 +213,25 @@ describe('TimeWindow', () => {
         fc.integer({ min: size, max: size * 3 }),
       );
       return fc.oneof(
-        { weight: 8, arbitrary: fc.record({ kind: fc.constant('record' as const), pause, failed: fc.boolean(), slow: fc.boolean() }) },
+        {
+          weight: 8,
+          arbitrary: fc.record({
+            kind: fc.constant('record' as const),
+            pause,
+            failed: fc.boolean(),
+            slow: fc.boolean(),
+          }),
+        },
         { weight: 3, arbitrary: fc.record({ kind: fc.constant('advance' as const), pause }) },
         { weight: 1, arbitrary: fc.record({ kind: fc.constant('clear' as const) }) },
       );
     };
     const scenario = sizes.chain((size) =>
-      fc.record({ size: fc.constant(size), start: fc.oneof(fc.nat(10_000_000), fc.constant(1_767_225_600_123)), steps: fc.array(step(size), { maxLength: 120 }) }),
+      fc.record({
+        size: fc.constant(size),
+        start: fc.oneof(fc.nat(10_000_000), fc.constant(1_767_225_600_123)),
+        steps: fc.array(step(size), { maxLength: 120 }),
+      }),
     );
     fc.assert(
       fc.property(scenario, ({ size, start, steps }) => {

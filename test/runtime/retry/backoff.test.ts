@@ -37,22 +37,31 @@ describe(`@Retryable backoff (${decoratorMode})`, () => {
       },
     ];
 
-    it.each(cases)('$name: the n-th delay is min(maxDelay, initialDelay·multiplier^(n-1))', async ({ options, delays }) => {
-      const h = useHarness();
-      const service = flakyService({ ...options, jitter: 'none' });
-      const startedAt = h.clock.now();
+    it.each(cases)(
+      '$name: the n-th delay is min(maxDelay, initialDelay·multiplier^(n-1))',
+      async ({ options, delays }) => {
+        const h = useHarness();
+        const service = flakyService({ ...options, jitter: 'none' });
+        const startedAt = h.clock.now();
 
-      await rejectionOf(h.clock, service.fetch());
+        await rejectionOf(h.clock, service.fetch());
 
-      expect(h.clock.sleeps).toEqual(delays);
-      expect(h.events('retry').map((event) => event.delay)).toEqual(delays);
-      expect(service.runs).toBe(options.maxAttempts);
-      expect(h.clock.now() - startedAt).toBe(delays.reduce((sum, delay) => sum + delay, 0));
-    });
+        expect(h.clock.sleeps).toEqual(delays);
+        expect(h.events('retry').map((event) => event.delay)).toEqual(delays);
+        expect(service.runs).toBe(options.maxAttempts);
+        expect(h.clock.now() - startedAt).toBe(delays.reduce((sum, delay) => sum + delay, 0));
+      },
+    );
 
     it('never exceeds maxDelay however many attempts are made', async () => {
       const h = useHarness();
-      const service = flakyService({ maxAttempts: 40, initialDelay: 1, multiplier: 3, maxDelay: 60_000, jitter: 'none' });
+      const service = flakyService({
+        maxAttempts: 40,
+        initialDelay: 1,
+        multiplier: 3,
+        maxDelay: 60_000,
+        jitter: 'none',
+      });
 
       await rejectionOf(h.clock, service.fetch());
 
@@ -63,7 +72,12 @@ describe(`@Retryable backoff (${decoratorMode})`, () => {
 
     it('retries at once, without sleeping, when initialDelay is 0', async () => {
       const h = useHarness();
-      const service = flakyService({ maxAttempts: 4, initialDelay: 0, maxDelay: 0, jitter: 'none' });
+      const service = flakyService({
+        maxAttempts: 4,
+        initialDelay: 0,
+        maxDelay: 0,
+        jitter: 'none',
+      });
       const startedAt = h.clock.now();
 
       await rejectionOf(h.clock, service.fetch());
@@ -170,7 +184,7 @@ describe(`@Retryable backoff (${decoratorMode})`, () => {
       expect(h.clock.sleeps).toHaveLength(2);
     });
 
-    it("uses full jitter over initialDelay 100 doubling (multiplier 2): delay = d · random", async () => {
+    it('uses full jitter over initialDelay 100 doubling (multiplier 2): delay = d · random', async () => {
       const h = useHarness();
       const service = flakyService({});
       h.randomValues(0.25, 0.75);
@@ -187,7 +201,9 @@ describe(`@Retryable backoff (${decoratorMode})`, () => {
 
       await rejectionOf(h.clock, service.fetch());
 
-      expect(h.clock.sleeps).toEqual([100, 200, 400, 800, 1_600, 3_200, 6_400, 10_000, 10_000, 10_000, 10_000]);
+      expect(h.clock.sleeps).toEqual([
+        100, 200, 400, 800, 1_600, 3_200, 6_400, 10_000, 10_000, 10_000, 10_000,
+      ]);
     });
 
     it('applies the defaults to @Retryable() without options', async () => {

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { defaultEngine, Idempotent, Retryable, type JitterKind, type RetryOptions } from '../../../src';
+import {
+  defaultEngine,
+  Idempotent,
+  Retryable,
+  type JitterKind,
+  type RetryOptions,
+} from '../../../src';
 import type { FakeClock } from '../../../src/testing';
 import { useHarness, decoratorMode } from '../../support/harness';
 import { flakyService, rejectionOf, resultOf } from '../support/services';
@@ -26,7 +32,12 @@ function slowService(clock: FakeClock, duration: number, options: RetryOptions) 
 describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
   it('starts no sleep that would end past the budget and rejects with the last error', async () => {
     const h = useHarness();
-    const service = flakyService({ maxAttempts: 10, initialDelay: 100, jitter: 'none', maxElapsed: 250 });
+    const service = flakyService({
+      maxAttempts: 10,
+      initialDelay: 100,
+      jitter: 'none',
+      maxElapsed: 250,
+    });
     const startedAt = h.clock.now();
 
     const error = await rejectionOf(h.clock, service.fetch());
@@ -37,12 +48,19 @@ describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
     expect(error).toBe(service.errors[1]);
     expect(h.clock.now()).toBe(startedAt + 100);
     expect(h.clock.pending).toBe(0);
-    expect(h.events('failure')).toEqual([{ method: 'Flaky.fetch', attempts: 2, reason: 'budget', error }]);
+    expect(h.events('failure')).toEqual([
+      { method: 'Flaky.fetch', attempts: 2, reason: 'budget', error },
+    ]);
   });
 
   it('allows a sleep that ends exactly at the budget', async () => {
     const h = useHarness();
-    const service = flakyService({ maxAttempts: 10, initialDelay: 100, jitter: 'none', maxElapsed: 300 });
+    const service = flakyService({
+      maxAttempts: 10,
+      initialDelay: 100,
+      jitter: 'none',
+      maxElapsed: 300,
+    });
     const startedAt = h.clock.now();
 
     await rejectionOf(h.clock, service.fetch());
@@ -54,7 +72,12 @@ describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
 
   it('reports exhaustion, not the budget, when attempts run out first', async () => {
     const h = useHarness();
-    const service = flakyService({ maxAttempts: 3, initialDelay: 100, jitter: 'none', maxElapsed: 60_000 });
+    const service = flakyService({
+      maxAttempts: 3,
+      initialDelay: 100,
+      jitter: 'none',
+      maxElapsed: 60_000,
+    });
 
     await rejectionOf(h.clock, service.fetch());
 
@@ -64,7 +87,12 @@ describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
 
   it('counts the time attempts take toward the budget', async () => {
     const h = useHarness();
-    const service = slowService(h.clock, 120, { maxAttempts: 10, initialDelay: 100, jitter: 'none', maxElapsed: 500 });
+    const service = slowService(h.clock, 120, {
+      maxAttempts: 10,
+      initialDelay: 100,
+      jitter: 'none',
+      maxElapsed: 500,
+    });
     const startedAt = h.clock.now();
 
     const error = await rejectionOf(h.clock, service.fetch());
@@ -79,7 +107,12 @@ describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
 
   it('does not retry after a single attempt that used up the budget', async () => {
     const h = useHarness();
-    const service = slowService(h.clock, 1_000, { maxAttempts: 5, initialDelay: 10, jitter: 'none', maxElapsed: 500 });
+    const service = slowService(h.clock, 1_000, {
+      maxAttempts: 5,
+      initialDelay: 10,
+      jitter: 'none',
+      maxElapsed: 500,
+    });
 
     const error = await rejectionOf(h.clock, service.fetch());
 
@@ -111,7 +144,13 @@ describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
     let runs = 0;
     class Poller {
       @Idempotent()
-      @Retryable({ maxAttempts: 10, initialDelay: 100, jitter: 'none', maxElapsed: 350, retryOnResult: (r) => r !== 'ready' })
+      @Retryable({
+        maxAttempts: 10,
+        initialDelay: 100,
+        jitter: 'none',
+        maxElapsed: 350,
+        retryOnResult: (r) => r !== 'ready',
+      })
       async status(): Promise<string> {
         runs++;
         return `pending ${runs}`;
@@ -125,7 +164,12 @@ describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
 
   it('measures the budget from each call’s own start', async () => {
     const h = useHarness();
-    const service = flakyService({ maxAttempts: 10, initialDelay: 100, jitter: 'none', maxElapsed: 250 });
+    const service = flakyService({
+      maxAttempts: 10,
+      initialDelay: 100,
+      jitter: 'none',
+      maxElapsed: 250,
+    });
 
     await rejectionOf(h.clock, service.fetch());
     await h.clock.advance(10_000);

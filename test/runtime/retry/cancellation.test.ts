@@ -21,7 +21,9 @@ class Feed {
   @Retryable({ maxAttempts: 5, initialDelay: 1_000, jitter: 'none' })
   async load(id: string, signal?: AbortSignal): Promise<string> {
     this.runs++;
-    throw new Error(`feed ${id} unavailable (signal ${signal === undefined ? 'absent' : 'present'})`);
+    throw new Error(
+      `feed ${id} unavailable (signal ${signal === undefined ? 'absent' : 'present'})`,
+    );
   }
 
   @Idempotent()
@@ -32,7 +34,12 @@ class Feed {
   }
 
   @Idempotent()
-  @Retryable({ maxAttempts: 5, initialDelay: 1_000, jitter: 'none', signal: (args) => (args[1] as CallContext).cancel })
+  @Retryable({
+    maxAttempts: 5,
+    initialDelay: 1_000,
+    jitter: 'none',
+    signal: (args) => (args[1] as CallContext).cancel,
+  })
   async query(id: string, context: CallContext): Promise<string> {
     this.runs++;
     throw new Error(`query ${id} for ${context.user} failed`);
@@ -132,7 +139,9 @@ describe(`@Retryable cancellation (${decoratorMode})`, () => {
       controller.abort(reason);
       await failure;
 
-      expect(h.events('failure')).toEqual([{ method: 'Feed.load', attempts: 1, reason: 'aborted', error: reason }]);
+      expect(h.events('failure')).toEqual([
+        { method: 'Feed.load', attempts: 1, reason: 'aborted', error: reason },
+      ]);
       expect(h.logger.at('error')).toHaveLength(1);
       expect(h.logger.at('error')[0]?.fields.error).toBe(reason);
     });
@@ -171,7 +180,12 @@ describe(`@Retryable cancellation (${decoratorMode})`, () => {
       let runs = 0;
       class Jobs {
         @Idempotent()
-        @Retryable({ maxAttempts: 3, initialDelay: 1_000, jitter: 'none', signal: () => picked.signal })
+        @Retryable({
+          maxAttempts: 3,
+          initialDelay: 1_000,
+          jitter: 'none',
+          signal: () => picked.signal,
+        })
         async run(_signal: AbortSignal): Promise<void> {
           runs++;
           throw new Error('busy');
@@ -215,8 +229,14 @@ describe(`@Retryable cancellation (${decoratorMode})`, () => {
   describe('an already-aborted signal', () => {
     it.each([
       ['an AbortSignal argument', (feed: Feed, signal: AbortSignal) => feed.load('news', signal)],
-      ["an argument's signal property", (feed: Feed, signal: AbortSignal) => feed.fetch({ id: 'news', signal })],
-      ['the signal option', (feed: Feed, signal: AbortSignal) => feed.query('news', { user: 'ada', cancel: signal })],
+      [
+        "an argument's signal property",
+        (feed: Feed, signal: AbortSignal) => feed.fetch({ id: 'news', signal }),
+      ],
+      [
+        'the signal option',
+        (feed: Feed, signal: AbortSignal) => feed.query('news', { user: 'ada', cancel: signal }),
+      ],
     ])('runs no attempt and rejects with its reason, given as %s', async (_how, call) => {
       const h = useHarness();
       const feed = new Feed();
@@ -227,7 +247,9 @@ describe(`@Retryable cancellation (${decoratorMode})`, () => {
       expect(await reasonOf(call(feed, controller.signal))).toBe(reason);
       expect(feed.runs).toBe(0);
       expect(h.clock.sleeps).toEqual([]);
-      expect(h.events('failure')).toEqual([expect.objectContaining({ attempts: 0, reason: 'aborted', error: reason })]);
+      expect(h.events('failure')).toEqual([
+        expect.objectContaining({ attempts: 0, reason: 'aborted', error: reason }),
+      ]);
     });
   });
 

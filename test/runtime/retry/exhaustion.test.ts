@@ -43,7 +43,12 @@ describe(`@Retryable exhaustion (${decoratorMode})`, () => {
 
     expect(error).toBeInstanceOf(PaymentDeclined);
     expect(error).toBeInstanceOf(Error);
-    expect(error).toMatchObject({ attempt: 3, code: 'card_declined', message: 'declined on attempt 3', name: 'PaymentDeclined' });
+    expect(error).toMatchObject({
+      attempt: 3,
+      code: 'card_declined',
+      message: 'declined on attempt 3',
+      name: 'PaymentDeclined',
+    });
     expect(Object.keys(error as object).sort()).toEqual(['attempt', 'code', 'name']);
     expect((error as Error).cause).toBeUndefined();
     expect(runs).toBe(3);
@@ -104,7 +109,9 @@ describe(`@Retryable exhaustion (${decoratorMode})`, () => {
     expect(h.clock.sleeps).toEqual([]);
     expect(h.clock.now()).toBe(startedAt);
     expect(h.events('retry')).toEqual([]);
-    expect(h.events('failure')).toEqual([{ method: 'Flaky.fetch', attempts: 1, reason: 'exhausted', error }]);
+    expect(h.events('failure')).toEqual([
+      { method: 'Flaky.fetch', attempts: 1, reason: 'exhausted', error },
+    ]);
   });
 
   it('lets each call of the same method make its own maxAttempts', async () => {
@@ -124,7 +131,10 @@ describe(`@Retryable exhaustion (${decoratorMode})`, () => {
 
     const firstCall = first.fetch();
     const secondCall = second.fetch();
-    const [firstError, secondError] = await Promise.all([rejectionOf(h.clock, firstCall), rejectionOf(h.clock, secondCall)]);
+    const [firstError, secondError] = await Promise.all([
+      rejectionOf(h.clock, firstCall),
+      rejectionOf(h.clock, secondCall),
+    ]);
 
     expect(first.runs).toBe(3);
     expect(second.runs).toBe(2);

@@ -15,7 +15,10 @@ function expectAtUpperBounds(delays: readonly number[], bounds: readonly number[
 
 /** The delays of the retries reported since `from` retry events had been seen. */
 function retryDelays(h: Harness, from = 0): number[] {
-  return h.events('retry').slice(from).map((event) => event.delay);
+  return h
+    .events('retry')
+    .slice(from)
+    .map((event) => event.delay);
 }
 
 // 6 attempts, so 5 delays; the exponential 100·2^(n-1) reaches maxDelay 1000 at the 5th.
@@ -61,7 +64,12 @@ describe(`@Retryable jitter (${decoratorMode})`, () => {
     it('caps d at maxDelay before randomising', async () => {
       const h = useHarness();
       h.randomValues(0.5, 0.5, 0.5, 0.5);
-      const service = flakyService({ maxAttempts: 5, initialDelay: 100, maxDelay: 300, jitter: 'full' });
+      const service = flakyService({
+        maxAttempts: 5,
+        initialDelay: 100,
+        maxDelay: 300,
+        jitter: 'full',
+      });
 
       await rejectionOf(h.clock, service.fetch());
 
@@ -94,7 +102,12 @@ describe(`@Retryable jitter (${decoratorMode})`, () => {
     it('caps d at maxDelay before randomising', async () => {
       const h = useHarness();
       h.randomValues(0, 0, 0, 0);
-      const service = flakyService({ maxAttempts: 5, initialDelay: 100, maxDelay: 300, jitter: 'equal' });
+      const service = flakyService({
+        maxAttempts: 5,
+        initialDelay: 100,
+        maxDelay: 300,
+        jitter: 'equal',
+      });
 
       await rejectionOf(h.clock, service.fetch());
 
@@ -128,7 +141,12 @@ describe(`@Retryable jitter (${decoratorMode})`, () => {
     it('grows from the previous delay, not from the attempt number', async () => {
       const h = useHarness();
       h.randomValues(TOP_RANDOM, 0, TOP_RANDOM, TOP_RANDOM);
-      const service = flakyService({ maxAttempts: 5, initialDelay: 100, maxDelay: 10_000, jitter: 'decorrelated' });
+      const service = flakyService({
+        maxAttempts: 5,
+        initialDelay: 100,
+        maxDelay: 10_000,
+        jitter: 'decorrelated',
+      });
 
       await rejectionOf(h.clock, service.fetch());
 
@@ -138,7 +156,12 @@ describe(`@Retryable jitter (${decoratorMode})`, () => {
     it('caps 3·previous at maxDelay before randomising', async () => {
       const h = useHarness();
       h.randomValues(0.5, 0.5, 0.5, 0.5);
-      const service = flakyService({ maxAttempts: 5, initialDelay: 100, maxDelay: 1_000, jitter: 'decorrelated' });
+      const service = flakyService({
+        maxAttempts: 5,
+        initialDelay: 100,
+        maxDelay: 1_000,
+        jitter: 'decorrelated',
+      });
 
       await rejectionOf(h.clock, service.fetch());
 
@@ -152,14 +175,26 @@ describe(`@Retryable jitter (${decoratorMode})`, () => {
       initialDelay: fc.integer({ min: 0, max: 2_000 }),
       headroom: fc.integer({ min: 0, max: 30_000 }),
       multiplier: fc.double({ min: 1, max: 4, noNaN: true }),
-      randoms: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), { minLength: 1, maxLength: 8 }),
+      randoms: fc.array(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), {
+        minLength: 1,
+        maxLength: 8,
+      }),
     });
 
-    type Bounds = (n: number, ceiling: number, previous: number, initialDelay: number, maxDelay: number) => [number, number];
+    type Bounds = (
+      n: number,
+      ceiling: number,
+      previous: number,
+      initialDelay: number,
+      maxDelay: number,
+    ) => [number, number];
     const boundsOf: Record<Exclude<JitterKind, 'none'>, Bounds> = {
       full: (_n, ceiling) => [0, ceiling],
       equal: (_n, ceiling) => [ceiling / 2, ceiling],
-      decorrelated: (_n, _ceiling, previous, initialDelay, maxDelay) => [initialDelay, Math.min(maxDelay, 3 * previous)],
+      decorrelated: (_n, _ceiling, previous, initialDelay, maxDelay) => [
+        initialDelay,
+        Math.min(maxDelay, 3 * previous),
+      ],
     };
 
     it.each(Object.keys(boundsOf) as (keyof typeof boundsOf)[])(
@@ -173,7 +208,13 @@ describe(`@Retryable jitter (${decoratorMode})`, () => {
             const seenEvents = h.events('retry').length;
             const seenSleeps = h.clock.sleeps.length;
             h.randomValues(...randoms);
-            const service = flakyService({ maxAttempts, initialDelay, maxDelay, multiplier, jitter });
+            const service = flakyService({
+              maxAttempts,
+              initialDelay,
+              maxDelay,
+              multiplier,
+              jitter,
+            });
 
             await rejectionOf(h.clock, service.fetch());
 
@@ -204,11 +245,19 @@ describe(`@Retryable jitter (${decoratorMode})`, () => {
           const maxDelay = initialDelay + headroom;
           const maxAttempts = randoms.length + 1;
           const seenEvents = h.events('retry').length;
-          const service = flakyService({ maxAttempts, initialDelay, maxDelay, multiplier, jitter: 'none' });
+          const service = flakyService({
+            maxAttempts,
+            initialDelay,
+            maxDelay,
+            multiplier,
+            jitter: 'none',
+          });
 
           await rejectionOf(h.clock, service.fetch());
 
-          const expected = randoms.map((_, index) => Math.min(maxDelay, initialDelay * multiplier ** index));
+          const expected = randoms.map((_, index) =>
+            Math.min(maxDelay, initialDelay * multiplier ** index),
+          );
           expect(retryDelays(h, seenEvents)).toEqual(expected);
         }),
         { numRuns: 100 },

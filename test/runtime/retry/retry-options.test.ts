@@ -1,4 +1,11 @@
-import { CircuitOpenError, ConfigError, Idempotent, NotIdempotentError, Retryable, type RetryOptions } from '../../../src';
+import {
+  CircuitOpenError,
+  ConfigError,
+  Idempotent,
+  NotIdempotentError,
+  Retryable,
+  type RetryOptions,
+} from '../../../src';
 import { useHarness, decoratorMode } from '../../support/harness';
 import { rejectionOf, resultOf } from '../support/services';
 
@@ -62,11 +69,10 @@ describe(`@Retryable options (${decoratorMode})`, () => {
 
     it('matches any of several listed classes', async () => {
       const h = useHarness();
-      const service = scriptedService({ maxAttempts: 4, retryOn: [ValidationError, TransientError] }, [
-        fail(new ValidationError('a')),
-        fail(new TransientError('b')),
-        give('done'),
-      ]);
+      const service = scriptedService(
+        { maxAttempts: 4, retryOn: [ValidationError, TransientError] },
+        [fail(new ValidationError('a')), fail(new TransientError('b')), give('done')],
+      );
 
       expect(await resultOf(h.clock, service.call())).toBe('done');
       expect(service.runs).toBe(3);
@@ -75,12 +81,17 @@ describe(`@Retryable options (${decoratorMode})`, () => {
     it('does not retry an error of another class: one body run, the error itself rejects', async () => {
       const h = useHarness();
       const error = new ValidationError('bad input');
-      const service = scriptedService({ maxAttempts: 5, retryOn: [TransientError] }, [fail(error), give('never')]);
+      const service = scriptedService({ maxAttempts: 5, retryOn: [TransientError] }, [
+        fail(error),
+        give('never'),
+      ]);
 
       expect(await rejectionOf(h.clock, service.call())).toBe(error);
       expect(service.runs).toBe(1);
       expect(h.clock.sleeps).toEqual([]);
-      expect(h.events('failure')).toEqual([{ method: 'Scripted.call', attempts: 1, reason: 'not-retryable', error }]);
+      expect(h.events('failure')).toEqual([
+        { method: 'Scripted.call', attempts: 1, reason: 'not-retryable', error },
+      ]);
     });
 
     it('does not retry a thrown non-error value when only classes are listed', async () => {
@@ -121,7 +132,10 @@ describe(`@Retryable options (${decoratorMode})`, () => {
       const h = useHarness();
       const service = scriptedService(
         { maxAttempts: 5, retryOn: (error) => (error as { status?: number }).status === 503 },
-        [fail(Object.assign(new Error('busy'), { status: 503 })), fail(Object.assign(new Error('gone'), { status: 404 }))],
+        [
+          fail(Object.assign(new Error('busy'), { status: 503 })),
+          fail(Object.assign(new Error('gone'), { status: 404 })),
+        ],
       );
 
       const error = await rejectionOf(h.clock, service.call());
@@ -149,28 +163,46 @@ describe(`@Retryable options (${decoratorMode})`, () => {
     });
   });
 
-  describe("errors that are never retried, whatever retryOn says", () => {
+  describe('errors that are never retried, whatever retryOn says', () => {
     const neverRetried: [string, () => unknown][] = [
       ['a NotIdempotentError thrown by the body', () => new NotIdempotentError('Other.method')],
-      ['a CircuitOpenError thrown by the body', () => new CircuitOpenError('downstream', 'open', 0)],
-      ["an Error named 'AbortError'", () => Object.assign(new Error('aborted'), { name: 'AbortError' })],
-      ["a DOMException named 'AbortError'", () => new DOMException('The operation was aborted.', 'AbortError')],
+      [
+        'a CircuitOpenError thrown by the body',
+        () => new CircuitOpenError('downstream', 'open', 0),
+      ],
+      [
+        "an Error named 'AbortError'",
+        () => Object.assign(new Error('aborted'), { name: 'AbortError' }),
+      ],
+      [
+        "a DOMException named 'AbortError'",
+        () => new DOMException('The operation was aborted.', 'AbortError'),
+      ],
     ];
 
-    it.each(neverRetried)('does not retry %s when retryOn is a predicate returning true', async (_what, make) => {
-      const h = useHarness();
-      const error = make();
-      const service = scriptedService({ maxAttempts: 4, retryOn: () => true }, [fail(error), give('never')]);
+    it.each(neverRetried)(
+      'does not retry %s when retryOn is a predicate returning true',
+      async (_what, make) => {
+        const h = useHarness();
+        const error = make();
+        const service = scriptedService({ maxAttempts: 4, retryOn: () => true }, [
+          fail(error),
+          give('never'),
+        ]);
 
-      expect(await rejectionOf(h.clock, service.call())).toBe(error);
-      expect(service.runs).toBe(1);
-      expect(h.events('failure')[0]?.reason).toBe('not-retryable');
-    });
+        expect(await rejectionOf(h.clock, service.call())).toBe(error);
+        expect(service.runs).toBe(1);
+        expect(h.events('failure')[0]?.reason).toBe('not-retryable');
+      },
+    );
 
     it.each(neverRetried)('does not retry %s when retryOn lists Error', async (_what, make) => {
       const h = useHarness();
       const error = make();
-      const service = scriptedService({ maxAttempts: 4, retryOn: [Error] }, [fail(error), give('never')]);
+      const service = scriptedService({ maxAttempts: 4, retryOn: [Error] }, [
+        fail(error),
+        give('never'),
+      ]);
 
       expect(await rejectionOf(h.clock, service.call())).toBe(error);
       expect(service.runs).toBe(1);
@@ -187,7 +219,9 @@ describe(`@Retryable options (${decoratorMode})`, () => {
 
     it("does not sleep for a CircuitOpenError's retryAfter", async () => {
       const h = useHarness();
-      const service = scriptedService({ maxAttempts: 4 }, [fail(new CircuitOpenError('downstream', 'open', 30_000))]);
+      const service = scriptedService({ maxAttempts: 4 }, [
+        fail(new CircuitOpenError('downstream', 'open', 30_000)),
+      ]);
 
       await rejectionOf(h.clock, service.call());
 
@@ -198,11 +232,10 @@ describe(`@Retryable options (${decoratorMode})`, () => {
   describe('retryOnResult', () => {
     it('retries a result it rejects and resolves with the first one it accepts', async () => {
       const h = useHarness();
-      const service = scriptedService({ maxAttempts: 5, jitter: 'none', retryOnResult: (result) => result === null }, [
-        give(null),
-        give(null),
-        give({ id: 7 }),
-      ]);
+      const service = scriptedService(
+        { maxAttempts: 5, jitter: 'none', retryOnResult: (result) => result === null },
+        [give(null), give(null), give({ id: 7 })],
+      );
 
       expect(await resultOf(h.clock, service.call())).toEqual({ id: 7 });
       expect(service.runs).toBe(3);
@@ -212,9 +245,17 @@ describe(`@Retryable options (${decoratorMode})`, () => {
 
     it('resolves with the last result itself when every result is rejected', async () => {
       const h = useHarness();
-      const results = [{ status: 'pending', n: 1 }, { status: 'pending', n: 2 }, { status: 'pending', n: 3 }];
+      const results = [
+        { status: 'pending', n: 1 },
+        { status: 'pending', n: 2 },
+        { status: 'pending', n: 3 },
+      ];
       const service = scriptedService(
-        { maxAttempts: 3, jitter: 'none', retryOnResult: (result) => (result as { status: string }).status === 'pending' },
+        {
+          maxAttempts: 3,
+          jitter: 'none',
+          retryOnResult: (result) => (result as { status: string }).status === 'pending',
+        },
         results.map(give),
       );
 
@@ -225,7 +266,10 @@ describe(`@Retryable options (${decoratorMode})`, () => {
 
     it('still logs and reports every retry and the final outcome when it resolves with a rejected result', async () => {
       const h = useHarness();
-      const service = scriptedService({ maxAttempts: 3, jitter: 'none', retryOnResult: () => true }, [give('stale')]);
+      const service = scriptedService(
+        { maxAttempts: 3, jitter: 'none', retryOnResult: () => true },
+        [give('stale')],
+      );
 
       await resultOf(h.clock, service.call());
 
@@ -233,11 +277,15 @@ describe(`@Retryable options (${decoratorMode})`, () => {
       expect(h.logger.at('warn')[0]?.message).toContain('Scripted.call attempt 1/3');
       expect(h.logger.at('error')).toHaveLength(1);
       expect(h.logger.at('error')[0]?.message).toContain('Scripted.call');
-      expect(h.events('retry').map(({ attempt, delay, error }) => ({ attempt, delay, error }))).toEqual([
+      expect(
+        h.events('retry').map(({ attempt, delay, error }) => ({ attempt, delay, error })),
+      ).toEqual([
         { attempt: 1, delay: 100, error: undefined },
         { attempt: 2, delay: 200, error: undefined },
       ]);
-      expect(h.events('failure')).toEqual([{ method: 'Scripted.call', attempts: 3, reason: 'exhausted', error: undefined }]);
+      expect(h.events('failure')).toEqual([
+        { method: 'Scripted.call', attempts: 3, reason: 'exhausted', error: undefined },
+      ]);
       expect(h.events('success')).toEqual([]);
     });
 
@@ -271,12 +319,16 @@ describe(`@Retryable options (${decoratorMode})`, () => {
       expect(await rejectionOf(h.clock, service.call())).toBe(bug);
       expect(service.runs).toBe(1);
       expect(h.clock.sleeps).toEqual([]);
-      expect(h.events('failure')).toEqual([{ method: 'Scripted.call', attempts: 1, reason: 'not-retryable', error: bug }]);
+      expect(h.events('failure')).toEqual([
+        { method: 'Scripted.call', attempts: 1, reason: 'not-retryable', error: bug },
+      ]);
     });
 
     it('resolves at once with the first result it accepts, undefined included', async () => {
       const h = useHarness();
-      const service = scriptedService({ maxAttempts: 3, retryOnResult: () => false }, [give(undefined)]);
+      const service = scriptedService({ maxAttempts: 3, retryOnResult: () => false }, [
+        give(undefined),
+      ]);
 
       expect(await resultOf(h.clock, service.call())).toBeUndefined();
       expect(service.runs).toBe(1);
@@ -286,11 +338,10 @@ describe(`@Retryable options (${decoratorMode})`, () => {
   describe('retryAfter hints on errors', () => {
     it('waits at least retryAfter ms, even above the computed delay and maxDelay', async () => {
       const h = useHarness();
-      const service = scriptedService({ maxAttempts: 4, initialDelay: 100, maxDelay: 1_000, jitter: 'none' }, [
-        fail(new RateLimited(5_000)),
-        fail(new Error('plain')),
-        give('ok'),
-      ]);
+      const service = scriptedService(
+        { maxAttempts: 4, initialDelay: 100, maxDelay: 1_000, jitter: 'none' },
+        [fail(new RateLimited(5_000)), fail(new Error('plain')), give('ok')],
+      );
 
       expect(await resultOf(h.clock, service.call())).toBe('ok');
       expect(h.clock.sleeps).toEqual([5_000, 200]);
@@ -328,14 +379,12 @@ describe(`@Retryable options (${decoratorMode})`, () => {
 
     it('ignores hints that are not a positive finite number of ms', async () => {
       const h = useHarness();
-      const hinted = (retryAfter: unknown) => fail(Object.assign(new Error('hinted'), { retryAfter }));
-      const service = scriptedService({ maxAttempts: 5, initialDelay: 100, maxDelay: 100, jitter: 'none' }, [
-        hinted(-5_000),
-        hinted(Number.NaN),
-        hinted('5000'),
-        hinted(Infinity),
-        give('ok'),
-      ]);
+      const hinted = (retryAfter: unknown) =>
+        fail(Object.assign(new Error('hinted'), { retryAfter }));
+      const service = scriptedService(
+        { maxAttempts: 5, initialDelay: 100, maxDelay: 100, jitter: 'none' },
+        [hinted(-5_000), hinted(Number.NaN), hinted('5000'), hinted(Infinity), give('ok')],
+      );
 
       await resultOf(h.clock, service.call());
 

@@ -61,7 +61,9 @@ describe(`how a retried call finds its AbortSignal (${decoratorMode})`, () => {
         throw new Error('transient');
       }
     }
-    await expect(resultOf(h.clock, new Reader().read(new Options()))).rejects.toThrow('caller gave up');
+    await expect(resultOf(h.clock, new Reader().read(new Options()))).rejects.toThrow(
+      'caller gave up',
+    );
     expect(runs).toBe(1);
   });
 });

@@ -40,7 +40,8 @@ export async function rejectionOf(clock: FakeClock, call: Promise<unknown>): Pro
   );
   await clock.runAll();
   const outcome = await settled;
-  if (!outcome.rejected) throw new Error(`expected the call to reject, it resolved with ${String(outcome.value)}`);
+  if (!outcome.rejected)
+    throw new Error(`expected the call to reject, it resolved with ${String(outcome.value)}`);
   return outcome.value;
 }
 

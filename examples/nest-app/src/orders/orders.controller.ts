@@ -17,7 +17,10 @@ export class OrdersController {
   // recorded nothing, so it may be sent again.
   @Post()
   @Idempotent({ key: (idempotencyKey: string) => idempotencyKey, ttl: ONE_DAY })
-  async place(@IdempotencyKey() idempotencyKey: string, @Body(PlaceOrderPipe) request: PlaceOrder): Promise<Order> {
+  async place(
+    @IdempotencyKey() idempotencyKey: string,
+    @Body(PlaceOrderPipe) request: PlaceOrder,
+  ): Promise<Order> {
     void idempotencyKey; // the decorator's key: part of the arguments, so a different body is a conflict
     return this.orders.place(request);
   }

@@ -14,7 +14,12 @@ export class OrdersService {
     if (available < request.quantity) {
       throw new UnprocessableEntityException(`only ${available} of ${request.sku} in stock`);
     }
-    const order: Order = { id: `ord_${this.orders.size + 1}`, sku: request.sku, quantity: request.quantity, status: 'placed' };
+    const order: Order = {
+      id: `ord_${this.orders.size + 1}`,
+      sku: request.sku,
+      quantity: request.quantity,
+      status: 'placed',
+    };
     this.orders.set(order.id, order);
     return order;
   }

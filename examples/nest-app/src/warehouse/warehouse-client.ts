@@ -11,7 +11,12 @@ export class WarehouseClient {
   // are then refused at once (503 with Retry-After) instead of waiting on a warehouse that is down.
   @Idempotent()
   @Retryable({ maxAttempts: 3, initialDelay: 100, maxDelay: 1_000 })
-  @CircuitBreaker({ name: 'warehouse', consecutiveFailures: 5, openDuration: 10_000, halfOpenMaxCalls: 1 })
+  @CircuitBreaker({
+    name: 'warehouse',
+    consecutiveFailures: 5,
+    openDuration: 10_000,
+    halfOpenMaxCalls: 1,
+  })
   async stockOf(sku: string): Promise<number> {
     return this.warehouse.stockOf(sku);
   }

@@ -1,4 +1,13 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Param, Put, UseGuards } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Param,
+  Put,
+  UseGuards,
+} from '@nestjs/common';
 import { FlakyWarehouse, type WarehouseMode } from './flaky-warehouse';
 import { LocalOnlyGuard } from './local-only.guard';
 import { WarehouseClient } from './warehouse-client';
@@ -23,7 +32,8 @@ export class WarehouseController {
   @HttpCode(204)
   @UseGuards(LocalOnlyGuard)
   setMode(@Body('mode') mode: WarehouseMode): void {
-    if (!MODES.includes(mode)) throw new BadRequestException(`mode must be one of ${MODES.join(', ')}`);
+    if (!MODES.includes(mode))
+      throw new BadRequestException(`mode must be one of ${MODES.join(', ')}`);
     this.warehouse.setMode(mode);
   }
 }

@@ -31,8 +31,14 @@ describe('the boot check: an application with a @Retryable method lacking @Idemp
     bodyRuns.count = 0;
   });
 
-  async function appWith(metadata: ModuleMetadata, logger = new RecordingLogger()): Promise<INestApplication> {
-    const moduleRef = await Test.createTestingModule({ imports: [ResilienceModule.forRoot({ logger }), ...(metadata.imports ?? [])], providers: metadata.providers })
+  async function appWith(
+    metadata: ModuleMetadata,
+    logger = new RecordingLogger(),
+  ): Promise<INestApplication> {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ logger }), ...(metadata.imports ?? [])],
+      providers: metadata.providers,
+    })
       .setLogger(new RecordingNestLogger())
       .compile();
     const app = moduleRef.createNestApplication();
@@ -51,7 +57,11 @@ describe('the boot check: an application with a @Retryable method lacking @Idemp
   it.each([
     ['a provider', UnmarkedProviderModule, 'Payments.charge'],
     ['a controller', UnmarkedControllerModule, 'RefundsController.refund'],
-    ['a request-scoped provider (checked by its class: no instance exists at boot)', UnmarkedRequestScopedModule, 'RequestScopedPayments.charge'],
+    [
+      'a request-scoped provider (checked by its class: no instance exists at boot)',
+      UnmarkedRequestScopedModule,
+      'RequestScopedPayments.charge',
+    ],
     ['a transient provider', UnmarkedTransientModule, 'TransientPayments.charge'],
     ['a factory provider (checked by its instance)', UnmarkedFactoryModule, 'LegacyGateway.send'],
     ['a value provider', UnmarkedValueModule, 'LegacyGateway.send'],
@@ -70,7 +80,9 @@ describe('the boot check: an application with a @Retryable method lacking @Idemp
   });
 
   it('refuses the example application with one unmarked provider added, and never listens', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule, UnmarkedProviderModule] })
+    const moduleRef = await Test.createTestingModule({
+      imports: [AppModule, UnmarkedProviderModule],
+    })
       .setLogger(new RecordingNestLogger())
       .compile();
     const app = moduleRef.createNestApplication();
@@ -108,12 +120,16 @@ describe('the boot check: an application with a @Retryable method lacking @Idemp
     await app.init();
 
     expect(logger.at('warn').map((entry) => entry.message)).toEqual([
-      expect.stringMatching(/^PerRequestBreaker\.call: @CircuitBreaker\(\{ scope: 'instance' \}\) on a request-scoped provider/),
+      expect.stringMatching(
+        /^PerRequestBreaker\.call: @CircuitBreaker\(\{ scope: 'instance' \}\) on a request-scoped provider/,
+      ),
     ]);
   });
 
   it('without ResilienceModule there is no boot check: the method is refused at its first call, before its body runs', async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [UnmarkedProviderModule] }).setLogger(new RecordingNestLogger()).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [UnmarkedProviderModule] })
+      .setLogger(new RecordingNestLogger())
+      .compile();
     const app = moduleRef.createNestApplication();
     apps.push(app);
     await app.init();

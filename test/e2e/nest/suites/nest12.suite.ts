@@ -19,9 +19,18 @@ interface Report {
 
 function node(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: PROJECT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { cwd: PROJECT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -31,11 +40,17 @@ describe('NestJS 12, as an ES-module application on the packed steadfast', () =>
 
   beforeAll(async () => {
     if (!fs.existsSync(path.join(PROJECT, 'node_modules', '@nestjs', 'core'))) {
-      throw new Error('test/e2e/nest12 has no node_modules: run `npm run pretest` (or `node test/e2e/nest12/ensure-installed.cjs`) first');
+      throw new Error(
+        'test/e2e/nest12 has no node_modules: run `npm run pretest` (or `node test/e2e/nest12/ensure-installed.cjs`) first',
+      );
     }
     installPackedSteadfast(PROJECT);
     fs.rmSync(path.join(PROJECT, 'dist'), { recursive: true, force: true });
-    compile = await node([path.join(PROJECT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+    compile = await node([
+      path.join(PROJECT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      'tsconfig.json',
+    ]);
     if (compile.code !== 0) return;
     const run = await node(['dist/check.js']);
     if (run.code !== 0) throw new Error(`dist/check.js failed (${run.code}):\n${run.stderr}`);

@@ -23,13 +23,15 @@ describe('the example order service', () => {
   });
 
   const api = () => request(running.url);
-  const placeOrder = (key: string, body: object) => api().post('/orders').set('Idempotency-Key', key).send(body);
+  const placeOrder = (key: string, body: object) =>
+    api().post('/orders').set('Idempotency-Key', key).send(body);
 
   describe('GET /stock/:sku, through a retried warehouse client', () => {
     it('answers while the warehouse fails every third call: the failed call is retried', async () => {
       warehouse.setMode('flaky');
 
-      for (let i = 0; i < 3; i++) await api().get('/stock/kettle').expect(200, { sku: 'kettle', available: 12 });
+      for (let i = 0; i < 3; i++)
+        await api().get('/stock/kettle').expect(200, { sku: 'kettle', available: 12 });
 
       expect(warehouse.calls).toBe(4);
       expect(running.clock.sleeps).toEqual([50]); // full jitter of 100 ms with random() = 0.5
@@ -43,7 +45,10 @@ describe('the example order service', () => {
       expect(running.logger.inContext('steadfast')).toEqual([
         {
           level: 'warn',
-          params: ['WarehouseClient.stockOf attempt 1/3 failed (GatewayTimeoutException: warehouse timed out (call 3)); retrying in 50 ms', 'steadfast'],
+          params: [
+            'WarehouseClient.stockOf attempt 1/3 failed (GatewayTimeoutException: warehouse timed out (call 3)); retrying in 50 ms',
+            'steadfast',
+          ],
         },
       ]);
     });
@@ -70,7 +75,11 @@ describe('the example order service', () => {
       running.clock.advance(4_000);
       const refused = await api().get('/stock/kettle').expect(503);
       expect(refused.headers['retry-after']).toBe('6');
-      await api().post('/orders').set('Idempotency-Key', 'during-outage').send({ sku: 'kettle', quantity: 1 }).expect(503);
+      await api()
+        .post('/orders')
+        .set('Idempotency-Key', 'during-outage')
+        .send({ sku: 'kettle', quantity: 1 })
+        .expect(503);
       expect(warehouse.calls).toBe(5);
       expect(running.engine.breaker('warehouse').state).toBe('open');
     });
@@ -79,7 +88,9 @@ describe('the example order service', () => {
       warehouse.setMode('down');
       await api().get('/stock/kettle').expect(504);
       await api().get('/stock/kettle').expect(503);
-      await api().get('/health').expect(503, { circuits: { status: 'down', circuits: { warehouse: 'open' } } });
+      await api()
+        .get('/health')
+        .expect(503, { circuits: { status: 'down', circuits: { warehouse: 'open' } } });
 
       warehouse.setMode('healthy');
       running.clock.advance(5_000);
@@ -89,7 +100,9 @@ describe('the example order service', () => {
       await api().get('/stock/kettle').expect(200, { sku: 'kettle', available: 12 });
 
       expect(running.engine.breaker('warehouse').state).toBe('closed');
-      await api().get('/health').expect(200, { circuits: { status: 'up', circuits: { warehouse: 'closed' } } });
+      await api()
+        .get('/health')
+        .expect(200, { circuits: { status: 'up', circuits: { warehouse: 'closed' } } });
       expect(running.logger.inContext('steadfast').map((entry) => entry.params[0])).toEqual(
         expect.arrayContaining([
           "circuit 'warehouse' closed -> open: 5 consecutive failures",
@@ -114,7 +127,11 @@ describe('the example order service', () => {
     });
 
     it('places one order for duplicates sent at the same time', async () => {
-      const answers = await Promise.all([placeOrder('order-2', kettle), placeOrder('order-2', kettle), placeOrder('order-2', kettle)]);
+      const answers = await Promise.all([
+        placeOrder('order-2', kettle),
+        placeOrder('order-2', kettle),
+        placeOrder('order-2', kettle),
+      ]);
 
       expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
       expect(new Set(answers.map((answer) => answer.body.id))).toEqual(new Set(['ord_1']));
@@ -139,7 +156,10 @@ describe('the example order service', () => {
       await placeOrder('order-4', kettle).expect(201);
       await placeOrder('order-5', kettle).expect(201);
 
-      expect((await api().get('/orders')).body.map((order: { id: string }) => order.id)).toEqual(['ord_1', 'ord_2']);
+      expect((await api().get('/orders')).body.map((order: { id: string }) => order.id)).toEqual([
+        'ord_1',
+        'ord_2',
+      ]);
     });
 
     it('records nothing for a request that failed: the same key places the order once the warehouse is back', async () => {

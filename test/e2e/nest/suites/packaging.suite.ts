@@ -19,9 +19,18 @@ interface Run {
 
 function run(command: string, args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        resolve({
+          code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1,
+          stdout,
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -43,8 +52,16 @@ describe('steadfast/nestjs in a project made by the Nest CLI (CommonJS, moduleRe
   let project: string;
 
   beforeAll(() => {
-    project = scratchProject('nest-cli', ['@nestjs/common', '@nestjs/core', 'reflect-metadata', 'rxjs', '@types/node']);
-    fs.cpSync(path.join(__dirname, '..', 'fixtures', 'nest-cli-consumer'), project, { recursive: true });
+    project = scratchProject('nest-cli', [
+      '@nestjs/common',
+      '@nestjs/core',
+      'reflect-metadata',
+      'rxjs',
+      '@types/node',
+    ]);
+    fs.cpSync(path.join(__dirname, '..', 'fixtures', 'nest-cli-consumer'), project, {
+      recursive: true,
+    });
   });
 
   afterAll(() => fs.rmSync(project, { recursive: true, force: true }));
@@ -56,9 +73,17 @@ describe('steadfast/nestjs in a project made by the Nest CLI (CommonJS, moduleRe
   }, 120_000);
 
   it('resolves the types through typesVersions, to the CommonJS declarations', async () => {
-    const result = await run(process.execPath, [TSC, '-p', 'tsconfig.json', '--traceResolution'], project);
-    expect(result.stdout).toContain("======== Module name 'steadfast/nestjs' was successfully resolved to '");
-    expect(result.stdout).toMatch(/'steadfast\/nestjs' was successfully resolved to '[^']*node_modules\/steadfast\/dist\/cjs\/nestjs\/index\.d\.ts'/);
+    const result = await run(
+      process.execPath,
+      [TSC, '-p', 'tsconfig.json', '--traceResolution'],
+      project,
+    );
+    expect(result.stdout).toContain(
+      "======== Module name 'steadfast/nestjs' was successfully resolved to '",
+    );
+    expect(result.stdout).toMatch(
+      /'steadfast\/nestjs' was successfully resolved to '[^']*node_modules\/steadfast\/dist\/cjs\/nestjs\/index\.d\.ts'/,
+    );
   }, 120_000);
 });
 
@@ -110,11 +135,21 @@ describe('the example and the Nest suites', () => {
   it("start as the README's command starts them, and answer on 127.0.0.1", async () => {
     // `npm run example:nest` = `npm run build` + this (the build is left out here: other suites use dist/)
     const tsNode = require.resolve('ts-node/dist/bin.js', { paths: [ROOT] });
-    const child: ChildProcess = spawn(process.execPath, [tsNode, '--transpile-only', '-P', 'examples/nest-app/tsconfig.json', 'examples/nest-app/src/main.ts'], {
-      cwd: ROOT,
-      env: { ...process.env, PORT: '0', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        tsNode,
+        '--transpile-only',
+        '-P',
+        'examples/nest-app/tsconfig.json',
+        'examples/nest-app/src/main.ts',
+      ],
+      {
+        cwd: ROOT,
+        env: { ...process.env, PORT: '0', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     try {
       const url = await new Promise<string>((resolve, reject) => {
@@ -125,7 +160,9 @@ describe('the example and the Nest suites', () => {
         };
         child.stdout?.on('data', onData);
         child.stderr?.on('data', onData);
-        child.on('exit', (code) => reject(new Error(`the example exited (${String(code)}) before listening:\n${output}`)));
+        child.on('exit', (code) =>
+          reject(new Error(`the example exited (${String(code)}) before listening:\n${output}`)),
+        );
       });
 
       const stock = await fetch(`${url}/stock/kettle`);

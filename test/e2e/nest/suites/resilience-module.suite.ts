@@ -11,9 +11,23 @@ import {
   IdempotencyStoreError,
   ResilienceEngine,
 } from 'steadfast';
-import { CircuitBreakerHealthIndicator, RESILIENCE_MODULE_OPTIONS, ResilienceExceptionFilter, ResilienceModule } from 'steadfast/nestjs';
+import {
+  CircuitBreakerHealthIndicator,
+  RESILIENCE_MODULE_OPTIONS,
+  ResilienceExceptionFilter,
+  ResilienceModule,
+} from 'steadfast/nestjs';
 import { RecordingLogger } from 'steadfast/testing';
-import { BreakerReport, Catalog, CatalogModule, Downstream, ReportModule, SETTINGS, Settings, SettingsModule } from '../fixtures/module-fixtures';
+import {
+  BreakerReport,
+  Catalog,
+  CatalogModule,
+  Downstream,
+  ReportModule,
+  SETTINGS,
+  Settings,
+  SettingsModule,
+} from '../fixtures/module-fixtures';
 import { requireBuild } from '../support/built-package';
 import { RecordingNestLogger } from '../support/recording-nest-logger';
 import { SteppingClock } from '../support/stepping-clock';
@@ -27,8 +41,13 @@ describe('ResilienceModule', () => {
     configure({ logger: console, defaults: {} });
   });
 
-  async function start(imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>, filter?: ResilienceExceptionFilter): Promise<{ app: INestApplication; url: string; clock: SteppingClock }> {
-    const moduleRef = await Test.createTestingModule({ imports }).setLogger(new RecordingNestLogger()).compile();
+  async function start(
+    imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>,
+    filter?: ResilienceExceptionFilter,
+  ): Promise<{ app: INestApplication; url: string; clock: SteppingClock }> {
+    const moduleRef = await Test.createTestingModule({ imports })
+      .setLogger(new RecordingNestLogger())
+      .compile();
     const app = moduleRef.createNestApplication();
     apps.push(app);
     if (filter !== undefined) app.useGlobalFilters(filter);
@@ -41,17 +60,26 @@ describe('ResilienceModule', () => {
   describe('forRoot(options)', () => {
     it("passes configure()'s options through: defaults.retry applies to the app's methods", async () => {
       const logger = new RecordingLogger();
-      const { app, url } = await start([ResilienceModule.forRoot({ logger, defaults: { retry: { maxAttempts: 2 } } }), CatalogModule]);
+      const { app, url } = await start([
+        ResilienceModule.forRoot({ logger, defaults: { retry: { maxAttempts: 2 } } }),
+        CatalogModule,
+      ]);
       app.get(Downstream).failing = true;
 
       await request(url).get('/catalog/7').expect(500);
 
       expect(app.get(Downstream).calls).toBe(2);
-      expect(logger.at('error').map((entry) => entry.message)).toEqual(['Catalog.item failed after 2/2 attempts: Error: downstream failed for 7']);
+      expect(logger.at('error').map((entry) => entry.message)).toEqual([
+        'Catalog.item failed after 2/2 attempts: Error: downstream failed for 7',
+      ]);
     });
 
     it('provides the engine every decorator uses, to any module, without importing ResilienceModule there', async () => {
-      const { app } = await start([ResilienceModule.forRoot({ logger: false }), CatalogModule, ReportModule]);
+      const { app } = await start([
+        ResilienceModule.forRoot({ logger: false }),
+        CatalogModule,
+        ReportModule,
+      ]);
 
       expect(app.get(ResilienceEngine)).toBe(defaultEngine);
       expect(app.get(Catalog).engine).toBe(defaultEngine);
@@ -67,9 +95,17 @@ describe('ResilienceModule', () => {
       app.get(Downstream).failing = true;
       await expect(app.get(Catalog).item('9')).rejects.toThrow('downstream failed for 9');
 
-      expect(nestLogger.inContext('steadfast').map((entry) => [entry.level, entry.params[0]])).toEqual([
-        ['warn', 'Catalog.item attempt 1/3 failed (Error: downstream failed for 9); retrying in 10 ms'],
-        ['warn', 'Catalog.item attempt 2/3 failed (Error: downstream failed for 9); retrying in 10 ms'],
+      expect(
+        nestLogger.inContext('steadfast').map((entry) => [entry.level, entry.params[0]]),
+      ).toEqual([
+        [
+          'warn',
+          'Catalog.item attempt 1/3 failed (Error: downstream failed for 9); retrying in 10 ms',
+        ],
+        [
+          'warn',
+          'Catalog.item attempt 2/3 failed (Error: downstream failed for 9); retrying in 10 ms',
+        ],
         ['error', 'Catalog.item failed after 3/3 attempts: Error: downstream failed for 9'],
       ]);
     });
@@ -86,7 +122,9 @@ describe('ResilienceModule', () => {
     });
 
     it('fails module compilation with ConfigError on an invalid option', async () => {
-      const compiling = Test.createTestingModule({ imports: [ResilienceModule.forRoot({ defaults: { retry: { maxAttempts: 0 } } })] })
+      const compiling = Test.createTestingModule({
+        imports: [ResilienceModule.forRoot({ defaults: { retry: { maxAttempts: 0 } } })],
+      })
         .setLogger(new RecordingNestLogger())
         .compile();
 
@@ -101,7 +139,10 @@ describe('ResilienceModule', () => {
         ResilienceModule.forRootAsync({
           imports: [SettingsModule],
           inject: [SETTINGS],
-          useFactory: async (settings: Settings) => ({ logger, defaults: { retry: { maxAttempts: settings.retryAttempts } } }),
+          useFactory: async (settings: Settings) => ({
+            logger,
+            defaults: { retry: { maxAttempts: settings.retryAttempts } },
+          }),
         }),
         CatalogModule,
       ]);
@@ -115,7 +156,10 @@ describe('ResilienceModule', () => {
 
   describe('request-scoped providers', () => {
     it("share one breaker across requests with the default scope 'class'", async () => {
-      const { app, url } = await start([ResilienceModule.forRoot({ logger: false }), CatalogModule], new ResilienceExceptionFilter());
+      const { app, url } = await start(
+        [ResilienceModule.forRoot({ logger: false }), CatalogModule],
+        new ResilienceExceptionFilter(),
+      );
       const downstream = app.get(Downstream);
       downstream.failing = true;
 
@@ -131,8 +175,13 @@ describe('ResilienceModule', () => {
 
 describe('ResilienceExceptionFilter', () => {
   /** A fake HTTP host whose response records what the filter did, in Express's and Fastify's shape. */
-  function httpHost(type = 'http'): { host: ArgumentsHost; sent: { status?: number; headers: Record<string, string>; body?: unknown } } {
-    const sent: { status?: number; headers: Record<string, string>; body?: unknown } = { headers: {} };
+  function httpHost(type = 'http'): {
+    host: ArgumentsHost;
+    sent: { status?: number; headers: Record<string, string>; body?: unknown };
+  } {
+    const sent: { status?: number; headers: Record<string, string>; body?: unknown } = {
+      headers: {},
+    };
     const response = {
       status(code: number) {
         sent.status = code;
@@ -146,7 +195,10 @@ describe('ResilienceExceptionFilter', () => {
         sent.body = body;
       },
     };
-    const host = { getType: () => type, switchToHttp: () => ({ getResponse: () => response }) } as unknown as ArgumentsHost;
+    const host = {
+      getType: () => type,
+      switchToHttp: () => ({ getResponse: () => response }),
+    } as unknown as ArgumentsHost;
     return { host, sent };
   }
 
@@ -157,15 +209,26 @@ describe('ResilienceExceptionFilter', () => {
     expect(sent).toEqual({
       status: 503,
       headers: { 'Retry-After': '2' },
-      body: { statusCode: 503, error: 'Service Unavailable', message: 'A service this request depends on is unavailable; retry later.', code: 'STEADFAST_CIRCUIT_OPEN' },
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'A service this request depends on is unavailable; retry later.',
+        code: 'STEADFAST_CIRCUIT_OPEN',
+      },
     });
   });
 
   it('says Retry-After: 1 to a saturated half-open breaker, and gives no Retry-After for an isolated one', () => {
     const halfOpen = httpHost();
-    new ResilienceExceptionFilter().catch(new CircuitOpenError('payments', 'half-open', 0), halfOpen.host);
+    new ResilienceExceptionFilter().catch(
+      new CircuitOpenError('payments', 'half-open', 0),
+      halfOpen.host,
+    );
     const isolated = httpHost();
-    new ResilienceExceptionFilter().catch(new CircuitOpenError('payments', 'isolated', Number.POSITIVE_INFINITY), isolated.host);
+    new ResilienceExceptionFilter().catch(
+      new CircuitOpenError('payments', 'isolated', Number.POSITIVE_INFINITY),
+      isolated.host,
+    );
 
     expect(halfOpen.sent.headers).toEqual({ 'Retry-After': '1' });
     expect(isolated.sent.status).toBe(503);
@@ -174,28 +237,51 @@ describe('ResilienceExceptionFilter', () => {
 
   it('answers an idempotency conflict, and a duplicate still in progress, with 409', () => {
     const conflict = httpHost();
-    new ResilienceExceptionFilter().catch(new IdempotencyConflictError('Orders.place'), conflict.host);
+    new ResilienceExceptionFilter().catch(
+      new IdempotencyConflictError('Orders.place'),
+      conflict.host,
+    );
     const inProgress = httpHost();
-    new ResilienceExceptionFilter().catch(new IdempotencyInProgressError('Orders.place', 10_000), inProgress.host);
+    new ResilienceExceptionFilter().catch(
+      new IdempotencyInProgressError('Orders.place', 10_000),
+      inProgress.host,
+    );
 
-    expect(conflict.sent).toMatchObject({ status: 409, body: { statusCode: 409, error: 'Conflict', code: 'STEADFAST_IDEMPOTENCY_CONFLICT' } });
-    expect(inProgress.sent).toMatchObject({ status: 409, body: { statusCode: 409, error: 'Conflict', code: 'STEADFAST_IDEMPOTENCY_IN_PROGRESS' } });
+    expect(conflict.sent).toMatchObject({
+      status: 409,
+      body: { statusCode: 409, error: 'Conflict', code: 'STEADFAST_IDEMPOTENCY_CONFLICT' },
+    });
+    expect(inProgress.sent).toMatchObject({
+      status: 409,
+      body: { statusCode: 409, error: 'Conflict', code: 'STEADFAST_IDEMPOTENCY_IN_PROGRESS' },
+    });
   });
 
   it('answers an unreachable idempotency store with 503, without Retry-After', () => {
     const { host, sent } = httpHost();
-    new ResilienceExceptionFilter().catch(new IdempotencyStoreError('Orders.place', new Error('ECONNREFUSED')), host);
+    new ResilienceExceptionFilter().catch(
+      new IdempotencyStoreError('Orders.place', new Error('ECONNREFUSED')),
+      host,
+    );
 
     expect(sent).toEqual({
       status: 503,
       headers: {},
-      body: { statusCode: 503, error: 'Service Unavailable', message: 'Requests cannot be deduplicated right now; retry later.', code: 'STEADFAST_IDEMPOTENCY_STORE' },
+      body: {
+        statusCode: 503,
+        error: 'Service Unavailable',
+        message: 'Requests cannot be deduplicated right now; retry later.',
+        code: 'STEADFAST_IDEMPOTENCY_STORE',
+      },
     });
   });
 
   it('names no breaker and no method in the body', () => {
     const { host, sent } = httpHost();
-    new ResilienceExceptionFilter().catch(new CircuitOpenError('internal-ledger-db', 'open', 1_000), host);
+    new ResilienceExceptionFilter().catch(
+      new CircuitOpenError('internal-ledger-db', 'open', 1_000),
+      host,
+    );
     expect(JSON.stringify(sent.body)).not.toContain('internal-ledger-db');
   });
 
@@ -209,7 +295,9 @@ describe('CircuitBreakerHealthIndicator', () => {
   afterEach(() => configure({ logger: console }));
 
   it("reports every breaker in use in @nestjs/terminus's result shape, down while one is open", async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [ResilienceModule.forRoot({ logger: false }), CatalogModule] })
+    const moduleRef = await Test.createTestingModule({
+      imports: [ResilienceModule.forRoot({ logger: false }), CatalogModule],
+    })
       .setLogger(new RecordingNestLogger())
       .compile();
     const indicator = moduleRef.get(CircuitBreakerHealthIndicator);
@@ -217,12 +305,21 @@ describe('CircuitBreakerHealthIndicator', () => {
     const breaker = engine.breaker('per-request-catalog');
     breaker.reset();
 
-    await expect(indicator.isHealthy()).resolves.toEqual({ circuits: { status: 'up', circuits: expect.objectContaining({ 'per-request-catalog': 'closed' }) } });
+    await expect(indicator.isHealthy()).resolves.toEqual({
+      circuits: {
+        status: 'up',
+        circuits: expect.objectContaining({ 'per-request-catalog': 'closed' }),
+      },
+    });
     breaker.isolate();
-    await expect(indicator.isHealthy('breakers', { circuits: ['per-request-catalog'] })).resolves.toEqual({
+    await expect(
+      indicator.isHealthy('breakers', { circuits: ['per-request-catalog'] }),
+    ).resolves.toEqual({
       breakers: { status: 'down', circuits: { 'per-request-catalog': 'isolated' } },
     });
-    await expect(indicator.isHealthy('breakers', { circuits: ['per-request-catalog'], downWhen: ['open'] })).resolves.toMatchObject({
+    await expect(
+      indicator.isHealthy('breakers', { circuits: ['per-request-catalog'], downWhen: ['open'] }),
+    ).resolves.toMatchObject({
       breakers: { status: 'up' },
     });
     breaker.reset();

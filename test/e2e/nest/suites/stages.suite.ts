@@ -37,9 +37,12 @@ describe('timeouts, bulkheads and fallbacks in a Nest application', () => {
   });
 
   it('answers 503 with Retry-After when the bulkhead is full', async () => {
-    const first = api().get('/quotes/exclusive').then((response) => response);
+    const first = api()
+      .get('/quotes/exclusive')
+      .then((response) => response);
     // Wait until the first request holds the only slot.
-    for (let tries = 0; dependency.calls === 0 && tries < 200; tries++) await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let tries = 0; dependency.calls === 0 && tries < 200; tries++)
+      await new Promise((resolve) => setTimeout(resolve, 5));
 
     const refused = await api().get('/quotes/exclusive').expect(503);
     expect(refused.headers['retry-after']).toBe('1');

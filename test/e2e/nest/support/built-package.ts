@@ -13,7 +13,9 @@ export const ROOT = path.resolve(__dirname, '..', '..', '..', '..');
 export function requireBuild(): void {
   const entry = path.join(ROOT, 'dist', 'cjs', 'nestjs', 'index.js');
   if (!fs.existsSync(entry)) {
-    throw new Error(`${path.relative(ROOT, entry)} is missing: the Nest suites run against the built package, run \`npm run build\` first`);
+    throw new Error(
+      `${path.relative(ROOT, entry)} is missing: the Nest suites run against the built package, run \`npm run build\` first`,
+    );
   }
 }
 
@@ -26,11 +28,21 @@ export function installPackedSteadfast(project: string): string {
   const target = path.join(project, 'node_modules', 'steadfast');
   const scratch = fs.mkdtempSync(path.join(project, '.pack-'));
   try {
-    const output = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch], { cwd: ROOT, encoding: 'utf8' });
+    const output = execFileSync(
+      'npm',
+      ['pack', '--ignore-scripts', '--json', '--pack-destination', scratch],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     const [{ filename }] = JSON.parse(output) as { filename: string }[];
     fs.rmSync(target, { recursive: true, force: true });
     fs.mkdirSync(target, { recursive: true });
-    execFileSync('tar', ['-xzf', path.join(scratch, path.basename(filename)), '-C', target, '--strip-components=1']);
+    execFileSync('tar', [
+      '-xzf',
+      path.join(scratch, path.basename(filename)),
+      '-C',
+      target,
+      '--strip-components=1',
+    ]);
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

@@ -10,6 +10,8 @@ export function legacyOnly(title: string, loadSuite: () => unknown): void {
     loadSuite();
     return;
   }
-  console.log(`${title}: skipped in the '${STEADFAST_DECORATOR_MODE}' jest project, NestJS needs legacy decorators (it runs in 'legacy')`);
+  console.log(
+    `${title}: skipped in the '${STEADFAST_DECORATOR_MODE}' jest project, NestJS needs legacy decorators (it runs in 'legacy')`,
+  );
   it.skip(title, () => undefined);
 }

@@ -31,6 +31,8 @@ export class RecordingNestLogger implements LoggerService {
 
   /** Entries whose context (the last argument) is `context`. */
   inContext(context: string): NestLogEntry[] {
-    return this.entries.filter((entry) => entry.params.length > 1 && entry.params[entry.params.length - 1] === context);
+    return this.entries.filter(
+      (entry) => entry.params.length > 1 && entry.params[entry.params.length - 1] === context,
+    );
   }
 }

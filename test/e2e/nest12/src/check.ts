@@ -43,16 +43,25 @@ class RecordingLogger implements LoggerService {
   }
 }
 
-async function outcome(name: string, check: () => Promise<{ ok: boolean; detail: unknown }>): Promise<Outcome> {
+async function outcome(
+  name: string,
+  check: () => Promise<{ ok: boolean; detail: unknown }>,
+): Promise<Outcome> {
   try {
     return { name, ...(await check()) };
   } catch (error) {
-    return { name, ok: false, detail: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    return {
+      name,
+      ok: false,
+      detail: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    };
   }
 }
 
 async function bootCheck(): Promise<{ ok: boolean; detail: unknown }> {
-  const moduleRef = await Test.createTestingModule({ imports: [ResilienceModule.forRoot({ logger: false }), UnmarkedModule] })
+  const moduleRef = await Test.createTestingModule({
+    imports: [ResilienceModule.forRoot({ logger: false }), UnmarkedModule],
+  })
     .setLogger(new RecordingLogger())
     .compile();
   const app = moduleRef.createNestApplication();
@@ -60,16 +69,37 @@ async function bootCheck(): Promise<{ ok: boolean; detail: unknown }> {
     await app.init();
     return { ok: false, detail: 'app.init() resolved' };
   } catch (error) {
-    const refused = error instanceof NotIdempotentError && error.method === 'Payments.charge' && bodyRuns.count === 0;
-    return { ok: refused, detail: { name: (error as Error).name, method: (error as NotIdempotentError).method, bodyRuns: bodyRuns.count } };
+    const refused =
+      error instanceof NotIdempotentError &&
+      error.method === 'Payments.charge' &&
+      bodyRuns.count === 0;
+    return {
+      ok: refused,
+      detail: {
+        name: (error as Error).name,
+        method: (error as NotIdempotentError).method,
+        bodyRuns: bodyRuns.count,
+      },
+    };
   } finally {
     await app.close();
   }
 }
 
-async function withStockApp<T>(run: (url: string, app: INestApplication, clock: SteppingClock, logger: RecordingLogger) => Promise<T>): Promise<T> {
+async function withStockApp<T>(
+  run: (
+    url: string,
+    app: INestApplication,
+    clock: SteppingClock,
+    logger: RecordingLogger,
+  ) => Promise<T>,
+): Promise<T> {
   const logger = new RecordingLogger();
-  const moduleRef = await Test.createTestingModule({ imports: [ResilienceModule.forRoot(), StockModule] }).setLogger(logger).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: [ResilienceModule.forRoot(), StockModule],
+  })
+    .setLogger(logger)
+    .compile();
   const app = moduleRef.createNestApplication();
   const clock = new SteppingClock();
   app.get(ResilienceEngine).configure({ clock });
@@ -95,8 +125,20 @@ async function routes(): Promise<{ ok: boolean; detail: unknown }> {
       direct.status === 200 &&
       directBody.bound === true &&
       warehouse.calls === 4 &&
-      steadfastLog.some((entry) => entry[0] === 'warn' && String(entry[1]).startsWith('WarehouseClient.stockOf attempt 1/3 failed'));
-    return { ok, detail: { stock: [stock.status, stockBody], direct: [direct.status, directBody], calls: warehouse.calls, steadfastLog } };
+      steadfastLog.some(
+        (entry) =>
+          entry[0] === 'warn' &&
+          String(entry[1]).startsWith('WarehouseClient.stockOf attempt 1/3 failed'),
+      );
+    return {
+      ok,
+      detail: {
+        stock: [stock.status, stockBody],
+        direct: [direct.status, directBody],
+        calls: warehouse.calls,
+        steadfastLog,
+      },
+    };
   });
 }
 
@@ -115,7 +157,11 @@ async function circuitOpen(): Promise<{ ok: boolean; detail: unknown }> {
     warehouse.mode = 'healthy';
     clock.advance(10_000);
     const recovered = await fetch(`${url}/stock/kettle`);
-    const ok = statuses.join() === '500,503,503' && retryAfter === '10' && callsWhileOpen === 4 && recovered.status === 200;
+    const ok =
+      statuses.join() === '500,503,503' &&
+      retryAfter === '10' &&
+      callsWhileOpen === 4 &&
+      recovered.status === 200;
     return { ok, detail: { statuses, retryAfter, callsWhileOpen, recovered: recovered.status } };
   });
 }
@@ -123,14 +169,29 @@ async function circuitOpen(): Promise<{ ok: boolean; detail: unknown }> {
 async function keyedPost(): Promise<{ ok: boolean; detail: unknown }> {
   return withStockApp(async (url) => {
     const post = (key: string, sku: string) =>
-      fetch(`${url}/orders`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key }, body: JSON.stringify({ sku }) });
+      fetch(`${url}/orders`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ sku }),
+      });
     const first = await post('k-1', 'kettle');
     const firstBody = await first.json();
     const again = await post('k-1', 'kettle');
     const againBody = await again.json();
     const conflict = await post('k-1', 'grinder');
-    const ok = first.status === 201 && again.status === 201 && againBody.id === firstBody.id && conflict.status === 409;
-    return { ok, detail: { first: [first.status, firstBody], again: [again.status, againBody], conflict: conflict.status } };
+    const ok =
+      first.status === 201 &&
+      again.status === 201 &&
+      againBody.id === firstBody.id &&
+      conflict.status === 409;
+    return {
+      ok,
+      detail: {
+        first: [first.status, firstBody],
+        again: [again.status, againBody],
+        conflict: conflict.status,
+      },
+    };
   });
 }
 
@@ -141,7 +202,9 @@ async function oneNest(): Promise<{ ok: boolean; detail: unknown }> {
   return { ok: required.Logger === Logger, detail: { steadfastNest } };
 }
 
-const nestVersion = (createRequire(import.meta.url)('@nestjs/core/package.json') as { version: string }).version;
+const nestVersion = (
+  createRequire(import.meta.url)('@nestjs/core/package.json') as { version: string }
+).version;
 const results = [
   await outcome('boot check', bootCheck),
   await outcome('routes through the decorators', routes),

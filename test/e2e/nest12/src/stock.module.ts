@@ -1,4 +1,14 @@
-import { Controller, Get, Injectable, Module, Param, Post, Body, Headers, HttpCode } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Param,
+  Post,
+  Body,
+  Headers,
+  HttpCode,
+} from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { CircuitBreaker, Idempotent, Retryable } from 'steadfast';
 import { ResilienceExceptionFilter } from 'steadfast/nestjs';
@@ -11,7 +21,8 @@ export class Warehouse {
 
   async stockOf(sku: string): Promise<number> {
     this.calls++;
-    if (this.mode === 'down' || (this.mode === 'flaky' && this.calls % 2 === 1)) throw new Error(`warehouse timed out (call ${this.calls})`);
+    if (this.mode === 'down' || (this.mode === 'flaky' && this.calls % 2 === 1))
+      throw new Error(`warehouse timed out (call ${this.calls})`);
     return sku.length;
   }
 }
@@ -50,7 +61,10 @@ export class StockController {
   @Post('orders')
   @HttpCode(201)
   @Idempotent({ key: (key: string) => key })
-  async order(@Headers('idempotency-key') key: string, @Body() body: { sku: string }): Promise<{ id: number; sku: string }> {
+  async order(
+    @Headers('idempotency-key') key: string,
+    @Body() body: { sku: string },
+  ): Promise<{ id: number; sku: string }> {
     void key;
     return { id: ++this.orders, sku: body.sku };
   }
@@ -58,6 +72,10 @@ export class StockController {
 
 @Module({
   controllers: [StockController],
-  providers: [Warehouse, WarehouseClient, { provide: APP_FILTER, useClass: ResilienceExceptionFilter }],
+  providers: [
+    Warehouse,
+    WarehouseClient,
+    { provide: APP_FILTER, useClass: ResilienceExceptionFilter },
+  ],
 })
 export class StockModule {}

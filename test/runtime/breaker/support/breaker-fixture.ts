@@ -1,5 +1,8 @@
 import { Breaker, REFUSED, type BreakerObserver } from '../../../../src/runtime/breaker/breaker';
-import { resolveBreakerSettings, type CircuitBreakerOptions } from '../../../../src/runtime/breaker/breaker-options';
+import {
+  resolveBreakerSettings,
+  type CircuitBreakerOptions,
+} from '../../../../src/runtime/breaker/breaker-options';
 
 export const START = 1_000_000;
 
@@ -30,7 +33,12 @@ export function breakerWith(options: CircuitBreakerOptions, name = 'payments-api
       reasons.push(reason);
     },
   };
-  const breaker = new Breaker(name, resolveBreakerSettings(options, undefined), () => now, observer);
+  const breaker = new Breaker(
+    name,
+    resolveBreakerSettings(options, undefined),
+    () => now,
+    observer,
+  );
   const admit = (): number => {
     const permit = breaker.tryAcquire();
     if (permit === REFUSED) throw new Error(`the breaker refused a call while ${breaker.state}`);

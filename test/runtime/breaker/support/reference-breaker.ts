@@ -67,7 +67,8 @@ export class ReferenceBreaker {
     this.window = new ReferenceWindow(window.type, window.size);
     this.failureStreakLimit = rate === undefined ? (options.consecutiveFailures ?? 5) : undefined;
     this.failureRateThreshold = rate?.threshold;
-    this.minimumCalls = rate?.minimumCalls ?? (window.type === 'count' ? Math.min(10, window.size) : 10);
+    this.minimumCalls =
+      rate?.minimumCalls ?? (window.type === 'count' ? Math.min(10, window.size) : 10);
     this.slowAfter = options.slowCall?.duration;
     this.slowRateThreshold = options.slowCall?.rateThreshold ?? Number.POSITIVE_INFINITY;
     this.halfOpenMaxCalls = options.halfOpenMaxCalls ?? 1;
@@ -85,14 +86,19 @@ export class ReferenceBreaker {
 
   /** Whether a call now would surely be refused, without looking (no lazy open → half-open). */
   isRefusing(): boolean {
-    return this.current === 'isolated' || (this.current === 'open' && this.clock() < this.reopensAt);
+    return (
+      this.current === 'isolated' || (this.current === 'open' && this.clock() < this.reopensAt)
+    );
   }
 
   /** A ticket if the call may run, undefined if it is refused. */
   acquire(): ReferenceTicket | undefined {
     if (this.current === 'closed') return { stretch: this.stretch };
     this.wakeIfDue();
-    if (this.current === 'half-open' && this.trialsRunning + this.trialsPassed < this.halfOpenMaxCalls) {
+    if (
+      this.current === 'half-open' &&
+      this.trialsRunning + this.trialsPassed < this.halfOpenMaxCalls
+    ) {
       this.trialsRunning++;
       this.note('a trial call was admitted');
       if (this.trialsRunning === 3) this.note('three trial calls ran at once');
@@ -105,8 +111,10 @@ export class ReferenceBreaker {
 
   /** What the refusal of a call says: the state, and ms until trials are admitted. */
   refusal(): { state: CircuitState; retryAfter: number } {
-    if (this.current === 'open') return { state: 'open', retryAfter: this.reopensAt - this.clock() };
-    if (this.current === 'isolated') return { state: 'isolated', retryAfter: Number.POSITIVE_INFINITY };
+    if (this.current === 'open')
+      return { state: 'open', retryAfter: this.reopensAt - this.clock() };
+    if (this.current === 'isolated')
+      return { state: 'isolated', retryAfter: Number.POSITIVE_INFINITY };
     return { state: 'half-open', retryAfter: 0 };
   }
 
@@ -171,15 +179,18 @@ export class ReferenceBreaker {
 
   private wakeIfDue(): void {
     if (this.current !== 'open' || this.clock() < this.reopensAt) return;
-    if (this.clock() === this.reopensAt) this.note('the breaker half-opened at exactly openedAt + openDuration');
+    if (this.clock() === this.reopensAt)
+      this.note('the breaker half-opened at exactly openedAt + openDuration');
     this.enter('half-open');
   }
 
   private shouldOpen(): boolean {
-    if (this.failureStreakLimit !== undefined && this.failuresInARow >= this.failureStreakLimit) return true;
+    if (this.failureStreakLimit !== undefined && this.failuresInARow >= this.failureStreakLimit)
+      return true;
     const { calls, failures, slowCalls } = this.window.totals();
     if (calls < this.minimumCalls) return false;
-    if (this.failureRateThreshold !== undefined && failures / calls >= this.failureRateThreshold) return true;
+    if (this.failureRateThreshold !== undefined && failures / calls >= this.failureRateThreshold)
+      return true;
     return slowCalls / calls >= this.slowRateThreshold;
   }
 
@@ -201,8 +212,14 @@ export class ReferenceBreaker {
   }
 
   private openDurationFor(openings: number): number {
-    const asked = typeof this.openDuration === 'function' ? this.openDuration(openings) : this.openDuration;
-    if (typeof asked !== 'number' || Number.isNaN(asked) || asked < 0 || asked === Number.POSITIVE_INFINITY) {
+    const asked =
+      typeof this.openDuration === 'function' ? this.openDuration(openings) : this.openDuration;
+    if (
+      typeof asked !== 'number' ||
+      Number.isNaN(asked) ||
+      asked < 0 ||
+      asked === Number.POSITIVE_INFINITY
+    ) {
       this.note('openDuration gave nonsense');
       return this.maxOpenDuration;
     }

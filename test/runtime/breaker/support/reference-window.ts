@@ -31,7 +31,11 @@ export function lastCalls(outcomes: readonly RecordedOutcome[], size: number): R
  * ms, the bucket `now` falls in and the ones before it, so an outcome stays while
  * floor(at / width) > floor(now / width) - bucketCount.
  */
-export function recentCalls(outcomes: readonly RecordedOutcome[], size: number, now: number): RecordedOutcome[] {
+export function recentCalls(
+  outcomes: readonly RecordedOutcome[],
+  size: number,
+  now: number,
+): RecordedOutcome[] {
   const bucketCount = Math.min(10, size);
   const width = size / bucketCount;
   const oldestKeptBucket = Math.floor(now / width) - bucketCount + 1;
@@ -65,7 +69,9 @@ export class ReferenceWindow {
 
   /** The outcomes in the window as of the latest time it was given. */
   held(): RecordedOutcome[] {
-    return this.type === 'count' ? lastCalls(this.outcomes, this.size) : recentCalls(this.outcomes, this.size, this.latest);
+    return this.type === 'count'
+      ? lastCalls(this.outcomes, this.size)
+      : recentCalls(this.outcomes, this.size, this.latest);
   }
 
   /** How many recorded outcomes (since the last clear) have fallen out of the window. */
