@@ -5,18 +5,27 @@ import { wrapMethod } from '../runtime/method-wrapper';
 import { OptionChecker } from '../runtime/validation';
 
 /**
+ * What an Observable-returning method returns, as far as the types go: RxJS's Observable (and any
+ * with its subscribe()) fits, without the published types needing rxjs.
+ */
+export interface ObservableLike {
+  subscribe(...args: never[]): { unsubscribe(): void };
+}
+
+/**
  * A steadfast decorator, typed for both of TypeScript's decorator modes: standard ECMAScript
  * decorators get `(value, context)`, legacy ones `(target, key, descriptor)`. Only methods that
- * return a Promise are accepted; getters, setters, fields and synchronous methods are type errors.
+ * return a Promise or an Observable are accepted; getters, setters, fields and methods that return
+ * anything else are type errors. The decorated method keeps its type.
  */
 export interface SteadfastMethodDecorator {
   // Declared void, though it returns the wrapper: a declared function type would not be assignable
   // to a generic method (`get<T>(): Promise<T>`), and TypeScript installs what is returned anyway.
-  <This, Args extends unknown[], Return extends Promise<unknown>>(
+  <This, Args extends unknown[], Return extends Promise<unknown> | ObservableLike>(
     value: (this: This, ...args: Args) => Return,
     context: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Return>,
   ): void;
-  <Method extends (...args: never[]) => Promise<unknown>>(
+  <Method extends (...args: never[]) => Promise<unknown> | ObservableLike>(
     target: object,
     propertyKey: string | symbol,
     descriptor: TypedPropertyDescriptor<Method>,
@@ -63,6 +72,24 @@ function isLiveContext(context: StandardContext): boolean {
   } catch {
     return false;
   }
+}
+
+interface TypeMetadataReflect {
+  getMetadata?(key: string, target: object, property: string): unknown;
+}
+
+/**
+ * What a method returns, where the definition tells: the type TypeScript's emitDecoratorMetadata
+ * records (legacy decorators), or a native async function (a Promise). Otherwise the first call does.
+ */
+function returnKindOf(fn: MethodBody, owner: object | undefined, methodName: string): 'promise' | 'observable' | undefined {
+  if (fn.constructor?.name === 'AsyncFunction') return 'promise';
+  const reflect = Reflect as typeof Reflect & TypeMetadataReflect;
+  const declared = owner === undefined || reflect.getMetadata === undefined ? undefined : reflect.getMetadata('design:returntype', owner, methodName);
+  if (typeof declared !== 'function') return undefined;
+  if (declared === Promise) return 'promise';
+  const prototype = (declared as { prototype?: { subscribe?: unknown; pipe?: unknown } }).prototype;
+  return typeof prototype?.subscribe === 'function' && typeof prototype.pipe === 'function' ? 'observable' : undefined;
 }
 
 const ALREADY_DEFINED =
@@ -150,6 +177,7 @@ export function methodDecorator(
       checker.fail(decoratorName, ALREADY_DEFINED, 'a defined method');
     }
     const policy = wrapMethod(fn, below, methodName, className);
+    policy.returns ??= returnKindOf(fn, owner, methodName);
     contribute(policy, checker, owner);
     return policy;
   }

@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { MethodBody } from './policy';
-import type { PlatformAbortSignal } from './clock';
+import type { AbortSignalLike, PlatformAbortSignal } from './clock';
+import type { Call } from './call';
+import { attemptOutcome } from './attempt-outcome';
 
 /** What `attemptSignal()` reads: the attempt whose body is running. */
 export interface SignalSource {
@@ -24,15 +26,21 @@ export function attemptSignal(): PlatformAbortSignal | undefined {
   return storage?.getStore()?.signal() as PlatformAbortSignal | undefined;
 }
 
-/** Runs an attempt's body with `source` as what attemptSignal() reads in it. */
-export function runBodyFor(
+/** Runs an attempt (its body, or its subscription) with `source` as what attemptSignal() reads in it. */
+export function runAttemptFor(
   source: SignalSource,
-  body: MethodBody,
-  thisArg: unknown,
+  call: Call,
   args: unknown[],
+  signal: AbortSignalLike | undefined,
 ): unknown {
   storage ??= new AsyncLocalStorage();
-  return storage.run(source, Reflect.apply, body, thisArg, args);
+  return storage.run(source, attemptOutcome, call, args, signal);
+}
+
+/** Runs an attempt that has no attempt signal of its own: attemptSignal() in it is undefined, even inside another's. */
+export function runAttemptOutside(call: Call, signal: AbortSignalLike | undefined): unknown {
+  if (storage === undefined || storage.getStore() === undefined) return attemptOutcome(call, call.args, signal);
+  return storage.run(undefined, attemptOutcome, call, call.args, signal);
 }
 
 /** Runs a body that has no attempt signal of its own: attemptSignal() in it is undefined, even inside another's. */

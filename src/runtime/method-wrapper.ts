@@ -1,5 +1,5 @@
 import { defaultEngine } from './engine';
-import { runCall } from './pipeline';
+import { callMethod } from './pipeline';
 import { derivePolicy, newPolicy, type MethodBody, type MethodPolicy } from './policy';
 
 interface MetadataReflect {
@@ -24,8 +24,8 @@ export function wrapMethod(
   methodName: string,
   className: string | undefined,
 ): MethodPolicy {
-  const wrapper: MethodBody = function (this: unknown, ...args: unknown[]): Promise<unknown> {
-    return runCall(defaultEngine, policy, this, args);
+  const wrapper: MethodBody = function (this: unknown, ...args: unknown[]): unknown {
+    return callMethod(defaultEngine, policy, this, args);
   };
   const policy =
     from === undefined

@@ -19,6 +19,12 @@ export function finalFailure(
   call.attempt = attempts;
   call.reason = reason;
   if (call.plan.fallback?.handles(error) === true) return error;
+  // A subscriber that unsubscribes ends its call on purpose: an event, not an error line.
+  if (reason === 'aborted' && call.unsubscribed?.aborted === true) {
+    const { events } = call.plan.engine;
+    if (events.has('failure')) events.emit('failure', { method: call.plan.label, attempts, reason, error });
+    return error;
+  }
   logFinal(call.plan, attempts, reason, error, undefined);
   return error;
 }

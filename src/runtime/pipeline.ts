@@ -22,6 +22,8 @@ import { recordNamespace } from './idempotency/record-names';
 import { FallbackStage } from './fallback/fallback-stage';
 import { runBodyOutside } from './attempt-signal';
 import { AttemptRunner } from './attempt-runner';
+import { Cancellation } from './cancellation';
+import { observableCall, withObservableInterop } from '../rxjs/observable-call';
 
 const SINGLE_ATTEMPT: RetrySettings = {
   maxAttempts: 1,
@@ -37,15 +39,34 @@ const SINGLE_ATTEMPT: RetrySettings = {
 };
 
 /**
- * Runs one call of a decorated method on an engine, compiling the method's plan first if the engine
- * was reconfigured since. A module function rather than a method of the exported engine, so that
- * replacing a property of `defaultEngine` never hands out a policy.
+ * One call of a decorated method: a Promise, or for a method that returns an Observable, an
+ * Observable each subscription to which is one call. A module function rather than a method of the
+ * exported engine, so that replacing a property of `defaultEngine` never hands out a policy.
  */
-export function runCall(
+export function callMethod(engine: ResilienceEngine, policy: MethodPolicy, thisArg: unknown, args: unknown[]): unknown {
+  const kind = policy.returns;
+  if (kind === 'promise') return runCall(engine, policy, thisArg, args, undefined);
+  if (kind === 'observable') {
+    return observableCall(methodLabel(policy, thisArg), (unsubscribed) => runCall(engine, policy, thisArg, args, unsubscribed));
+  }
+  // The kind is learnt from the body; until then, the call's Promise can be subscribed to as well,
+  // and its last subscriber's unsubscribe ends it.
+  const unsubscribed = new Cancellation();
+  const call = runCall(engine, policy, thisArg, args, unsubscribed);
+  return policy.returns === 'promise' ? call : withObservableInterop(call, policy, methodLabel(policy, thisArg), unsubscribed);
+}
+
+/**
+ * Runs one call of a decorated method on an engine, compiling the method's plan first if the engine
+ * was reconfigured since (or the method's kind was learnt). `unsubscribed` ends an Observable
+ * method's call when its subscriber unsubscribes.
+ */
+function runCall(
   engine: ResilienceEngine,
   policy: MethodPolicy,
   thisArg: unknown,
   args: unknown[],
+  unsubscribed: Cancellation | undefined,
 ): Promise<unknown> {
   let plan = policy.plan as ExecutionPlan | undefined;
   if (plan === undefined || plan.engine !== engine || plan.version !== engine.version) {
@@ -56,7 +77,7 @@ export function runCall(
     }
     policy.plan = plan;
   }
-  if (plan.root === DIRECT) return runDirect(plan, thisArg, args);
+  if (plan.root === DIRECT && unsubscribed === undefined && plan.returns === 'promise') return runDirect(plan, thisArg, args);
   let signal: AbortSignalLike | undefined;
   if (plan.readsSignal) {
     try {
@@ -65,9 +86,25 @@ export function runCall(
       return Promise.reject(error);
     }
   }
-  if (signal === undefined && plan.firstAttempt !== undefined)
-    return plan.firstAttempt(plan, thisArg, args);
+  if (unsubscribed !== undefined) return runSubscribed(plan, thisArg, args, signal, unsubscribed);
+  if (signal === undefined && plan.firstAttempt !== undefined) return plan.firstAttempt(plan, thisArg, args);
   return plan.root.run(new Call(plan, thisArg, args, signal));
+}
+
+/** An Observable method's call: its signal follows the caller's (if any) and the unsubscribe. */
+function runSubscribed(
+  plan: ExecutionPlan,
+  thisArg: unknown,
+  args: unknown[],
+  callerSignal: AbortSignalLike | undefined,
+  unsubscribed: Cancellation,
+): Promise<unknown> {
+  const stopFollowing = callerSignal === undefined ? undefined : unsubscribed.follow(callerSignal);
+  const call = new Call(plan, thisArg, args, unsubscribed);
+  call.unsubscribed = unsubscribed;
+  const done = plan.root.run(call);
+  if (stopFollowing !== undefined) done.then(stopFollowing, stopFollowing);
+  return done;
 }
 
 /** A method with no stage at all (a plain @Idempotent()): one call of its body, and nothing else. */
@@ -203,6 +240,7 @@ export function compilePlan(
   // The commonest plans (retry and a shared breaker around the body, nothing else) start their
   // first attempt before even a Call is made: see firstAttemptOf().
   const simple =
+    policy.returns === 'promise' &&
     root === retryStage &&
     fastFirst &&
     bulkhead === undefined &&
@@ -213,6 +251,8 @@ export function compilePlan(
     engine,
     version: engine.version,
     label,
+    policy,
+    returns: policy.returns,
     method: policy.original,
     retry,
     // A method with none of these leaves its signal to its body, as it always has.

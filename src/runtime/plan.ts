@@ -1,5 +1,5 @@
 import type { ResilienceEngine } from './engine';
-import type { MethodBody } from './policy';
+import type { MethodBody, MethodPolicy } from './policy';
 import type { RetrySettings } from './retry/retry-options';
 import type { Call } from './call';
 
@@ -55,6 +55,10 @@ export interface ExecutionPlan {
   readonly version: number;
   /** `Class.method` */
   readonly label: string;
+  /** the policy compiled (a method's kind is learnt on it) */
+  readonly policy: MethodPolicy;
+  /** what the body returns, as known when the plan was compiled */
+  readonly returns: 'promise' | 'observable' | undefined;
   readonly method: MethodBody;
   /** the attempt settings; a single attempt when the method is not @Retryable */
   readonly retry: RetrySettings;

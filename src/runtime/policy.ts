@@ -38,6 +38,11 @@ export interface MethodPolicy {
   /** The bulkhead's options; its declaration is made at definition where the name is known, else at first call. */
   bulkhead:
     { readonly options: BulkheadOptions; declaration: BulkheadDeclaration | undefined } | undefined;
+  /**
+   * What the body returns: known at definition from type metadata (legacy decorators with
+   * emitDecoratorMetadata) or an async function, else learnt at the first call.
+   */
+  returns: 'promise' | 'observable' | undefined;
   /** The engine's compiled plan for this method (see pipeline.ts), rebuilt when the engine is reconfigured. */
   plan: CompiledPlan | undefined;
 }
@@ -84,6 +89,7 @@ export function newPolicy(
     timeout: undefined,
     fallback: undefined,
     bulkhead: undefined,
+    returns: undefined,
     plan: undefined,
   };
   policies.set(wrapper, policy);

@@ -168,3 +168,20 @@ export class GenericRepository {
   }
 }
 export const typedResult: Promise<number> = new GenericRepository().get<number>('1');
+
+// Methods that return an RxJS Observable compile in both modes, and keep their type.
+import { Observable, of } from 'rxjs';
+export class ObservableUses {
+  @Idempotent()
+  @Retryable({ maxAttempts: 3 })
+  @CircuitBreaker()
+  stock(sku: string): Observable<number> {
+    return of(sku.length);
+  }
+
+  @Idempotent({ key: (id: string) => id })
+  generic<T>(id: string, value: T): Observable<T> {
+    return of(value ?? (id as never));
+  }
+}
+export const stockType: Observable<number> = new ObservableUses().stock('kettle');

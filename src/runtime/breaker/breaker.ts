@@ -8,6 +8,8 @@ import { TimeWindow } from './time-window';
 
 /** A breaker's figures; counts cover the calls recorded since it entered its current state. */
 export interface CircuitBreakerMetrics {
+  /** the breaker's name, as in logs, events and `engine.breaker(name)` */
+  readonly name: string;
   readonly state: CircuitState;
   /** when the breaker entered its state (the engine clock's time) */
   readonly since: number;
@@ -198,6 +200,7 @@ export class Breaker implements CircuitBreakerHandle {
     if (this.windowNeedsTime) this.window.advance(this.now());
     const { calls, failures, slowCalls } = this.window;
     return {
+      name: this.name,
       state,
       since: this.since,
       calls,

@@ -4,6 +4,7 @@ import { describeError } from '../log';
 import { logFinal } from '../outcome';
 import type { CallStage, FailureHandler } from '../plan';
 import type { FallbackSettings } from './fallback-options';
+import { asValues } from '../../rxjs/observable-call';
 
 /**
  * fallback(…), the outermost stage: when the call fails finally, the handler's value is its result.
@@ -39,7 +40,8 @@ export class FallbackStage implements CallStage, FailureHandler {
   }
 
   private async answer(call: Call, error: unknown): Promise<unknown> {
-    if (!this.handles(error)) throw error;
+    // Nobody listens to a call whose subscriber unsubscribed.
+    if (!this.handles(error) || call.unsubscribed?.aborted === true) throw error;
     const { plan } = call;
     const { engine, label } = plan;
     if (engine.events.has('fallback')) engine.events.emit('fallback', { method: label, error });
@@ -53,7 +55,9 @@ export class FallbackStage implements CallStage, FailureHandler {
       });
     }
     try {
-      return await this.invoke(call, error);
+      const answer = await this.invoke(call, error);
+      // An Observable method's call gives values: a fallback's Observable gives its own, anything else is one value.
+      return plan.policy.returns === 'observable' ? await asValues(answer, call.unsubscribed) : answer;
     } catch (thrown) {
       logFinal(plan, call.attempt, 'fallback-failed', thrown, undefined);
       throw thrown;

@@ -1,7 +1,7 @@
 import type { Call } from '../call';
 import { resolversInto } from '../resolvers';
 import { TimeoutError, withoutStack } from '../errors';
-import { runBodyFor, type SignalSource } from '../attempt-signal';
+import { runAttemptFor, type SignalSource } from '../attempt-signal';
 import type { DeadlineEntry, DeadlineQueue } from './deadline-queue';
 import type { ArgumentSignal } from './argument-signal';
 import { withSignal } from './argument-signal';
@@ -63,7 +63,8 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
         : withSignal(call.args, argumentSignal, this.signal());
     let body: unknown;
     try {
-      body = runBodyFor(this, call.plan.method, call.thisArg, args);
+      // An Observable method's subscription ends with the attempt: it follows the attempt's signal.
+      body = runAttemptFor(this, call, args, call.plan.returns === 'promise' ? undefined : this.signal());
     } catch (error) {
       return this.bodyFailed(error);
     }
