@@ -82,14 +82,23 @@ interface TypeMetadataReflect {
  * What a method returns, where the definition tells: the type TypeScript's emitDecoratorMetadata
  * records (legacy decorators), or a native async function (a Promise). Otherwise the first call does.
  */
-function returnKindOf(fn: MethodBody, owner: object | undefined, methodName: string): 'promise' | 'observable' | undefined {
+function returnKindOf(
+  fn: MethodBody,
+  owner: object | undefined,
+  methodName: string,
+): 'promise' | 'observable' | undefined {
   if (fn.constructor?.name === 'AsyncFunction') return 'promise';
   const reflect = Reflect as typeof Reflect & TypeMetadataReflect;
-  const declared = owner === undefined || reflect.getMetadata === undefined ? undefined : reflect.getMetadata('design:returntype', owner, methodName);
+  const declared =
+    owner === undefined || reflect.getMetadata === undefined
+      ? undefined
+      : reflect.getMetadata('design:returntype', owner, methodName);
   if (typeof declared !== 'function') return undefined;
   if (declared === Promise) return 'promise';
   const prototype = (declared as { prototype?: { subscribe?: unknown; pipe?: unknown } }).prototype;
-  return typeof prototype?.subscribe === 'function' && typeof prototype.pipe === 'function' ? 'observable' : undefined;
+  return typeof prototype?.subscribe === 'function' && typeof prototype.pipe === 'function'
+    ? 'observable'
+    : undefined;
 }
 
 const ALREADY_DEFINED =

@@ -9,7 +9,11 @@ import { isSubscribable, valuesOf } from '../rxjs/subscribable';
  * the values it emitted (the subscription ends when `signal` aborts). A method whose kind is not known
  * yet learns it here, from what its body returns.
  */
-export function attemptOutcome(call: Call, args: unknown[], signal: AbortSignalLike | undefined): unknown {
+export function attemptOutcome(
+  call: Call,
+  args: unknown[],
+  signal: AbortSignalLike | undefined,
+): unknown {
   const { plan } = call;
   if (plan.returns === 'promise') return plan.method.apply(call.thisArg, args);
   let source = call.source;
@@ -17,7 +21,9 @@ export function attemptOutcome(call: Call, args: unknown[], signal: AbortSignalL
     const result = plan.method.apply(call.thisArg, args);
     if (!isSubscribable(result)) {
       if (plan.returns === 'observable') {
-        throw new TypeError(`steadfast: ${plan.label} is declared to return an Observable, and its body returned ${typeof result}`);
+        throw new TypeError(
+          `steadfast: ${plan.label} is declared to return an Observable, and its body returned ${typeof result}`,
+        );
       }
       learnReturns(plan.policy, 'promise');
       return result;

@@ -39,7 +39,8 @@ export function runAttemptFor(
 
 /** Runs an attempt that has no attempt signal of its own: attemptSignal() in it is undefined, even inside another's. */
 export function runAttemptOutside(call: Call, signal: AbortSignalLike | undefined): unknown {
-  if (storage === undefined || storage.getStore() === undefined) return attemptOutcome(call, call.args, signal);
+  if (storage === undefined || storage.getStore() === undefined)
+    return attemptOutcome(call, call.args, signal);
   return storage.run(undefined, attemptOutcome, call, call.args, signal);
 }
 

@@ -22,7 +22,8 @@ export function finalFailure(
   // A subscriber that unsubscribes ends its call on purpose: an event, not an error line.
   if (reason === 'aborted' && call.unsubscribed?.aborted === true) {
     const { events } = call.plan.engine;
-    if (events.has('failure')) events.emit('failure', { method: call.plan.label, attempts, reason, error });
+    if (events.has('failure'))
+      events.emit('failure', { method: call.plan.label, attempts, reason, error });
     return error;
   }
   logFinal(call.plan, attempts, reason, error, undefined);

@@ -43,17 +43,26 @@ const SINGLE_ATTEMPT: RetrySettings = {
  * Observable each subscription to which is one call. A module function rather than a method of the
  * exported engine, so that replacing a property of `defaultEngine` never hands out a policy.
  */
-export function callMethod(engine: ResilienceEngine, policy: MethodPolicy, thisArg: unknown, args: unknown[]): unknown {
+export function callMethod(
+  engine: ResilienceEngine,
+  policy: MethodPolicy,
+  thisArg: unknown,
+  args: unknown[],
+): unknown {
   const kind = policy.returns;
   if (kind === 'promise') return runCall(engine, policy, thisArg, args, undefined);
   if (kind === 'observable') {
-    return observableCall(methodLabel(policy, thisArg), (unsubscribed) => runCall(engine, policy, thisArg, args, unsubscribed));
+    return observableCall(methodLabel(policy, thisArg), (unsubscribed) =>
+      runCall(engine, policy, thisArg, args, unsubscribed),
+    );
   }
   // The kind is learnt from the body; until then, the call's Promise can be subscribed to as well,
   // and its last subscriber's unsubscribe ends it.
   const unsubscribed = new Cancellation();
   const call = runCall(engine, policy, thisArg, args, unsubscribed);
-  return policy.returns === 'promise' ? call : withObservableInterop(call, policy, methodLabel(policy, thisArg), unsubscribed);
+  return policy.returns === 'promise'
+    ? call
+    : withObservableInterop(call, policy, methodLabel(policy, thisArg), unsubscribed);
 }
 
 /**
@@ -77,7 +86,8 @@ function runCall(
     }
     policy.plan = plan;
   }
-  if (plan.root === DIRECT && unsubscribed === undefined && plan.returns === 'promise') return runDirect(plan, thisArg, args);
+  if (plan.root === DIRECT && unsubscribed === undefined && plan.returns === 'promise')
+    return runDirect(plan, thisArg, args);
   let signal: AbortSignalLike | undefined;
   if (plan.readsSignal) {
     try {
@@ -87,7 +97,8 @@ function runCall(
     }
   }
   if (unsubscribed !== undefined) return runSubscribed(plan, thisArg, args, signal, unsubscribed);
-  if (signal === undefined && plan.firstAttempt !== undefined) return plan.firstAttempt(plan, thisArg, args);
+  if (signal === undefined && plan.firstAttempt !== undefined)
+    return plan.firstAttempt(plan, thisArg, args);
   return plan.root.run(new Call(plan, thisArg, args, signal));
 }
 

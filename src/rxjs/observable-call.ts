@@ -21,6 +21,8 @@ let rxjs: Rxjs | undefined;
 function loadRxjs(label: string): Rxjs {
   if (rxjs !== undefined) return rxjs;
   try {
+    // Loaded here and only here: rxjs is an optional peer, needed once a method returns an Observable.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     rxjs = require('rxjs') as Rxjs;
   } catch (error) {
     throw new Error(
@@ -60,7 +62,8 @@ export function observableCall(label: string, run: RunCall): unknown {
       },
     );
     return () => {
-      if (!settled) unsubscribed.abort(new DOMException('the subscriber unsubscribed', 'AbortError'));
+      if (!settled)
+        unsubscribed.abort(new DOMException('the subscriber unsubscribed', 'AbortError'));
     };
   });
 }
@@ -69,7 +72,10 @@ export function observableCall(label: string, run: RunCall): unknown {
  * A call's result as an Observable method gives it: a fallback's or a body's Observable becomes its
  * values, anything else one value.
  */
-export function asValues(result: unknown, signal: AbortSignalLike | undefined): Promise<unknown[]> | unknown[] {
+export function asValues(
+  result: unknown,
+  signal: AbortSignalLike | undefined,
+): Promise<unknown[]> | unknown[] {
   return isSubscribable(result) ? valuesOf(result, signal) : [result];
 }
 
@@ -107,12 +113,17 @@ export function withObservableInterop(
         (error: unknown) => subscriber.error(error),
       );
       return () => {
-        if (--subscribers === 0 && !settled) unsubscribed.abort(new DOMException('the subscriber unsubscribed', 'AbortError'));
+        if (--subscribers === 0 && !settled)
+          unsubscribed.abort(new DOMException('the subscriber unsubscribed', 'AbortError'));
       };
     })) as Subscribable & { pipe(...operators: unknown[]): unknown };
   const observableKey = (Symbol as { observable?: symbol }).observable ?? '@@observable';
   Object.defineProperties(call, {
-    subscribe: { value: (...args: unknown[]) => (values().subscribe as (...args: unknown[]) => unknown)(...args), configurable: true },
+    subscribe: {
+      value: (...args: unknown[]) =>
+        (values().subscribe as (...args: unknown[]) => unknown)(...args),
+      configurable: true,
+    },
     pipe: { value: (...operators: unknown[]) => values().pipe(...operators), configurable: true },
     [observableKey]: { value: values, configurable: true },
   });

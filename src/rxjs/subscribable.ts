@@ -24,7 +24,10 @@ export function isSubscribable(value: unknown): value is Subscribable {
  * emitted once it completes, rejecting with its error. When `signal` aborts first, the subscription
  * is ended and the attempt rejects with the signal's reason.
  */
-export function valuesOf(source: Subscribable, signal: AbortSignalLike | undefined): Promise<unknown[]> {
+export function valuesOf(
+  source: Subscribable,
+  signal: AbortSignalLike | undefined,
+): Promise<unknown[]> {
   if (signal?.aborted === true) return Promise.reject(signal.reason);
   return new Promise<unknown[]>((resolve, reject) => {
     const values: unknown[] = [];

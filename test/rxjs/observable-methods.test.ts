@@ -15,7 +15,11 @@ import { decoratorMode, useHarness, type Harness } from '../support/harness';
 import { itInLegacyMode } from '../decorators/helpers';
 
 /** A cold source that fails its first `failures` subscriptions, then emits `values` and completes. */
-function flakySource<T>(values: T[], failures: number, counter: { subscriptions: number }): Observable<T> {
+function flakySource<T>(
+  values: T[],
+  failures: number,
+  counter: { subscriptions: number },
+): Observable<T> {
   return new Observable<T>((subscriber) => {
     counter.subscriptions++;
     if (counter.subscriptions <= failures) {
@@ -90,7 +94,12 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
     await expect(values).resolves.toEqual([7, 8]);
     expect(counter.subscriptions).toBe(3);
     expect(bodies).toBe(1);
-    expect(h.events('retry').slice(retriesBefore).map((event) => event.attempt)).toEqual([1, 2]);
+    expect(
+      h
+        .events('retry')
+        .slice(retriesBefore)
+        .map((event) => event.attempt),
+    ).toEqual([1, 2]);
     expect(h.events('success').at(-1)).toEqual({ method: 'Stock.levels', attempts: 3 });
     // A failed attempt's values never reach the subscriber: only the successful attempt's.
   });
@@ -114,7 +123,11 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
     await h.clock.runAll();
     expect(await settled).toMatchObject({ message: 'subscription 2 failed' });
     expect(h.events('success')).toHaveLength(successesBefore);
-    expect(h.events('failure').at(-1)).toMatchObject({ method: 'Stock.levels', attempts: 2, reason: 'exhausted' });
+    expect(h.events('failure').at(-1)).toMatchObject({
+      method: 'Stock.levels',
+      attempts: 2,
+      reason: 'exhausted',
+    });
   });
 
   it('aborts the call when the subscriber unsubscribes: the source subscription ends and attemptSignal() aborts', async () => {
@@ -149,7 +162,11 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
   it('opens a breaker on Observable errors, and then refuses without subscribing', async () => {
     const counter = { subscriptions: 0 };
     class Prices {
-      @CircuitBreaker({ name: `observable-breaker-${decoratorMode}`, consecutiveFailures: 2, openDuration: 10_000 })
+      @CircuitBreaker({
+        name: `observable-breaker-${decoratorMode}`,
+        consecutiveFailures: 2,
+        openDuration: 10_000,
+      })
       quote(): Observable<number> {
         return flakySource([1], Infinity, counter);
       }
@@ -174,8 +191,14 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
       }
     }
     const orders = new Orders();
-    await expect(lastValueFrom(orders.lines('o-1').pipe(toArray()))).resolves.toEqual(['o-1:a', 'o-1:b']);
-    await expect(lastValueFrom(orders.lines('o-1').pipe(toArray()))).resolves.toEqual(['o-1:a', 'o-1:b']);
+    await expect(lastValueFrom(orders.lines('o-1').pipe(toArray()))).resolves.toEqual([
+      'o-1:a',
+      'o-1:b',
+    ]);
+    await expect(lastValueFrom(orders.lines('o-1').pipe(toArray()))).resolves.toEqual([
+      'o-1:a',
+      'o-1:b',
+    ]);
     expect(bodies).toBe(1);
     expect(h.events('deduplicated')).toEqual([{ method: 'Orders.lines', how: 'replayed' }]);
   });
@@ -201,34 +224,42 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
       @Idempotent()
       @Retryable(2)
       names(count: number): Observable<string> {
-        return defer(() => of(...Array.from({ length: count }, (_, i) => i))).pipe(map((i) => `${this.prefix}${i}`));
+        return defer(() => of(...Array.from({ length: count }, (_, i) => i))).pipe(
+          map((i) => `${this.prefix}${i}`),
+        );
       }
     }
     const catalog = new Catalog();
     await warmedUp(() => catalog.names(1), h.clock);
-    await expect(firstValueFrom(catalog.names(3).pipe(toArray()))).resolves.toEqual(['sku-0', 'sku-1', 'sku-2']);
+    await expect(firstValueFrom(catalog.names(3).pipe(toArray()))).resolves.toEqual([
+      'sku-0',
+      'sku-1',
+      'sku-2',
+    ]);
   });
 
   describe('how a method is known to return an Observable', () => {
-    itInLegacyMode('from its type metadata (emitDecoratorMetadata): the first call already returns an Observable', async () => {
-      class Typed {
-        @Idempotent()
-        @Retryable(2)
-        values(): Observable<number> {
-          return of(1, 2);
+    itInLegacyMode(
+      'from its type metadata (emitDecoratorMetadata): the first call already returns an Observable',
+      async () => {
+        class Typed {
+          @Idempotent()
+          @Retryable(2)
+          values(): Observable<number> {
+            return of(1, 2);
+          }
         }
-      }
-      const first = new Typed().values();
-      expect(first).toBeInstanceOf(Observable);
-      await expect(lastValueFrom(first.pipe(toArray()))).resolves.toEqual([1, 2]);
-    });
+        const first = new Typed().values();
+        expect(first).toBeInstanceOf(Observable);
+        await expect(lastValueFrom(first.pipe(toArray()))).resolves.toEqual([1, 2]);
+      },
+    );
 
     it('else from its first call, which is a Promise of the values that can also be subscribed to', async () => {
       let bodies = 0;
       class Untyped {
         @Idempotent()
         @Retryable(2)
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         values(): any {
           bodies++;
           return of(3, 4);
@@ -250,7 +281,6 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
       class PlainFunctionReturningPromise {
         @Idempotent()
         @Retryable(2)
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         value(): any {
           return Promise.resolve(5);
         }

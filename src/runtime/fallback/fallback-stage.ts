@@ -57,7 +57,9 @@ export class FallbackStage implements CallStage, FailureHandler {
     try {
       const answer = await this.invoke(call, error);
       // An Observable method's call gives values: a fallback's Observable gives its own, anything else is one value.
-      return plan.policy.returns === 'observable' ? await asValues(answer, call.unsubscribed) : answer;
+      return plan.policy.returns === 'observable'
+        ? await asValues(answer, call.unsubscribed)
+        : answer;
     } catch (thrown) {
       logFinal(plan, call.attempt, 'fallback-failed', thrown, undefined);
       throw thrown;

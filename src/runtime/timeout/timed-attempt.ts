@@ -64,7 +64,12 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
     let body: unknown;
     try {
       // An Observable method's subscription ends with the attempt: it follows the attempt's signal.
-      body = runAttemptFor(this, call, args, call.plan.returns === 'promise' ? undefined : this.signal());
+      body = runAttemptFor(
+        this,
+        call,
+        args,
+        call.plan.returns === 'promise' ? undefined : this.signal(),
+      );
     } catch (error) {
       return this.bodyFailed(error);
     }
