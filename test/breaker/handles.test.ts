@@ -1,5 +1,15 @@
-import { CircuitBreaker, defaultEngine } from '../../src';
+import {
+  CircuitBreaker,
+  configure,
+  defaultEngine,
+  MemoryStore,
+  type CircuitBreakerMetrics,
+} from '../../src';
+import { RedisStore } from '../../src/redis';
+import { resolveBreakerSettings } from '../../src/runtime/breaker/breaker-options';
+import { describeWithRedis } from '../support/describe-with-redis';
 import { decoratorMode, useHarness, type Harness } from '../support/harness';
+import { RedisServer } from '../support/redis-server';
 import {
   breakerNamed,
   DownstreamError,
@@ -147,6 +157,7 @@ describe(`circuit breaker handles (${decoratorMode} decorators)`, () => {
       await call(50, false);
 
       expect(breakerNamed(name).metrics()).toEqual({
+        name,
         state: 'closed',
         since: START,
         calls: 5,
@@ -165,6 +176,7 @@ describe(`circuit breaker handles (${decoratorMode} decorators)`, () => {
       await refusalOf(search.query(0, false));
       await refusalOf(search.query(0, false));
       expect(breakerNamed(name).metrics()).toEqual({
+        name,
         state: 'isolated',
         since: START + 220 + 1_000,
         calls: 0,
@@ -177,6 +189,39 @@ describe(`circuit breaker handles (${decoratorMode} decorators)`, () => {
         openings: 0,
         trialCalls: 0,
       });
+    });
+
+    it('names the breaker, first: its declared name (per instance too), else Class.method', async () => {
+      useHarness();
+      const name = uniqueCircuit('metrics-name');
+      const perInstance = uniqueCircuit('metrics-name-per-instance');
+      class NamedStock {
+        @CircuitBreaker({ name })
+        async count(): Promise<number> {
+          return 1;
+        }
+
+        @CircuitBreaker()
+        async reserve(): Promise<string> {
+          return 'reserved';
+        }
+
+        @CircuitBreaker({ name: perInstance, scope: 'instance' })
+        async hold(): Promise<string> {
+          return 'held';
+        }
+      }
+      const stock = new NamedStock();
+      await stock.count();
+      // In standard decorator mode the class name (and so the default name) is learnt at the first call.
+      await stock.reserve();
+      await stock.hold();
+
+      const metrics = breakerNamed(name).metrics();
+      expect(Object.keys(metrics)[0]).toBe('name');
+      expect(metrics.name).toBe(name);
+      expect(breakerNamed('NamedStock.reserve').metrics().name).toBe('NamedStock.reserve');
+      expect(defaultEngine.breaker(perInstance, stock).metrics().name).toBe(perInstance);
     });
   });
 
@@ -255,4 +300,67 @@ describe(`circuit breaker handles (${decoratorMode} decorators)`, () => {
       }
     });
   });
+});
+
+/** The breaker's metrics once `done` holds of them, or as they are after `timeout` ms (real time: a fleet's batches). */
+async function metricsOnce(
+  name: string,
+  done: (metrics: CircuitBreakerMetrics) => boolean,
+  timeout: number,
+): Promise<CircuitBreakerMetrics> {
+  const deadline = Date.now() + timeout;
+  let metrics = breakerNamed(name).metrics();
+  while (!done(metrics) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    metrics = breakerNamed(name).metrics();
+  }
+  return metrics;
+}
+
+describeWithRedis(`a fleet breaker's handle (${decoratorMode} decorators)`, () => {
+  let server: RedisServer;
+  const stores: RedisStore[] = [];
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    configure({ store: new MemoryStore() });
+    await server.stop();
+  });
+
+  it('names the breaker in metrics(), first, beside the fleet’s counts (another process’s included)', async () => {
+    useHarness();
+    const storeA = new RedisStore(server.url);
+    const storeB = new RedisStore(server.url);
+    stores.push(storeA, storeB);
+    configure({ store: storeA });
+    const name = uniqueCircuit('fleet-metrics');
+    const { catalog } = switchableService(name);
+    await catalog.lookup(false);
+    await rejectionOf(catalog.lookup(true));
+
+    // Process B (another store: another process) fails one call; its breaker made as the engine makes one.
+    const settings = resolveBreakerSettings(
+      { consecutiveFailures: 3, openDuration: 1_000 },
+      undefined,
+    );
+    const silent = { enabled: false, warn: () => undefined, error: () => undefined };
+    const inB = storeB.createBreaker(
+      name,
+      settings,
+      () => Date.now(),
+      { stateChanged: () => undefined },
+      silent,
+    );
+    inB.failed(await inB.acquireAsync(), new DownstreamError('catalog down'), 0);
+    await storeB.close(); // sends B's batch
+
+    // A learns the fleet's window from the reply to its next batch (within flushInterval, 25 ms).
+    await catalog.lookup(false);
+    const metrics = await metricsOnce(name, (seen) => seen.calls === 4, 3_000);
+    expect(Object.keys(metrics)[0]).toBe('name');
+    expect(metrics).toMatchObject({ name, state: 'closed', calls: 4, failures: 2 });
+  }, 10_000);
 });

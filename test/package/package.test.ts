@@ -42,6 +42,7 @@ interface EntryPoint {
 
 interface PackageJson {
   name: string;
+  license?: string;
   main?: string;
   types?: string;
   exports: Record<string, unknown>;
@@ -504,6 +505,17 @@ suite('the packed package', () => {
       expect(tarballFiles).toContain('README.md');
     });
 
+    it('holds LICENSE: the repository’s MIT text, the license package.json names', () => {
+      expect(pkg.license).toBe('MIT');
+      expect(tarballFiles).toContain('LICENSE');
+      const shipped = fs.readFileSync(
+        path.join(consumer, 'node_modules', PACKAGE_NAME, 'LICENSE'),
+        'utf8',
+      );
+      expect(shipped).toBe(fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8'));
+      expect(shipped).toMatch(/^MIT License\n\nCopyright \(c\) \d{4} the steadfast developers\n/);
+    });
+
     it('gives every entry point import and require conditions, each with types (listed first)', () => {
       expect(entryPoints.map((entry) => entry.subpath)).toContain('.');
       for (const entry of entryPoints) {
@@ -656,5 +668,55 @@ suite('the packed package', () => {
       },
       MATRIX_TIMEOUT,
     );
+  });
+});
+
+// `npm install` rewrites the lock's root entry whenever it differs from package.json, so a field
+// edited by hand (a peer, a range, the version) leaves a lock that the next fresh clone changes.
+/** The package.json fields npm copies verbatim into the lock's root entry (@npmcli/arborist, shrinkwrap.js). */
+const LOCK_ROOT_FIELDS = [
+  'name',
+  'version',
+  'license',
+  'dependencies',
+  'devDependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+  'optionalDependencies',
+  'bundleDependencies',
+  'engines',
+  'os',
+  'cpu',
+  'libc',
+  'workspaces',
+] as const;
+
+suite('package-lock.json', () => {
+  it('records in its root entry what package.json declares, as `npm install` would write it', () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as {
+      name?: unknown;
+      version?: unknown;
+      lockfileVersion?: unknown;
+      packages?: Record<string, Record<string, unknown>>;
+    };
+    // npm leaves out empty objects (but writes devDependencies even when empty).
+    const declared = (field: string): unknown => {
+      const value = manifest[field];
+      const empty = typeof value === 'object' && value !== null && Object.keys(value).length === 0;
+      return empty && field !== 'devDependencies' ? undefined : value;
+    };
+    const root = lock.packages?.[''] ?? {};
+    expect(LOCK_ROOT_FIELDS.map((field) => [field, root[field]])).toEqual(
+      LOCK_ROOT_FIELDS.map((field) => [field, declared(field)]),
+    );
+    expect([lock.name, lock.version, lock.lockfileVersion]).toEqual([
+      manifest.name,
+      manifest.version,
+      3,
+    ]);
   });
 });

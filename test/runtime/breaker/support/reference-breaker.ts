@@ -12,7 +12,7 @@ export interface ReferenceTicket {
 }
 
 /** The reference reports the same figures as the breaker's public metrics, computed its own way. */
-export type ReferenceMetrics = CircuitBreakerMetrics;
+export type ReferenceMetrics = Omit<CircuitBreakerMetrics, 'name'>;
 
 /**
  * The circuit breaker as SPEC.md and the option docs describe it, written plainly and without
