@@ -2,6 +2,7 @@ import type { AbortSignalLike } from './clock';
 import type { ExecutionPlan } from './plan';
 import type { TimeoutError } from './errors';
 import type { Subscribable } from '../rxjs/subscribable';
+import type { Breaker } from './breaker/breaker';
 import type { FailureReason } from './events';
 
 /** One call of a decorated method, as it goes through the stages. */
@@ -18,6 +19,8 @@ export class Call {
   reported = false;
   /** the last refusal by this call's own breaker or bulkhead (a body may throw such errors too: those are not refusals) */
   refusal: unknown = undefined;
+  /** the breaker that made that refusal, if a breaker did */
+  refusedBy: Breaker | undefined = undefined;
   /** an Observable method's source: its body runs once per call, each attempt subscribes to it */
   source: Subscribable | undefined = undefined;
   /** for an Observable method's call, what its subscriber's unsubscribe aborts */

@@ -15,6 +15,7 @@ import {
   type BreakerDeclaration,
 } from './breaker/breaker-declarations';
 import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './breaker/breaker';
+import { RefusalLog } from './breaker/refusal-log';
 import type { CircuitState } from './events';
 import { sharesBreakers, type IdempotencyStore } from './store';
 import { MemoryStore } from './idempotency/memory-store';
@@ -169,6 +170,15 @@ export class ResilienceEngine {
     error: (message, fields) => engine.log.error(message, fields),
   }))(this);
 
+  /** @internal How a breaker's refusals are logged (see refusal-log.ts). */
+  refusalLogOf(breaker: Breaker): RefusalLog {
+    let log = this.refusalLogs.get(breaker);
+    if (log === undefined) this.refusalLogs.set(breaker, (log = new RefusalLog()));
+    return log;
+  }
+
+  private readonly refusalLogs = new WeakMap<Breaker, RefusalLog>();
+
   private readonly breakerStates = new Map<
     BreakerDeclaration,
     Breaker | WeakMap<object, Breaker>
@@ -176,6 +186,8 @@ export class ResilienceEngine {
 
   private readonly breakerObserver: BreakerObserver = {
     stateChanged: (breaker: Breaker, from: CircuitState, to: CircuitState, reason: string) => {
+      // The refusals of the state it leaves, not yet logged, are logged now.
+      this.refusalLogs.get(breaker)?.flush(breaker, this.log, this.clock.now());
       this.log.warn(`circuit '${breaker.name}' ${from} -> ${to}: ${reason}`, {
         circuit: breaker.name,
         from,

@@ -1,4 +1,5 @@
 import type { Call } from './call';
+import type { CircuitOpenError } from './errors';
 import type { FailureReason } from './events';
 import { describeError } from './log';
 import type { ExecutionPlan } from './plan';
@@ -24,6 +25,17 @@ export function finalFailure(
     const { events } = call.plan.engine;
     if (events.has('failure'))
       events.emit('failure', { method: call.plan.label, attempts, reason, error });
+    return error;
+  }
+  // A refusal by the call's own breaker: the first of an opening is logged, the rest counted.
+  if (reason === 'circuit-open' && call.refusedBy !== undefined && error === call.refusal) {
+    const { engine, label } = call.plan;
+    if (engine.events.has('failure'))
+      engine.events.emit('failure', { method: label, attempts, reason, error });
+    if (engine.log.enabled)
+      engine
+        .refusalLogOf(call.refusedBy)
+        .refused(call.refusedBy, label, error as CircuitOpenError, engine.log, engine.clock.now());
     return error;
   }
   logFinal(call.plan, attempts, reason, error, undefined);

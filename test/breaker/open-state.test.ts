@@ -95,7 +95,7 @@ describe(`@CircuitBreaker while open (${decoratorMode} decorators)`, () => {
     expect(breakerNamed(name).metrics()).toMatchObject({ state: 'open', rejected: 3, calls: 0 });
   });
 
-  it('logs a refusal at error level as the final failure of the call, and emits a failure event', async () => {
+  it('logs the first refusal of an opening at warn, and emits a failure event for every refusal', async () => {
     const h = useHarness();
     const name = uniqueCircuit('open-logged');
     const { ledger } = openLedger(name);
@@ -103,21 +103,78 @@ describe(`@CircuitBreaker while open (${decoratorMode} decorators)`, () => {
     h.logger.clear();
 
     const refusal = await refusalOf(ledger.post('b'));
+    await refusalOf(ledger.post('c'));
 
-    const errors = h.logger.at('error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.message).toContain('Ledger.post');
-    expect(errors[0]?.message).toContain(name);
-    expect(errors[0]?.fields).toMatchObject({
+    expect(h.logger.at('error')).toEqual([]);
+    const warnings = h.logger.at('warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('Ledger.post refused');
+    expect(warnings[0]?.message).toContain(name);
+    expect(warnings[0]?.fields).toMatchObject({
       method: 'Ledger.post',
-      reason: 'circuit-open',
+      circuit: name,
+      state: 'open',
       error: refusal,
     });
-    expect(h.events('failure').at(-1)).toMatchObject({
-      method: 'Ledger.post',
-      reason: 'circuit-open',
-      error: refusal,
-    });
+    expect(h.events('failure').slice(-2)).toEqual([
+      expect.objectContaining({ method: 'Ledger.post', reason: 'circuit-open', error: refusal }),
+      expect.objectContaining({ method: 'Ledger.post', reason: 'circuit-open' }),
+    ]);
+  });
+
+  it('logs 50 refused calls as a handful of lines: the first, then one count per 10 s, and the rest when the breaker leaves open', async () => {
+    const h = useHarness();
+    const name = uniqueCircuit('open-volume');
+    let runs = 0;
+    class Ledger {
+      @CircuitBreaker({ name, consecutiveFailures: 1, openDuration: 60_000 })
+      async post(): Promise<string> {
+        runs++;
+        throw new DownstreamError('ledger down');
+      }
+    }
+    const ledger = new Ledger();
+    await rejectionOf(ledger.post());
+    expect(h.logger.at('error')).toHaveLength(1); // the failure that opened it: a final failure, logged
+    h.logger.clear();
+
+    for (let call = 0; call < 25; call++) await refusalOf(ledger.post());
+    await h.clock.advance(10_000);
+    for (let call = 0; call < 25; call++) await refusalOf(ledger.post());
+    await h.clock.advance(50_000);
+    breakerNamed(name).state; // openDuration has passed: open -> half-open
+
+    const lines = h.logger.entries.map((entry) => `${entry.level} ${entry.message}`);
+    expect(lines).toEqual([
+      expect.stringMatching(/^warn Ledger\.post refused: circuit '.*' is open/),
+      expect.stringMatching(/^warn circuit '.*' refused 25 more calls in the last 10 s$/),
+      expect.stringMatching(/^warn circuit '.*' refused 24 more calls in the last 50 s$/),
+      expect.stringMatching(/^warn circuit '.*' open -> half-open/),
+    ]);
+    expect(runs).toBe(1);
+    expect(h.events('failure').filter((event) => event.reason === 'circuit-open')).toHaveLength(50);
+  });
+
+  it('still logs every failed attempt and every other final failure, each once', async () => {
+    const h = useHarness();
+    const name = uniqueCircuit('open-others');
+    const { ledger, recover } = openLedger(name);
+    await rejectionOf(ledger.post('a'));
+    await refusalOf(ledger.post('b'));
+    await h.clock.advance(5_000);
+    await rejectionOf(ledger.post('trial fails')); // half-open: the trial fails, the breaker opens again
+    await refusalOf(ledger.post('c'));
+    recover();
+
+    const errors = h.logger.at('error').map((entry) => entry.message);
+    expect(errors).toEqual([
+      expect.stringContaining('ledger down'),
+      expect.stringContaining('ledger down'),
+    ]);
+    // One first-refusal line for each opening.
+    expect(
+      h.logger.at('warn').filter((entry) => entry.message.includes('refused: circuit')),
+    ).toHaveLength(2);
   });
 
   it('refuses with a fresh error each time, not one shared instance', async () => {

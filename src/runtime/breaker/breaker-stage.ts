@@ -77,6 +77,7 @@ export class BreakerStage implements AttemptGuard<BreakerTicket | number> {
 export function refusal(call: Call, breaker: Breaker): unknown {
   const error = breaker.refusal();
   call.refusal = error;
+  call.refusedBy = breaker;
   const { plan } = call;
   const { events } = plan.engine;
   if (events.has('rejected'))

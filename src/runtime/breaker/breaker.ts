@@ -119,6 +119,11 @@ export class Breaker implements CircuitBreakerHandle {
     this.since = now();
   }
 
+  /** when the breaker entered its current state (the engine clock's time) */
+  get enteredAt(): number {
+    return this.since;
+  }
+
   get state(): CircuitState {
     if (this.current === 'open' && this.now() >= this.openUntil)
       this.transition('half-open', 'openDuration elapsed');
