@@ -63,6 +63,7 @@ export {
   UnstorableResultError,
   IdempotencyStoreError,
   CorruptRecordError,
+  IdempotencyKeyError,
   TimeoutError,
   BulkheadRejectedError,
   isSteadfastError,

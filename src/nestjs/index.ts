@@ -11,3 +11,4 @@ export {
   type CircuitHealthOptions,
   type CircuitHealthResult,
 } from './circuit-breaker-health-indicator';
+export { IdempotencyKey, type IdempotencyKeyOptions } from './idempotency-key';

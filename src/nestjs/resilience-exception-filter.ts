@@ -12,6 +12,7 @@ import {
   CircuitOpenError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
+  IdempotencyKeyError,
   IdempotencyStoreError,
   TimeoutError,
   type SteadfastError,
@@ -42,7 +43,8 @@ interface ChainableResponse {
  * - `IdempotencyStoreError` → 503 Service Unavailable (the idempotency store cannot be reached);
  * - `BulkheadRejectedError` → 503 Service Unavailable, with `Retry-After: 1` (the service is at its
  *   concurrency limit; it frees up as calls finish);
- * - `TimeoutError` → 504 Gateway Timeout (a dependency did not answer in time).
+ * - `TimeoutError` → 504 Gateway Timeout (a dependency did not answer in time);
+ * - `IdempotencyKeyError` → 400 Bad Request (the key function gave no key).
  * The body names no breaker and no method: those are internal. Every other error keeps Nest's handling.
  */
 export class ResilienceExceptionFilter implements ExceptionFilter<SteadfastError> {
@@ -76,6 +78,7 @@ Catch(
   IdempotencyStoreError,
   BulkheadRejectedError,
   TimeoutError,
+  IdempotencyKeyError,
 )(ResilienceExceptionFilter);
 Inject(HttpAdapterHost)(ResilienceExceptionFilter, undefined, 0);
 Optional()(ResilienceExceptionFilter, undefined, 0);
@@ -101,6 +104,14 @@ function httpAnswerTo(error: SteadfastError): HttpAnswer {
       status: HttpStatus.SERVICE_UNAVAILABLE,
       body: body(HttpStatus.SERVICE_UNAVAILABLE, 'Service Unavailable', message, error),
       retryAfter: 1,
+    };
+  }
+  if (error instanceof IdempotencyKeyError) {
+    const message = 'This request carries no usable idempotency key.';
+    return {
+      status: HttpStatus.BAD_REQUEST,
+      body: body(HttpStatus.BAD_REQUEST, 'Bad Request', message, error),
+      retryAfter: undefined,
     };
   }
   if (error instanceof TimeoutError) {

@@ -11,6 +11,7 @@ export type SteadfastErrorCode =
   | 'STEADFAST_UNSTORABLE_RESULT'
   | 'STEADFAST_IDEMPOTENCY_STORE'
   | 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD'
+  | 'STEADFAST_IDEMPOTENCY_KEY'
   | 'STEADFAST_TIMEOUT'
   | 'STEADFAST_BULKHEAD_FULL';
 
@@ -176,6 +177,23 @@ export class CorruptRecordError extends SteadfastError {
 }
 
 /**
+ * A keyed call without a usable idempotency key: its key function gave none (not a non-empty string
+ * or a finite number), or, in steadfast/nestjs, the request's Idempotency-Key header is missing,
+ * empty or too long. The body does not run. A client's mistake, answered 400 over HTTP.
+ */
+export class IdempotencyKeyError extends SteadfastError {
+  declare readonly code: 'STEADFAST_IDEMPOTENCY_KEY';
+  constructor(
+    /** `Class.method`, or the header's name where a request was refused before any method */
+    readonly method: string,
+    /** what is wrong with the key, e.g. "the key function returned undefined" */
+    readonly problem: string,
+  ) {
+    super(`${method}: no usable idempotency key (${problem}), so the call was not run`);
+  }
+}
+
+/**
  * An attempt (`kind: 'attempt'`) or a whole call (`kind: 'total'`) ran past its `@Timeout`. An
  * attempt timeout is retried like any failure; a total timeout ends the call and is never retried.
  */
@@ -232,6 +250,7 @@ constants(IdempotencyInProgressError, 'STEADFAST_IDEMPOTENCY_IN_PROGRESS');
 constants(UnstorableResultError, 'STEADFAST_UNSTORABLE_RESULT');
 constants(IdempotencyStoreError, 'STEADFAST_IDEMPOTENCY_STORE');
 constants(CorruptRecordError, 'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD');
+constants(IdempotencyKeyError, 'STEADFAST_IDEMPOTENCY_KEY');
 constants(TimeoutError, 'STEADFAST_TIMEOUT');
 constants(BulkheadRejectedError, 'STEADFAST_BULKHEAD_FULL');
 

@@ -142,7 +142,7 @@ describe(`@CircuitBreaker while open (${decoratorMode} decorators)`, () => {
     await h.clock.advance(10_000);
     for (let call = 0; call < 25; call++) await refusalOf(ledger.post());
     await h.clock.advance(50_000);
-    breakerNamed(name).state; // openDuration has passed: open -> half-open
+    expect(breakerNamed(name).state).toBe('half-open'); // openDuration has passed: reading the state moves it
 
     const lines = h.logger.entries.map((entry) => `${entry.level} ${entry.message}`);
     expect(lines).toEqual([

@@ -4,6 +4,7 @@ import {
   BulkheadRejectedError,
   ConfigError,
   CorruptRecordError,
+  IdempotencyKeyError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
   IdempotencyStoreError,
@@ -52,6 +53,11 @@ const examples: [string, string, SteadfastError][] = [
     'CorruptRecordError',
     'STEADFAST_IDEMPOTENCY_CORRUPT_RECORD',
     new CorruptRecordError('Payments.charge', 'it is not JSON'),
+  ],
+  [
+    'IdempotencyKeyError',
+    'STEADFAST_IDEMPOTENCY_KEY',
+    new IdempotencyKeyError('Payments.charge', 'the key function returned undefined'),
   ],
   ['TimeoutError', 'STEADFAST_TIMEOUT', new TimeoutError('Payments.charge', 'attempt', 500)],
   [

@@ -1,4 +1,11 @@
-import { ConfigError, configure, Idempotent, MemoryStore, type IdempotentOptions } from '../../src';
+import {
+  ConfigError,
+  configure,
+  Idempotent,
+  IdempotencyKeyError,
+  MemoryStore,
+  type IdempotentOptions,
+} from '../../src';
 import { decoratorMode, useHarness } from '../support/harness';
 import { rejectionOf, thrownBy } from './support';
 
@@ -93,7 +100,7 @@ describe(`@Idempotent options (${decoratorMode} decorators)`, () => {
   ];
 
   it.each(badKeys)(
-    'rejects a call whose key function returns %s with a ConfigError naming option key, without running the body',
+    'rejects a call whose key function returns %s with IdempotencyKeyError, without running the body',
     async (_what, returned) => {
       let runs = 0;
       class Orders {
@@ -104,8 +111,9 @@ describe(`@Idempotent options (${decoratorMode} decorators)`, () => {
         }
       }
       const error = await rejectionOf(new Orders().create('o-1'));
-      expect(error).toBeInstanceOf(ConfigError);
-      expect(error).toMatchObject({ option: 'key', method: 'Orders.create' });
+      expect(error).toBeInstanceOf(IdempotencyKeyError);
+      expect(error).toMatchObject({ code: 'STEADFAST_IDEMPOTENCY_KEY', method: 'Orders.create' });
+      expect((error as Error).message).toMatch(/the key function returned/);
       expect(runs).toBe(0);
     },
   );

@@ -3,7 +3,7 @@ import type { Call } from '../call';
 import type { CallStage } from '../plan';
 import type { IdempotencyStore, ClaimOutcome } from '../store';
 import {
-  ConfigError,
+  IdempotencyKeyError,
   CorruptRecordError,
   IdempotencyConflictError,
   IdempotencyInProgressError,
@@ -169,9 +169,16 @@ function keyText(key: unknown, label: string): string {
     (typeof key === 'number' && Number.isFinite(key))
   )
     return String(key);
-  throw new ConfigError(
-    `@Idempotent on ${label}: option 'key' must return a non-empty string or a number, got ${typeof key === 'string' ? '""' : String(key)}`,
-    'key',
+  const got =
+    typeof key === 'string'
+      ? 'an empty string'
+      : typeof key === 'number'
+        ? String(key)
+        : key === null
+          ? 'null'
+          : typeof key;
+  throw new IdempotencyKeyError(
     label,
+    `the key function returned ${got}, not a non-empty string or a finite number`,
   );
 }
