@@ -288,7 +288,17 @@ describe(`logging (${decoratorMode})`, () => {
     });
 
     describe('a NestJS-like logger', () => {
-      it('recognised by its class’s static overrideLogger, is called warn(message, context) and error(message, stack, context)', () => {
+      /** An error as NestJS's HttpException is: getStatus() and getResponse(). */
+      class FakeHttpException extends Error {
+        getStatus(): number {
+          return 503;
+        }
+        getResponse(): unknown {
+          return { statusCode: 503 };
+        }
+      }
+
+      it('recognised by its class’s static overrideLogger, is called warn(message, context) and error(message, context)', () => {
         const logger = new FakeNestLogger();
         const sink = createLogSink(logger);
 
@@ -296,7 +306,17 @@ describe(`logging (${decoratorMode})`, () => {
         sink.error('gave up', fields);
 
         expect(logger.warn).toHaveBeenCalledWith('retrying', 'steadfast');
-        expect(logger.error).toHaveBeenCalledWith('gave up', error.stack, 'steadfast');
+        // NestJS's exception handler logs the stack of such an error when it reaches it: not twice.
+        expect(logger.error).toHaveBeenCalledWith('gave up', 'steadfast');
+      });
+
+      it('is given the stack of a final failure that is an HttpException, which NestJS does not log', () => {
+        const logger = new FakeNestLogger();
+        const httpError = new FakeHttpException('upstream unavailable');
+
+        createLogSink(logger).error('gave up', { method: 'Svc.get', error: httpError });
+
+        expect(logger.error).toHaveBeenCalledWith('gave up', httpError.stack, 'steadfast');
       });
 
       it('recognised through a subclass of the Logger class too', () => {
@@ -316,15 +336,56 @@ describe(`logging (${decoratorMode})`, () => {
         sink.error('gave up', fields);
 
         expect(logger.warn).toHaveBeenCalledWith('retrying', 'steadfast');
-        expect(logger.error).toHaveBeenCalledWith('gave up', error.stack, 'steadfast');
+        expect(logger.error).toHaveBeenCalledWith('gave up', 'steadfast');
       });
 
-      it('gets an undefined stack for a thrown non-error value', () => {
-        const logger = new FakeNestLogger();
+      it('in JSON mode (a ConsoleLogger with json: true), gets one object with the message and the fields', () => {
+        const logger = Object.assign(fakeNestService(), { options: { json: true } });
+
+        createLogSink(logger).warn('retrying', fields);
+        createLogSink(logger).error('gave up', fields);
+
+        const entry = { ...fields, error: { name: error.name, message: error.message } };
+        expect(logger.warn).toHaveBeenCalledWith({ message: 'retrying', ...entry }, 'steadfast');
+        expect(logger.error).toHaveBeenCalledWith({ message: 'gave up', ...entry }, 'steadfast');
+      });
+
+      it('behind a Nest Logger facade, follows the logger the app uses: JSON mode there gives the object', () => {
+        const appLogger = Object.assign(fakeNestService(), { options: { json: true } });
+        const facade = Object.assign(new FakeNestLogger(), { localInstance: appLogger });
+
+        createLogSink(facade).warn('retrying', fields);
+
+        expect(facade.warn).toHaveBeenCalledWith(
+          expect.objectContaining({ message: 'retrying', method: fields.method }),
+          'steadfast',
+        );
+      });
+
+      it('behind nestjs-pino, gets one object whose msg pino shows as the message', () => {
+        const pinoBacked = Object.assign(fakeNestService(), { contextName: 'context', logger: {} });
+
+        createLogSink(pinoBacked).warn('retrying', fields);
+
+        expect(pinoBacked.warn).toHaveBeenCalledWith(
+          expect.objectContaining({
+            msg: 'retrying',
+            method: fields.method,
+            attempt: fields.attempt,
+          }),
+          'steadfast',
+        );
+      });
+
+      it('gives a thrown non-error value as a field, never a stack', () => {
+        const logger = Object.assign(fakeNestService(), { options: { json: true } });
 
         createLogSink(logger).error('gave up', { method: 'Svc.get', error: 42 });
 
-        expect(logger.error).toHaveBeenCalledWith('gave up', undefined, 'steadfast');
+        expect(logger.error).toHaveBeenCalledWith(
+          { message: 'gave up', method: 'Svc.get', error: { value: 42 } },
+          'steadfast',
+        );
       });
 
       it('receives Nest-style calls from a decorated method', async () => {
@@ -343,7 +404,6 @@ describe(`logging (${decoratorMode})`, () => {
         expect(logger.error).toHaveBeenCalledTimes(1);
         expect(logger.error.mock.calls[0]).toEqual([
           expect.stringContaining('Flaky.fetch'),
-          service.errors[1]?.stack,
           'steadfast',
         ]);
       });
