@@ -433,15 +433,15 @@ describe(`@Fallback({ on }) (${decoratorMode} decorators)`, () => {
     const h = useStageHarness();
     const handler = jest.fn(() => 'cached');
     class Payments {
-      // a key function that gives no key is a ConfigError at the call
+      // an argument that cannot be fingerprinted (a unique symbol) is a ConfigError at the call
       @Fallback(handler, { on: () => true })
-      @Idempotent({ key: () => '' })
-      async charge(): Promise<string> {
+      @Idempotent({ key: () => 'k-1' })
+      async charge(_tag: symbol): Promise<string> {
         return 'charged';
       }
     }
 
-    const call = track(new Payments().charge());
+    const call = track(new Payments().charge(Symbol('not registered')));
     await h.clock.flush();
 
     expect(call.error).toBeInstanceOf(ConfigError);
