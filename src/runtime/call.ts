@@ -28,6 +28,9 @@ export class Call {
   /** why the call failed, once reported (for the fallback's line) */
   reason: FailureReason | undefined = undefined;
 
+  /** when the call started (the engine clock's time), where someone listens to how calls end; else NaN */
+  readonly startedAt: number;
+
   constructor(
     readonly plan: ExecutionPlan,
     readonly thisArg: unknown,
@@ -36,5 +39,11 @@ export class Call {
     readonly callerSignal: AbortSignalLike | undefined,
   ) {
     this.signal = callerSignal;
+    this.startedAt = plan.engine.events.timesCalls ? plan.engine.clock.now() : Number.NaN;
+  }
+
+  /** ms since the call started, for the events that end it (0 where calls are not timed). */
+  duration(): number {
+    return Number.isNaN(this.startedAt) ? 0 : this.plan.engine.clock.now() - this.startedAt;
   }
 }

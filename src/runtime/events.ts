@@ -35,6 +35,8 @@ export interface SuccessEvent {
   readonly method: string;
   /** attempts made, the successful one included */
   readonly attempts: number;
+  /** ms from the call's start to its end, on the engine's clock */
+  readonly duration: number;
 }
 
 export interface FailureEvent {
@@ -43,6 +45,8 @@ export interface FailureEvent {
   readonly reason: FailureReason;
   /** what the caller receives as rejection; undefined when the call resolves with a rejected result */
   readonly error: unknown;
+  /** ms from the call's start to its end, on the engine's clock */
+  readonly duration: number;
 }
 
 export type CircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
@@ -65,6 +69,8 @@ export interface DeduplicatedEvent {
   readonly method: string;
   /** 'replayed': a recorded result was returned; 'joined': the call shared one in flight */
   readonly how: 'replayed' | 'joined';
+  /** ms from the call's start to its answer ('replayed'); 0 for 'joined', which is emitted as it joins */
+  readonly duration: number;
 }
 
 export interface TimeoutEvent {
@@ -81,6 +87,8 @@ export interface FallbackEvent {
   readonly method: string;
   /** the call's final failure, which the fallback answered */
   readonly error: unknown;
+  /** ms from the call's start to the failure the fallback answered */
+  readonly duration: number;
 }
 
 export interface BulkheadRejectedEvent {
@@ -158,6 +166,12 @@ export class EventHub {
     const list = this.listeners[name] as EngineListener<E>[];
     const index = list.indexOf(listener);
     if (index >= 0) list.splice(index, 1);
+  }
+
+  /** Whether anyone listens to how calls end (success, failure, fallback, deduplicated): calls are then timed. */
+  get timesCalls(): boolean {
+    const { success, failure, fallback, deduplicated } = this.listeners;
+    return success.length + failure.length + fallback.length + deduplicated.length > 0;
   }
 
   /** Cheap check so the hot path builds no payload nobody reads. */

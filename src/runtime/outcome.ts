@@ -24,21 +24,33 @@ export function finalFailure(
   if (reason === 'aborted' && call.unsubscribed?.aborted === true) {
     const { events } = call.plan.engine;
     if (events.has('failure'))
-      events.emit('failure', { method: call.plan.label, attempts, reason, error });
+      events.emit('failure', {
+        method: call.plan.label,
+        attempts,
+        reason,
+        error,
+        duration: call.duration(),
+      });
     return error;
   }
   // A refusal by the call's own breaker: the first of an opening is logged, the rest counted.
   if (reason === 'circuit-open' && call.refusedBy !== undefined && error === call.refusal) {
     const { engine, label } = call.plan;
     if (engine.events.has('failure'))
-      engine.events.emit('failure', { method: label, attempts, reason, error });
+      engine.events.emit('failure', {
+        method: label,
+        attempts,
+        reason,
+        error,
+        duration: call.duration(),
+      });
     if (engine.log.enabled)
       engine
         .refusalLogOf(call.refusedBy)
         .refused(call.refusedBy, label, error as CircuitOpenError, engine.log, engine.clock.now());
     return error;
   }
-  logFinal(call.plan, attempts, reason, error, undefined);
+  logFinal(call.plan, attempts, reason, error, undefined, call.duration());
   return error;
 }
 
@@ -53,7 +65,13 @@ export function stageFailure(call: Call, error: unknown): unknown {
   if (call.plan.fallback?.handles(error) === true) return error;
   const { engine, label } = call.plan;
   if (engine.events.has('failure'))
-    engine.events.emit('failure', { method: label, attempts: 0, reason: 'not-retryable', error });
+    engine.events.emit('failure', {
+      method: label,
+      attempts: 0,
+      reason: 'not-retryable',
+      error,
+      duration: call.duration(),
+    });
   if (engine.log.enabled)
     engine.log.error(`${label} failed: ${describeError(error)}`, { method: label, error });
   return error;
@@ -77,6 +95,7 @@ export function giveUp(
     reason,
     undefined,
     'its last result is still rejected by retryOnResult; returning it',
+    call.duration(),
   );
   return result;
 }
@@ -116,11 +135,12 @@ export function logFinal(
   reason: FailureReason,
   error: unknown,
   detail: string | undefined,
+  duration: number,
 ): void {
   const { engine, label } = plan;
   const { maxAttempts } = plan.retry;
   if (engine.events.has('failure'))
-    engine.events.emit('failure', { method: label, attempts, reason, error });
+    engine.events.emit('failure', { method: label, attempts, reason, error, duration });
   if (!engine.log.enabled) return;
   engine.log.error(
     finalMessage(label, attempts, maxAttempts, reason, detail ?? describeError(error)),

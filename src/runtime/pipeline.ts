@@ -97,8 +97,10 @@ function runCall(
     }
   }
   if (unsubscribed !== undefined) return runSubscribed(plan, thisArg, args, signal, unsubscribed);
-  if (signal === undefined && plan.firstAttempt !== undefined)
+  // Where someone listens to how calls end, calls are timed from their start: they need a Call.
+  if (signal === undefined && plan.firstAttempt !== undefined && !engine.events.timesCalls) {
     return plan.firstAttempt(plan, thisArg, args);
+  }
   return plan.root.run(new Call(plan, thisArg, args, signal));
 }
 

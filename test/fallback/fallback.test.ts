@@ -136,7 +136,9 @@ describe(`@Fallback (${decoratorMode} decorators)`, () => {
 
     await new Quotes().price();
 
-    expect(h.events('fallback')).toEqual([{ method: 'Quotes.price', error: failure }]);
+    expect(h.events('fallback')).toEqual([
+      { method: 'Quotes.price', error: failure, duration: expect.any(Number) },
+    ]);
     expect(h.events('failure')).toEqual([]);
     expect(h.logger.at('error')).toEqual([]);
     const warns = h.logger.at('warn');
@@ -374,7 +376,9 @@ describe(`@Fallback answers every kind of final failure (${decoratorMode} decora
     await h.clock.flush();
 
     expect(runs).toBe(2);
-    expect(h.events('deduplicated')).toEqual([{ method: 'Payments.charge', how: 'replayed' }]);
+    expect(h.events('deduplicated')).toEqual([
+      { method: 'Payments.charge', how: 'replayed', duration: expect.any(Number) },
+    ]);
   });
 });
 

@@ -62,9 +62,9 @@ describe(`keyed @Idempotent in one process (${decoratorMode} decorators)`, () =>
       { n: 2 },
     ]);
     expect(h.events('deduplicated')).toEqual([
-      { method: 'Payments.charge', how: 'replayed' },
-      { method: 'Payments.charge', how: 'replayed' },
-      { method: 'Payments.charge', how: 'replayed' },
+      { method: 'Payments.charge', how: 'replayed', duration: expect.any(Number) },
+      { method: 'Payments.charge', how: 'replayed', duration: expect.any(Number) },
+      { method: 'Payments.charge', how: 'replayed', duration: expect.any(Number) },
     ]);
     // Another key is another operation.
     await payments.charge({ requestId: 'req-2', cents: 500 });

@@ -50,7 +50,9 @@ describe(`the pipeline's stages together (${decoratorMode} decorators)`, () => {
     expect(runs).toBe(2);
     expect(defaultEngine.bulkhead(name)).toMatchObject({ running: 1, rejected: 0 });
     expect(defaultEngine.breaker(name).metrics().rejected).toBe(0);
-    expect(h.events('deduplicated')).toEqual([{ method: 'Quotes.quote', how: 'replayed' }]);
+    expect(h.events('deduplicated')).toEqual([
+      { method: 'Quotes.quote', how: 'replayed', duration: expect.any(Number) },
+    ]);
   });
 
   it('passes each attempt, not each call, through the breaker', async () => {
@@ -178,7 +180,9 @@ describe(`the pipeline's stages together (${decoratorMode} decorators)`, () => {
     expect(call.value).toBe('cached');
     expect(seen).toHaveLength(1);
     expect(h.events('timeout')).toHaveLength(3);
-    expect(h.events('fallback')).toEqual([{ method: 'Quotes.quote', error: seen[0] }]);
+    expect(h.events('fallback')).toEqual([
+      { method: 'Quotes.quote', error: seen[0], duration: expect.any(Number) },
+    ]);
   });
 });
 

@@ -242,7 +242,9 @@ describe(`one pipeline, whatever the order of the decorators (${decoratorMode} d
       }),
     ]);
     const { events } = reference;
-    expect(events.deduplicated).toEqual([{ method: 'Quotes.quote', how: 'replayed' }]);
+    expect(events.deduplicated).toEqual([
+      { method: 'Quotes.quote', how: 'replayed', duration: expect.any(Number) },
+    ]);
     expect(events.timeout).toEqual([
       { method: 'Quotes.quote', kind: 'attempt', timeout: 100, attempt: 1 },
       { method: 'Quotes.quote', kind: 'attempt', timeout: 100, attempt: 1 },
@@ -251,10 +253,11 @@ describe(`one pipeline, whatever the order of the decorators (${decoratorMode} d
       expect.objectContaining({ method: 'Quotes.quote', kind: 'total', timeout: 300 }),
     ]);
     expect(events.fallback).toEqual([
-      { method: 'Quotes.quote', error: 'TimeoutError(total)' },
-      { method: 'Quotes.quote', error: 'CircuitOpenError' },
-      { method: 'Quotes.quote', error: 'CircuitOpenError' },
-      { method: 'Quotes.quote', error: 'BulkheadRejectedError' },
+      // the total deadline passed after 300 ms; the refusals and the rejection were answered at once
+      { method: 'Quotes.quote', error: 'TimeoutError(total)', duration: 300 },
+      { method: 'Quotes.quote', error: 'CircuitOpenError', duration: 0 },
+      { method: 'Quotes.quote', error: 'CircuitOpenError', duration: 0 },
+      { method: 'Quotes.quote', error: 'BulkheadRejectedError', duration: 0 },
     ]);
     expect(events.failure).toEqual([]);
     expect(events.bulkheadRejected).toEqual([

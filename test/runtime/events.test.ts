@@ -48,8 +48,9 @@ describe(`engine events (${decoratorMode})`, () => {
       await resultOf(h.clock, flakyService({ maxAttempts: 5 }, 0).fetch());
 
       expect(h.events('success')).toEqual<SuccessEvent[]>([
-        { method: 'Flaky.fetch', attempts: 3 },
-        { method: 'Flaky.fetch', attempts: 1 },
+        // the sleeps in between, on the FakeClock: full jitter with random() = 0.5 gives 50 ms, then 100 ms
+        { method: 'Flaky.fetch', attempts: 3, duration: 150 },
+        { method: 'Flaky.fetch', attempts: 1, duration: 0 },
       ]);
       expect(h.events('failure')).toEqual([]);
     });
@@ -63,7 +64,7 @@ describe(`engine events (${decoratorMode})`, () => {
       const error = await rejectionOf(h.clock, service.fetch());
 
       expect(h.events('failure')).toEqual<FailureEvent[]>([
-        { method: 'Flaky.fetch', attempts: 3, reason: 'exhausted', error },
+        { method: 'Flaky.fetch', attempts: 3, reason: 'exhausted', error, duration: 150 },
       ]);
       expect(h.events('failure')[0]?.error).toBe(service.errors[2]);
       expect(h.events('success')).toEqual([]);
@@ -76,7 +77,7 @@ describe(`engine events (${decoratorMode})`, () => {
       const error = await rejectionOf(h.clock, service.fetch());
 
       expect(h.events('failure')).toEqual<FailureEvent[]>([
-        { method: 'Flaky.fetch', attempts: 2, reason: 'not-retryable', error },
+        { method: 'Flaky.fetch', attempts: 2, reason: 'not-retryable', error, duration: 50 },
       ]);
     });
 
@@ -100,7 +101,7 @@ describe(`engine events (${decoratorMode})`, () => {
       expect(await failure).toBe(reason);
       expect(runs).toBe(1);
       expect(h.events('failure')).toEqual<FailureEvent[]>([
-        { method: 'Sync.pull', attempts: 1, reason: 'aborted', error: reason },
+        { method: 'Sync.pull', attempts: 1, reason: 'aborted', error: reason, duration: 0 },
       ]);
     });
 
@@ -116,7 +117,7 @@ describe(`engine events (${decoratorMode})`, () => {
       const error = await rejectionOf(h.clock, service.fetch());
 
       expect(h.events('failure')).toEqual<FailureEvent[]>([
-        { method: 'Flaky.fetch', attempts: 2, reason: 'budget', error },
+        { method: 'Flaky.fetch', attempts: 2, reason: 'budget', error, duration: 100 },
       ]);
     });
   });

@@ -100,7 +100,11 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
         .slice(retriesBefore)
         .map((event) => event.attempt),
     ).toEqual([1, 2]);
-    expect(h.events('success').at(-1)).toEqual({ method: 'Stock.levels', attempts: 3 });
+    expect(h.events('success').at(-1)).toEqual({
+      method: 'Stock.levels',
+      attempts: 3,
+      duration: expect.any(Number),
+    });
     // A failed attempt's values never reach the subscriber: only the successful attempt's.
   });
 
@@ -200,7 +204,9 @@ describe(`methods that return an Observable (${decoratorMode} decorators)`, () =
       'o-1:b',
     ]);
     expect(bodies).toBe(1);
-    expect(h.events('deduplicated')).toEqual([{ method: 'Orders.lines', how: 'replayed' }]);
+    expect(h.events('deduplicated')).toEqual([
+      { method: 'Orders.lines', how: 'replayed', duration: expect.any(Number) },
+    ]);
   });
 
   it('applies an attempt timeout per subscription, and answers with a fallback that may give an Observable', async () => {

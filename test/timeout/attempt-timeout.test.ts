@@ -179,7 +179,9 @@ describe(`@Timeout: each attempt's deadline (${decoratorMode} decorators)`, () =
     await h.clock.advance(50);
 
     expect(call).toMatchObject({ state: 'resolved', value: 'answer of attempt 2' });
-    expect(h.events('success')).toEqual([{ method: 'Quotes.price', attempts: 2 }]);
+    expect(h.events('success')).toEqual([
+      { method: 'Quotes.price', attempts: 2, duration: expect.any(Number) },
+    ]);
   });
 
   it("ignores an abandoned attempt's late rejection: no unhandled rejection, no log line, the call keeps its TimeoutError", async () => {
@@ -283,7 +285,13 @@ describe(`@Timeout with @Retryable: an attempt timeout is retried like any failu
     expect(call.state).toBe('rejected');
     expect(call.error).toMatchObject({ kind: 'attempt', timeout: 100 });
     expect(h.events('failure')).toEqual([
-      { method: 'Quotes.price', attempts: 3, reason: 'exhausted', error: call.error },
+      {
+        method: 'Quotes.price',
+        attempts: 3,
+        reason: 'exhausted',
+        error: call.error,
+        duration: expect.any(Number),
+      },
     ]);
     expect(h.events('timeout').map(({ attempt }) => attempt)).toEqual([1, 2, 3]);
     expect(h.logger.at('error')).toHaveLength(1);

@@ -133,7 +133,13 @@ describe(`@Timeout({ total }): the whole call's deadline (${decoratorMode} decor
     await h.clock.runAll();
 
     expect(h.events('failure')).toEqual([
-      { method: 'Reports.build', attempts: 3, reason: 'timeout', error: call.error },
+      {
+        method: 'Reports.build',
+        attempts: 3,
+        reason: 'timeout',
+        error: call.error,
+        duration: expect.any(Number),
+      },
     ]);
     const errors = h.logger.at('error');
     expect(errors).toHaveLength(1);

@@ -44,7 +44,8 @@ export class FallbackStage implements CallStage, FailureHandler {
     if (!this.handles(error) || call.unsubscribed?.aborted === true) throw error;
     const { plan } = call;
     const { engine, label } = plan;
-    if (engine.events.has('fallback')) engine.events.emit('fallback', { method: label, error });
+    if (engine.events.has('fallback'))
+      engine.events.emit('fallback', { method: label, error, duration: call.duration() });
     if (engine.log.enabled) {
       engine.log.warn(`${label} failed (${describeError(error)}); answered by its fallback`, {
         method: label,
@@ -61,7 +62,7 @@ export class FallbackStage implements CallStage, FailureHandler {
         ? await asValues(answer, call.unsubscribed)
         : answer;
     } catch (thrown) {
-      logFinal(plan, call.attempt, 'fallback-failed', thrown, undefined);
+      logFinal(plan, call.attempt, 'fallback-failed', thrown, undefined, call.duration());
       throw thrown;
     }
   }

@@ -65,7 +65,11 @@ export class IdempotencyStage implements CallStage {
       if (running.fingerprint !== fingerprint)
         return Promise.reject(stageFailure(call, new IdempotencyConflictError(label)));
       if (engine.events.has('deduplicated'))
-        engine.events.emit('deduplicated', { method: label, how: 'joined' });
+        engine.events.emit('deduplicated', {
+          method: label,
+          how: 'joined',
+          duration: call.duration(),
+        });
       return running.promise;
     }
     const promise = this.claimAndRun(call, key, fingerprint);
@@ -107,7 +111,11 @@ export class IdempotencyStage implements CallStage {
         throw stageFailure(call, new IdempotencyConflictError(label));
       if (record.state === 'completed') {
         if (engine.events.has('deduplicated'))
-          engine.events.emit('deduplicated', { method: label, how: 'replayed' });
+          engine.events.emit('deduplicated', {
+            method: label,
+            how: 'replayed',
+            duration: call.duration(),
+          });
         const decoded = decodeResult(record.result);
         if (decoded.ok === 'corrupt')
           throw stageFailure(call, new CorruptRecordError(label, decoded.problem));

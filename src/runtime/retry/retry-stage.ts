@@ -50,7 +50,13 @@ export class RetryStage implements CallStage, AttemptContinuation {
     plan: ExecutionPlan = (call as Call).plan,
   ): unknown {
     const { events } = plan.engine;
-    if (events.has('success')) events.emit('success', { method: plan.label, attempts: 1 });
+    if (events.has('success')) {
+      events.emit('success', {
+        method: plan.label,
+        attempts: 1,
+        duration: call === undefined ? 0 : call.duration(),
+      });
+    }
     return value;
   }
 
@@ -94,7 +100,11 @@ export class RetryStage implements CallStage, AttemptContinuation {
         call.running = 0;
         if (!threw && !rejectsResult(call, attempt, result)) {
           if (engine.events.has('success'))
-            engine.events.emit('success', { method: plan.label, attempts: attempt });
+            engine.events.emit('success', {
+              method: plan.label,
+              attempts: attempt,
+              duration: call.duration(),
+            });
           return result;
         }
       }

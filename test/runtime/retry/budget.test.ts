@@ -49,7 +49,7 @@ describe(`@Retryable maxElapsed (${decoratorMode})`, () => {
     expect(h.clock.now()).toBe(startedAt + 100);
     expect(h.clock.pending).toBe(0);
     expect(h.events('failure')).toEqual([
-      { method: 'Flaky.fetch', attempts: 2, reason: 'budget', error },
+      { method: 'Flaky.fetch', attempts: 2, reason: 'budget', error, duration: expect.any(Number) },
     ]);
   });
 

@@ -140,7 +140,13 @@ describe(`@Retryable cancellation (${decoratorMode})`, () => {
       await failure;
 
       expect(h.events('failure')).toEqual([
-        { method: 'Feed.load', attempts: 1, reason: 'aborted', error: reason },
+        {
+          method: 'Feed.load',
+          attempts: 1,
+          reason: 'aborted',
+          error: reason,
+          duration: expect.any(Number),
+        },
       ]);
       expect(h.logger.at('error')).toHaveLength(1);
       expect(h.logger.at('error')[0]?.fields.error).toBe(reason);

@@ -110,7 +110,13 @@ describe(`@Retryable exhaustion (${decoratorMode})`, () => {
     expect(h.clock.now()).toBe(startedAt);
     expect(h.events('retry')).toEqual([]);
     expect(h.events('failure')).toEqual([
-      { method: 'Flaky.fetch', attempts: 1, reason: 'exhausted', error },
+      {
+        method: 'Flaky.fetch',
+        attempts: 1,
+        reason: 'exhausted',
+        error,
+        duration: expect.any(Number),
+      },
     ]);
   });
 

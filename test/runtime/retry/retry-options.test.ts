@@ -90,7 +90,13 @@ describe(`@Retryable options (${decoratorMode})`, () => {
       expect(service.runs).toBe(1);
       expect(h.clock.sleeps).toEqual([]);
       expect(h.events('failure')).toEqual([
-        { method: 'Scripted.call', attempts: 1, reason: 'not-retryable', error },
+        {
+          method: 'Scripted.call',
+          attempts: 1,
+          reason: 'not-retryable',
+          error,
+          duration: expect.any(Number),
+        },
       ]);
     });
 
@@ -240,7 +246,9 @@ describe(`@Retryable options (${decoratorMode})`, () => {
       expect(await resultOf(h.clock, service.call())).toEqual({ id: 7 });
       expect(service.runs).toBe(3);
       expect(h.clock.sleeps).toEqual([100, 200]);
-      expect(h.events('success')).toEqual([{ method: 'Scripted.call', attempts: 3 }]);
+      expect(h.events('success')).toEqual([
+        { method: 'Scripted.call', attempts: 3, duration: expect.any(Number) },
+      ]);
     });
 
     it('resolves with the last result itself when every result is rejected', async () => {
@@ -284,7 +292,13 @@ describe(`@Retryable options (${decoratorMode})`, () => {
         { attempt: 2, delay: 200, error: undefined },
       ]);
       expect(h.events('failure')).toEqual([
-        { method: 'Scripted.call', attempts: 3, reason: 'exhausted', error: undefined },
+        {
+          method: 'Scripted.call',
+          attempts: 3,
+          reason: 'exhausted',
+          error: undefined,
+          duration: expect.any(Number),
+        },
       ]);
       expect(h.events('success')).toEqual([]);
     });
@@ -320,7 +334,13 @@ describe(`@Retryable options (${decoratorMode})`, () => {
       expect(service.runs).toBe(1);
       expect(h.clock.sleeps).toEqual([]);
       expect(h.events('failure')).toEqual([
-        { method: 'Scripted.call', attempts: 1, reason: 'not-retryable', error: bug },
+        {
+          method: 'Scripted.call',
+          attempts: 1,
+          reason: 'not-retryable',
+          error: bug,
+          duration: expect.any(Number),
+        },
       ]);
     });
 
