@@ -6,6 +6,7 @@ export { Fallback, type FallbackHandler, type FallbackOptions } from './decorato
 export { Bulkhead, type BulkheadOptions } from './decorators/bulkhead';
 export { attemptSignal } from './runtime/attempt-signal';
 export type { BulkheadHandle } from './runtime/bulkhead/bulkhead';
+export type { AttemptTracer } from './runtime/attempt-tracer';
 export type { SteadfastMethodDecorator, ObservableLike } from './decorators/method-decorator';
 export {
   ResilienceEngine,

@@ -3,6 +3,7 @@ import type { Bulkhead } from './bulkhead/bulkhead';
 import type { BulkheadStage } from './bulkhead/bulkhead-stage';
 import type { BreakerStage, BreakerTicket } from './breaker/breaker-stage';
 import { WAIT, type AttemptEnd, type AttemptStage } from './plan';
+import type { AttemptTracer } from './attempt-tracer';
 
 /** Returned by start() when a stage refused the attempt at once; the refusal is `call.refusal`. */
 export const REFUSED_NOW: unique symbol = Symbol('refused');
@@ -101,20 +102,19 @@ export class AttemptRunner {
     permit: Permit,
     then: AttemptContinuation,
   ): Promise<unknown> {
+    let end: AttemptEnd | undefined;
     if (slot === undefined && permit === undefined) {
-      return this.method.run(
-        call,
-        attempt,
-        then === AS_IS ? undefined : new ContinuedEnd(call, then),
-      );
+      end = then === AS_IS ? undefined : new ContinuedEnd(call, then);
+    } else {
+      const timed = this.breaker !== undefined && this.breaker.timesCalls;
+      const began = timed ? call.plan.engine.clock.now() : 0;
+      end = new GuardedEnd(this, call, slot, permit, timed, began, then);
     }
-    const timed = this.breaker !== undefined && this.breaker.timesCalls;
-    const began = timed ? call.plan.engine.clock.now() : 0;
-    return this.method.run(
-      call,
-      attempt,
-      new GuardedEnd(this, call, slot, permit, timed, began, then),
-    );
+    const tracer = call.plan.engine.attemptTracer;
+    if (tracer === undefined) return this.method.run(call, attempt, end);
+    const started = tracer.start(call.plan.label, attempt);
+    const traced = new TracedEnd(tracer, started, end);
+    return tracer.run(started, () => this.method.run(call, attempt, traced));
   }
 
   /** Tells the guards, innermost first, that the attempt ended. */
@@ -172,5 +172,25 @@ class GuardedEnd implements AttemptEnd {
 
   private duration(): number {
     return this.timed ? this.call.plan.engine.clock.now() - this.began : 0;
+  }
+}
+
+/** An attempt's end told to the tracer first, then as it would have been. */
+class TracedEnd implements AttemptEnd {
+  constructor(
+    private readonly tracer: AttemptTracer,
+    private readonly started: unknown,
+    private readonly next: AttemptEnd | undefined,
+  ) {}
+
+  succeeded(value: unknown): unknown {
+    this.tracer.end(this.started, false, value);
+    return this.next === undefined ? value : this.next.succeeded(value);
+  }
+
+  failed(error: unknown): unknown {
+    this.tracer.end(this.started, true, error);
+    if (this.next === undefined) throw error;
+    return this.next.failed(error);
   }
 }

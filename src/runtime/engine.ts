@@ -17,6 +17,7 @@ import {
 import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './breaker/breaker';
 import { RefusalLog } from './breaker/refusal-log';
 import type { CircuitState } from './events';
+import type { AttemptTracer } from './attempt-tracer';
 import { sharesBreakers, type IdempotencyStore } from './store';
 import { MemoryStore } from './idempotency/memory-store';
 import { Bulkhead, type BulkheadHandle } from './bulkhead/bulkhead';
@@ -61,6 +62,8 @@ export class ResilienceEngine {
   /** @internal Bumped by configure(), so compiled plans know they are stale. */
   version = 0;
   /** @internal */ readonly events = new EventHub();
+  /** @internal The tracer every attempt is told of (see traceAttempts()). */
+  attemptTracer: AttemptTracer | undefined = undefined;
 
   constructor(options: EngineOptions = {}) {
     this.configure(options);
@@ -258,6 +261,31 @@ export class ResilienceEngine {
     BulkheadDeclaration,
     Bulkhead | WeakMap<object, Bulkhead>
   >();
+
+  /**
+   * Tells `tracer` of every attempt of every decorated method, and runs each attempt's body inside
+   * what it gives (steadfast/opentelemetry's attempt spans use it). One tracer at a time; returns the
+   * function that removes it.
+   */
+  traceAttempts(tracer: AttemptTracer): () => void {
+    if (this.attemptTracer !== undefined)
+      throw new ConfigError(
+        'traceAttempts(): a tracer is already installed; remove it first',
+        'tracer',
+      );
+    const checker: OptionChecker = new OptionChecker('traceAttempts()', undefined);
+    for (const method of ['start', 'run', 'end'] as const) {
+      if (typeof (tracer as unknown as Record<string, unknown> | null)?.[method] !== 'function')
+        checker.fail(method, 'must be a function', tracer);
+    }
+    this.attemptTracer = tracer;
+    this.version++;
+    return () => {
+      if (this.attemptTracer !== tracer) return;
+      this.attemptTracer = undefined;
+      this.version++;
+    };
+  }
 
   /** Subscribes to an event; returns the function that unsubscribes. */
   on<E extends EngineEventName>(event: E, listener: EngineListener<E>): () => void {

@@ -253,6 +253,7 @@ export function compilePlan(
   // The commonest plans (retry and a shared breaker around the body, nothing else) start their
   // first attempt before even a Call is made: see firstAttemptOf().
   const simple =
+    engine.attemptTracer === undefined &&
     policy.returns === 'promise' &&
     root === retryStage &&
     fastFirst &&
