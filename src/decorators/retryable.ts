@@ -1,5 +1,7 @@
 import { checkRetryOptions, type RetryOptions } from '../runtime/retry/retry-options';
 import type { OptionChecker } from '../runtime/validation';
+import { declareBudget } from '../runtime/budget/budget-declarations';
+import type { RetryBudgetSettings } from '../runtime/budget/budget-options';
 import { methodDecorator, type SteadfastMethodDecorator } from './method-decorator';
 
 /**
@@ -20,6 +22,10 @@ export function Retryable(...params: unknown[]): SteadfastMethodDecorator {
     if (policy.retry !== undefined)
       checker.fail('@Retryable', 'may be applied once per method', 'a second @Retryable');
     policy.retry = checkRetryOptions(optionsFrom(params, checker), checker);
+    // A named budget is declared now: the same name with other settings is refused at definition.
+    const { budget } = policy.retry;
+    if (budget !== undefined && budget !== false && budget.name !== undefined)
+      declareBudget(budget as RetryBudgetSettings, checker);
   });
 }
 

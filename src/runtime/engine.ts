@@ -16,6 +16,13 @@ import {
 } from './breaker/breaker-declarations';
 import { Breaker, type BreakerObserver, type CircuitBreakerHandle } from './breaker/breaker';
 import { RefusalLog } from './breaker/refusal-log';
+import { RetryBudget } from './budget/retry-budget';
+import { ThrottledLog } from './throttled-log';
+import {
+  checkBudgetOptions,
+  type RetryBudgetOptions,
+  type RetryBudgetSettings,
+} from './budget/budget-options';
 import type { CircuitState } from './events';
 import type { AttemptTracer } from './attempt-tracer';
 import { sharesBreakers, type IdempotencyStore } from './store';
@@ -46,9 +53,22 @@ export interface EngineOptions {
   readonly defaults?: EngineDefaults;
   /** where idempotency records (and, with RedisStore, breaker state) live (default: a MemoryStore) */
   readonly store?: IdempotencyStore;
+  /**
+   * One retry budget for every retried or hedged method that does not give its own: in any window,
+   * retries started may not exceed ratio × calls started + minPerSecond × window / 1000 (default:
+   * off; `false` turns it off again)
+   */
+  readonly retryBudget?: Omit<RetryBudgetOptions, 'name'> | false;
 }
 
-const ENGINE_OPTION_KEYS = ['logger', 'clock', 'random', 'defaults', 'store'] as const;
+const ENGINE_OPTION_KEYS = [
+  'logger',
+  'clock',
+  'random',
+  'defaults',
+  'store',
+  'retryBudget',
+] as const;
 
 /** Runs every call of every decorated method. Decorators find it at call time, so it can be configured late. */
 export class ResilienceEngine {
@@ -81,6 +101,15 @@ export class ResilienceEngine {
     const store = given.store === undefined ? this.store : checkStore(given.store, checker);
     const defaults =
       given.defaults === undefined ? this.defaults : checkDefaults(given.defaults, checker);
+    const retryBudget =
+      given.retryBudget === undefined
+        ? this.retryBudget
+        : given.retryBudget === false
+          ? undefined
+          : new RetryBudget(
+              'engine',
+              checkBudgetOptions(given.retryBudget, 'retryBudget', checker, false),
+            );
     // Breakers live in the store they were created with: a new store starts them afresh.
     if (store !== this.store) this.breakerStates.clear();
     this.log = log;
@@ -88,9 +117,42 @@ export class ResilienceEngine {
     this.random = random;
     this.store = store;
     this.defaults = defaults;
+    this.retryBudget = retryBudget;
     this.version++;
     return this;
   }
+
+  /** @internal The budget of every retried or hedged method that gives none of its own. */
+  retryBudget: RetryBudget | undefined = undefined;
+
+  /** @internal A method's budget: the named one it shares, or its own (kept by its body, so across configure()). */
+  budgetFor(settings: RetryBudgetSettings, owner: object, label: string): RetryBudget {
+    const { name } = settings;
+    let budget = name === undefined ? this.ownBudgets.get(owner) : this.namedBudgets.get(name);
+    if (budget === undefined) {
+      budget = new RetryBudget(name ?? label, settings);
+      if (name === undefined) this.ownBudgets.set(owner, budget);
+      else this.namedBudgets.set(name, budget);
+    }
+    return budget;
+  }
+
+  /** @internal How a budget's refusals are logged: the first in full, then a count every 10 s. */
+  budgetLogOf(budget: RetryBudget): ThrottledLog {
+    let log = this.budgetLogs.get(budget);
+    if (log === undefined) {
+      log = new ThrottledLog((count, seconds) => [
+        `retry budget '${budget.name}' refused ${count} more retr${count === 1 ? 'y' : 'ies'} in the last ${seconds} s`,
+        { budget: budget.name, refused: count },
+      ]);
+      this.budgetLogs.set(budget, log);
+    }
+    return log;
+  }
+
+  private readonly budgetLogs = new WeakMap<RetryBudget, ThrottledLog>();
+  private readonly namedBudgets = new Map<string, RetryBudget>();
+  private readonly ownBudgets = new WeakMap<object, RetryBudget>();
 
   /**
    * The breaker declared under `name` (explicitly, or `Class.method` by default). For a breaker with
@@ -176,7 +238,7 @@ export class ResilienceEngine {
   /** @internal How a breaker's refusals are logged (see refusal-log.ts). */
   refusalLogOf(breaker: Breaker): RefusalLog {
     let log = this.refusalLogs.get(breaker);
-    if (log === undefined) this.refusalLogs.set(breaker, (log = new RefusalLog()));
+    if (log === undefined) this.refusalLogs.set(breaker, (log = new RefusalLog(breaker)));
     return log;
   }
 
@@ -190,7 +252,7 @@ export class ResilienceEngine {
   private readonly breakerObserver: BreakerObserver = {
     stateChanged: (breaker: Breaker, from: CircuitState, to: CircuitState, reason: string) => {
       // The refusals of the state it leaves, not yet logged, are logged now.
-      this.refusalLogs.get(breaker)?.flush(breaker, this.log, this.clock.now());
+      this.refusalLogs.get(breaker)?.flush(this.log, this.clock.now());
       this.log.warn(`circuit '${breaker.name}' ${from} -> ${to}: ${reason}`, {
         circuit: breaker.name,
         from,

@@ -17,7 +17,9 @@ export type FailureReason =
   /** a bulkhead had no slot (and no room to queue, or the queue timed out) */
   | 'bulkhead-full'
   /** the fallback handler threw: the call rejects with what it threw */
-  | 'fallback-failed';
+  | 'fallback-failed'
+  /** the retry budget refused the retry that would have followed (see `retryBudget`) */
+  | 'retry-budget';
 
 export interface RetryEvent {
   /** `Class.method` */

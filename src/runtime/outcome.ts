@@ -1,5 +1,6 @@
 import type { Call } from './call';
 import type { CircuitOpenError } from './errors';
+import type { RetryBudget } from './budget/retry-budget';
 import type { FailureReason } from './events';
 import { describeError } from './log';
 import type { ExecutionPlan } from './plan';
@@ -47,11 +48,39 @@ export function finalFailure(
     if (engine.log.enabled)
       engine
         .refusalLogOf(call.refusedBy)
-        .refused(call.refusedBy, label, error as CircuitOpenError, engine.log, engine.clock.now());
+        .refused(label, error as CircuitOpenError, engine.log, engine.clock.now());
     return error;
   }
+  if (reason === 'retry-budget') return (budgetRefused(call, attempts, error), error);
   logFinal(call.plan, attempts, reason, error, undefined, call.duration());
   return error;
+}
+
+/**
+ * A retry the budget refused ends the call: its failure event as any, its log line throttled per
+ * budget (a budget refuses many calls at once, in a storm: the first in full, then a count).
+ */
+function budgetRefused(call: Call, attempts: number, error: unknown): void {
+  const { plan } = call;
+  const { engine, label } = plan;
+  const budget = plan.budget as RetryBudget;
+  if (engine.events.has('failure')) {
+    engine.events.emit('failure', {
+      method: label,
+      attempts,
+      reason: 'retry-budget',
+      error,
+      duration: call.duration(),
+    });
+  }
+  if (!engine.log.enabled) return;
+  engine
+    .budgetLogOf(budget)
+    .note(0, engine.clock.now(), engine.log, () => [
+      finalMessage(label, attempts, plan.retry.maxAttempts, 'retry-budget', describeError(error)) +
+        ` (budget '${budget.name}': ratio ${budget.settings.ratio}, ${budget.settings.minPerSecond}/s; further refusals are counted, one line per 10 s)`,
+      { method: label, attempt: attempts, reason: 'retry-budget', budget: budget.name, error },
+    ]);
 }
 
 /**
@@ -89,6 +118,7 @@ export function giveUp(
   if (threw) throw finalFailure(call, attempts, reason, error);
   if (call.reported) return result;
   call.reported = true;
+  if (reason === 'retry-budget') return (budgetRefused(call, attempts, undefined), result);
   logFinal(
     call.plan,
     attempts,
@@ -179,6 +209,8 @@ function finalMessage(
       return `${label} timed out after ${tally}: ${detail}`;
     case 'bulkhead-full':
       return `${label} rejected: ${detail}`;
+    case 'retry-budget':
+      return `${label} failed after ${tally}, not retried: the retry budget is spent: ${detail}`;
     case 'fallback-failed':
       return `${label} failed, and its fallback failed too: ${detail}`;
   }

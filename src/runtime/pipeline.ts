@@ -35,6 +35,7 @@ const SINGLE_ATTEMPT: RetrySettings = {
   retryOnResult: undefined,
   maxElapsed: undefined,
   maxRetryAfter: undefined,
+  budget: undefined,
   signal: undefined,
 };
 
@@ -252,7 +253,16 @@ export function compilePlan(
   if (isRefused(policy)) root = new RefusalStage();
   // The commonest plans (retry and a shared breaker around the body, nothing else) start their
   // first attempt before even a Call is made: see firstAttemptOf().
+  // The retry budget the method spends: its own (or a shared named one), the engine's, or none.
+  const budgetSettings = retry.budget;
+  const budget =
+    policy.retry === undefined || budgetSettings === false
+      ? undefined
+      : budgetSettings === undefined
+        ? engine.retryBudget
+        : engine.budgetFor(budgetSettings, policy.original, label);
   const simple =
+    budget === undefined &&
     engine.attemptTracer === undefined &&
     policy.returns === 'promise' &&
     root === retryStage &&
@@ -272,6 +282,7 @@ export function compilePlan(
     // A method with none of these leaves its signal to its body, as it always has.
     readsSignal:
       policy.retry !== undefined || timeout !== undefined || policy.bulkhead !== undefined,
+    budget,
     fallback,
     root,
     firstAttempt: simple ? firstAttemptOf(retryStage as RetryStage, breaker?.shared) : undefined,

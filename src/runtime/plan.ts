@@ -2,6 +2,7 @@ import type { ResilienceEngine } from './engine';
 import type { MethodBody, MethodPolicy } from './policy';
 import type { RetrySettings } from './retry/retry-options';
 import type { Call } from './call';
+import type { RetryBudget } from './budget/retry-budget';
 
 /** A stage that takes the whole call: fallback, idempotency, the total timeout, retry. */
 export interface CallStage {
@@ -64,6 +65,8 @@ export interface ExecutionPlan {
   readonly retry: RetrySettings;
   /** whether calls look for an AbortSignal among their arguments (retried, timed or hedged methods) */
   readonly readsSignal: boolean;
+  /** the retry budget the method's retries (and hedges) spend, if any */
+  readonly budget: RetryBudget | undefined;
   /** the @Fallback that answers final failures, if declared */
   readonly fallback: FailureHandler | undefined;
   /** the first stage of the chain */

@@ -1,3 +1,8 @@
+import {
+  checkBudgetOptions,
+  type RetryBudgetOptions,
+  type RetryBudgetSettings,
+} from '../budget/budget-options';
 import type { AbortSignalLike } from '../clock';
 import type { OptionChecker } from '../validation';
 
@@ -29,6 +34,8 @@ export interface RetryOptions {
   readonly maxElapsed?: number;
   /** ms; the most a server's Retry-After (or an error's `retryAfter`) may make a retry wait (default: no cap) */
   readonly maxRetryAfter?: number;
+  /** the method's own retry budget (methods naming the same one share it), or false for none (default: the engine's, if configured) */
+  readonly budget?: RetryBudgetOptions | false;
   /** picks the call's AbortSignal from its arguments (default: an AbortSignal argument, or an argument's `signal`) */
   signal?(args: readonly unknown[]): AbortSignalLike | undefined;
 }
@@ -44,6 +51,8 @@ export interface RetrySettings {
   readonly retryOnResult: ((result: unknown) => boolean) | undefined;
   readonly maxElapsed: number | undefined;
   readonly maxRetryAfter: number | undefined;
+  /** the method's own budget, false for none, undefined for the engine's */
+  readonly budget: RetryBudgetSettings | false | undefined;
   readonly signal: ((args: readonly unknown[]) => AbortSignalLike | undefined) | undefined;
 }
 
@@ -65,6 +74,7 @@ const RETRY_OPTION_KEYS = [
   'retryOnResult',
   'maxElapsed',
   'maxRetryAfter',
+  'budget',
   'signal',
 ] as const;
 
@@ -90,6 +100,7 @@ export function checkRetryOptions(raw: unknown, checker: OptionChecker): RetryOp
   read('retryOnResult', (v) => checker.func('retryOnResult', v));
   read('maxElapsed', (v) => checker.duration('maxElapsed', v));
   read('maxRetryAfter', (v) => checker.duration('maxRetryAfter', v));
+  read('budget', (v) => (v === false ? false : checkBudgetOptions(v, 'budget', checker, true)));
   read('signal', (v) => checker.func('signal', v));
   const own = Object.freeze(checked) as RetryOptions;
   // Checked whole against the library's defaults now; against configured defaults at the first call.
@@ -132,6 +143,7 @@ export function resolveRetrySettings(
     retryOnResult: merged.retryOnResult,
     maxElapsed: merged.maxElapsed,
     maxRetryAfter: merged.maxRetryAfter,
+    budget: merged.budget as RetryBudgetSettings | false | undefined,
     signal: merged.signal,
   };
 }

@@ -29,6 +29,7 @@ export class RetryStage implements CallStage, AttemptContinuation {
   ) {}
 
   run(call: Call): Promise<unknown> {
+    call.plan.budget?.callStarted(call.plan.engine.clock.now());
     if (!this.fastFirst || isAborted(call.signal)) return this.loop(call, 0, undefined);
     call.attempt = 1;
     const first = this.attempts.start(call, 1, this);
@@ -150,6 +151,10 @@ export class RetryStage implements CallStage, AttemptContinuation {
       if (isAborted(signal))
         throw finalFailure(call, attempt, 'aborted', (signal as AbortSignalLike).reason);
 
+      // The budget never refuses a first attempt, only a retry: refused, the call ends now.
+      if (plan.budget !== undefined && !plan.budget.tryRetry(engine.clock.now())) {
+        return giveUp(call, attempt, 'retry-budget', threw, error, result);
+      }
       reportRetry(plan, attempt, delay, error, threw);
       if (delay > 0) {
         try {
