@@ -4,9 +4,11 @@ export { CircuitBreaker } from './decorators/circuit-breaker';
 export { Timeout, type TimeoutOptions } from './decorators/timeout';
 export { Fallback, type FallbackHandler, type FallbackOptions } from './decorators/fallback';
 export { Bulkhead, type BulkheadOptions } from './decorators/bulkhead';
+export { Hedge, type HedgeOptions, type AdaptiveHedgeDelay } from './decorators/hedge';
 export { attemptSignal } from './runtime/attempt-signal';
 export type { BulkheadHandle } from './runtime/bulkhead/bulkhead';
 export type { AttemptTracer } from './runtime/attempt-tracer';
+export type { RetryBudgetOptions } from './runtime/budget/budget-options';
 export type { SteadfastMethodDecorator, ObservableLike } from './decorators/method-decorator';
 export {
   ResilienceEngine,
@@ -38,6 +40,7 @@ export type {
   TimeoutEvent,
   FallbackEvent,
   BulkheadRejectedEvent,
+  HedgeEvent,
   CircuitState,
 } from './runtime/events';
 export type {

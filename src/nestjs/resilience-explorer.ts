@@ -31,20 +31,24 @@ export class ResilienceExplorer implements OnModuleInit {
       ...this.discovery.getProviders(),
       ...this.discovery.getControllers(),
     ] as unknown as DiscoveredWrapper[];
-    const refused = new Set<string>();
+    const refused = new Map<string, '@Retryable' | '@Hedge'>();
     for (const wrapper of wrappers) {
       for (const target of checkedTargets(wrapper))
-        for (const method of unmarkedRetryables(target)) refused.add(method);
+        for (const [method, decorator] of unmarkedRetryables(target))
+          refused.set(method, decorator);
       if (isRequestScoped(wrapper)) this.warnOfInstanceBreakers(wrapper.metatype as Function);
     }
     if (refused.size === 0) return;
-    for (const method of refused) {
+    for (const [method, decorator] of refused) {
       this.engine.log.error(
-        `${method} is @Retryable but not @Idempotent: the application refuses to start`,
-        { method },
+        `${method} is ${decorator} but not @Idempotent: the application refuses to start`,
+        {
+          method,
+        },
       );
     }
-    throw new NotIdempotentError(refused.values().next().value as string);
+    const [method, decorator] = refused.entries().next().value as [string, '@Retryable' | '@Hedge'];
+    throw new NotIdempotentError(method, decorator);
   }
 
   /** A breaker with `scope: 'instance'` on a request-scoped provider sees one request, so it never opens. */

@@ -1,4 +1,5 @@
 import type { Call } from './call';
+import type { AbortSignalLike } from './clock';
 import type { Bulkhead } from './bulkhead/bulkhead';
 import type { BulkheadStage } from './bulkhead/bulkhead-stage';
 import type { BreakerStage, BreakerTicket } from './breaker/breaker-stage';
@@ -22,6 +23,18 @@ const AS_IS: AttemptContinuation = {
   },
 };
 
+/** What the retry stage runs each attempt through: the attempt runner, or hedging over it. */
+export interface Attempts {
+  /** the breaker among the attempt's stages, to end the retry loop at once when it opens */
+  readonly breaker: BreakerStage | undefined;
+  start(
+    call: Call,
+    attempt: number,
+    then: AttemptContinuation,
+  ): Promise<unknown> | undefined | typeof REFUSED_NOW;
+  run(call: Call, attempt: number): Promise<unknown>;
+}
+
 type Slot = Bulkhead | undefined;
 type Permit = BreakerTicket | number | undefined;
 
@@ -31,7 +44,7 @@ type Permit = BreakerTicket | number | undefined;
  * body starts without an async frame and its outcome is handled with one `then`; only a guard that
  * must wait (a queue, a fleet's permit) takes the asynchronous route.
  */
-export class AttemptRunner {
+export class AttemptRunner implements Attempts {
   constructor(
     readonly bulkhead: BulkheadStage | undefined,
     readonly breaker: BreakerStage | undefined,
@@ -46,6 +59,7 @@ export class AttemptRunner {
     call: Call,
     attempt: number,
     then: AttemptContinuation,
+    cancel?: AbortSignalLike,
   ): Promise<unknown> | undefined | typeof REFUSED_NOW {
     const { bulkhead, breaker } = this;
     let slot: Slot;
@@ -72,17 +86,21 @@ export class AttemptRunner {
         then.failed(call, failure),
       );
     }
-    return this.invoke(call, attempt, slot, permit, then);
+    return this.invoke(call, attempt, slot, permit, then, cancel);
   }
 
   /** The attempt, waiting where a guard must; rejects with a refusal or the attempt's failure. */
-  run(call: Call, attempt: number): Promise<unknown> {
-    const started = this.start(call, attempt, AS_IS);
+  run(call: Call, attempt: number, cancel?: AbortSignalLike): Promise<unknown> {
+    const started = this.start(call, attempt, AS_IS, cancel);
     if (started === REFUSED_NOW) return Promise.reject(call.refusal);
-    return started ?? this.runWaiting(call, attempt);
+    return started ?? this.runWaiting(call, attempt, cancel);
   }
 
-  private async runWaiting(call: Call, attempt: number): Promise<unknown> {
+  private async runWaiting(
+    call: Call,
+    attempt: number,
+    cancel: AbortSignalLike | undefined,
+  ): Promise<unknown> {
     const { bulkhead, breaker } = this;
     const slot: Slot = bulkhead === undefined ? undefined : await bulkhead.enterAsync(call);
     let permit: Permit;
@@ -92,7 +110,7 @@ export class AttemptRunner {
       if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
       throw refused;
     }
-    return this.invoke(call, attempt, slot, permit, AS_IS);
+    return this.invoke(call, attempt, slot, permit, AS_IS, cancel);
   }
 
   private invoke(
@@ -101,6 +119,7 @@ export class AttemptRunner {
     slot: Slot,
     permit: Permit,
     then: AttemptContinuation,
+    cancel: AbortSignalLike | undefined,
   ): Promise<unknown> {
     let end: AttemptEnd | undefined;
     if (slot === undefined && permit === undefined) {
@@ -111,10 +130,10 @@ export class AttemptRunner {
       end = new GuardedEnd(this, call, slot, permit, timed, began, then);
     }
     const tracer = call.plan.engine.attemptTracer;
-    if (tracer === undefined) return this.method.run(call, attempt, end);
+    if (tracer === undefined) return this.method.run(call, attempt, end, cancel);
     const started = tracer.start(call.plan.label, attempt);
     const traced = new TracedEnd(tracer, started, end);
-    return tracer.run(started, () => this.method.run(call, attempt, traced));
+    return tracer.run(started, () => this.method.run(call, attempt, traced, cancel));
   }
 
   /** Tells the guards, innermost first, that the attempt ended. */

@@ -78,12 +78,16 @@ export class ConfigError extends SteadfastError {
   }
 }
 
-/** A `@Retryable` method that is not marked `@Idempotent`. */
+/** A `@Retryable` (or `@Hedge`) method that is not marked `@Idempotent`. */
 export class NotIdempotentError extends SteadfastError {
   declare readonly code: 'STEADFAST_NOT_IDEMPOTENT';
-  constructor(readonly method: string) {
+  constructor(
+    readonly method: string,
+    /** the decorator that would have repeated the body */
+    decorator: '@Retryable' | '@Hedge' = '@Retryable',
+  ) {
     super(
-      `${method} is @Retryable but not @Idempotent: only idempotent operations may be retried. ` +
+      `${method} is ${decorator} but not @Idempotent: only idempotent operations may be ${decorator === '@Hedge' ? 'hedged' : 'retried'}. ` +
         'Mark it @Idempotent() if repeating it is safe, or give it an idempotency key with @Idempotent({ key }).',
     );
   }

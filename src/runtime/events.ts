@@ -100,6 +100,16 @@ export interface BulkheadRejectedEvent {
   readonly reason: 'full' | 'queue-timeout';
 }
 
+export interface HedgeEvent {
+  readonly method: string;
+  /** the retry attempt the hedge belongs to, 1-based */
+  readonly attempt: number;
+  /** which extra attempt this is in its group: 1 for the first hedge */
+  readonly hedge: number;
+  /** ms the attempts before it were given (the hedge delay at the time) */
+  readonly delay: number;
+}
+
 /** Every event the engine emits, by name. */
 export interface EngineEvents {
   retry: RetryEvent;
@@ -111,6 +121,7 @@ export interface EngineEvents {
   timeout: TimeoutEvent;
   fallback: FallbackEvent;
   bulkheadRejected: BulkheadRejectedEvent;
+  hedge: HedgeEvent;
 }
 
 export type EngineEventName = keyof EngineEvents;
@@ -128,6 +139,7 @@ export const EVENT_NAMES: readonly EngineEventName[] = [
   'timeout',
   'fallback',
   'bulkheadRejected',
+  'hedge',
 ];
 
 type Listeners = { [E in EngineEventName]: EngineListener<E>[] };
@@ -144,6 +156,7 @@ function emptyListeners(): Listeners {
     timeout: [],
     fallback: [],
     bulkheadRejected: [],
+    hedge: [],
   };
 }
 

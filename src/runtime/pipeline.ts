@@ -3,7 +3,7 @@ import type { ResilienceEngine } from './engine';
 import { ConfigError, NotIdempotentError } from './errors';
 import { Call } from './call';
 import type { AttemptStage, CallStage, ExecutionPlan } from './plan';
-import { isRefused, methodLabel, type MethodPolicy } from './policy';
+import { isRefused, methodLabel, repeatingDecorator, type MethodPolicy } from './policy';
 import { OptionChecker } from './validation';
 import { resolveRetrySettings, type RetrySettings } from './retry/retry-options';
 import { signalOf } from './retry/abort-signal';
@@ -22,6 +22,7 @@ import { recordNamespace } from './idempotency/record-names';
 import { FallbackStage } from './fallback/fallback-stage';
 import { runBodyOutside } from './attempt-signal';
 import { AttemptRunner } from './attempt-runner';
+import { HedgeStage } from './hedge/hedge-stage';
 import { Cancellation } from './cancellation';
 import { observableCall, withObservableInterop } from '../rxjs/observable-call';
 
@@ -156,12 +157,14 @@ export function compilePlan(
   // The attempt: bulkhead( breaker( timeout.attempt( method ))). With any deadline, each attempt can be
   // ended early (and gives its body attemptSignal()): by its own deadline, or by the call's signal,
   // which a total deadline aborts.
+  const hedge = policy.hedge;
+  // A hedged attempt must be abortable too (the loser's), whatever its deadline.
   const method: AttemptStage =
-    timeout === undefined
+    timeout === undefined && hedge === undefined
       ? new MethodStage()
       : new AttemptTimeoutStage(
-          timeout.attempt,
-          timeout.attempt === undefined ? undefined : deadlineQueue(engine.clock, timeout.attempt),
+          timeout?.attempt,
+          timeout?.attempt === undefined ? undefined : deadlineQueue(engine.clock, timeout.attempt),
           retry.signal === undefined,
         );
   let breaker: BreakerStage | undefined;
@@ -207,9 +210,11 @@ export function compilePlan(
       declaration,
     );
   }
-  const attempts = new AttemptRunner(bulkhead, breaker, method);
+  const runner = new AttemptRunner(bulkhead, breaker, method);
+  const attempts = hedge === undefined ? runner : new HedgeStage(runner, hedge);
   // The first attempt may skip the retry loop unless the settings need the loop from the start.
   const fastFirst =
+    hedge === undefined &&
     retry.maxElapsed === undefined &&
     retry.retryOnResult === undefined &&
     retry.signal === undefined;
@@ -218,6 +223,7 @@ export function compilePlan(
   // Every stage but idempotency needs the retry stage, which reports the call's final failure (one attempt without @Retryable).
   const hasStages =
     policy.retry !== undefined ||
+    hedge !== undefined ||
     policy.breaker !== undefined ||
     policy.bulkhead !== undefined ||
     timeout !== undefined ||
@@ -250,13 +256,13 @@ export function compilePlan(
     }
     root = fallback = new FallbackStage(policy.fallback, root);
   }
-  if (isRefused(policy)) root = new RefusalStage();
+  if (isRefused(policy)) root = new RefusalStage(repeatingDecorator(policy));
   // The commonest plans (retry and a shared breaker around the body, nothing else) start their
   // first attempt before even a Call is made: see firstAttemptOf().
   // The retry budget the method spends: its own (or a shared named one), the engine's, or none.
   const budgetSettings = retry.budget;
   const budget =
-    policy.retry === undefined || budgetSettings === false
+    (policy.retry === undefined && hedge === undefined) || budgetSettings === false
       ? undefined
       : budgetSettings === undefined
         ? engine.retryBudget
@@ -281,7 +287,10 @@ export function compilePlan(
     retry,
     // A method with none of these leaves its signal to its body, as it always has.
     readsSignal:
-      policy.retry !== undefined || timeout !== undefined || policy.bulkhead !== undefined,
+      policy.retry !== undefined ||
+      hedge !== undefined ||
+      timeout !== undefined ||
+      policy.bulkhead !== undefined,
     budget,
     fallback,
     root,
@@ -291,9 +300,11 @@ export function compilePlan(
 
 /** A @Retryable method without @Idempotent: every call rejects before the body runs. */
 class RefusalStage implements CallStage {
+  constructor(private readonly decorator: '@Retryable' | '@Hedge') {}
+
   run(call: Call): Promise<never> {
     const { plan } = call;
-    const error = new NotIdempotentError(plan.label);
+    const error = new NotIdempotentError(plan.label, this.decorator);
     plan.engine.log.error(`${plan.label} refused: ${error.message}`, { method: plan.label, error });
     return Promise.reject(error);
   }

@@ -2,6 +2,7 @@ import type { ResilienceEngine } from './engine';
 import type { MethodBody, MethodPolicy } from './policy';
 import type { RetrySettings } from './retry/retry-options';
 import type { Call } from './call';
+import type { AbortSignalLike } from './clock';
 import type { RetryBudget } from './budget/retry-budget';
 
 /** A stage that takes the whole call: fallback, idempotency, the total timeout, retry. */
@@ -21,7 +22,12 @@ export interface AttemptStage {
    * Runs attempt `attempt` (1-based) of `call`. Without `end`, the promise settles as the attempt
    * does; with it, as what `end` makes of the attempt's outcome (so that no further `then` is needed).
    */
-  run(call: Call, attempt: number, end: AttemptEnd | undefined): Promise<unknown>;
+  run(
+    call: Call,
+    attempt: number,
+    end: AttemptEnd | undefined,
+    cancel?: AbortSignalLike,
+  ): Promise<unknown>;
 }
 
 /** Returned by AttemptGuard.enter() when only an asynchronous wait can decide (a queue, a fleet's permit). */

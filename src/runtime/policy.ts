@@ -3,6 +3,7 @@ import type { CircuitBreakerOptions } from './breaker/breaker-options';
 import type { BreakerDeclaration } from './breaker/breaker-declarations';
 import type { KeyedSettings } from './idempotency/idempotency-options';
 import type { TimeoutOptions } from './timeout/timeout-options';
+import type { HedgeSettings } from './hedge/hedge-options';
 import type { FallbackSettings } from './fallback/fallback-options';
 import type { BulkheadOptions } from './bulkhead/bulkhead-options';
 import type { BulkheadDeclaration } from './bulkhead/bulkhead-declarations';
@@ -43,6 +44,8 @@ export interface MethodPolicy {
    * emitDecoratorMetadata) or an async function, else learnt at the first call.
    */
   returns: 'promise' | 'observable' | undefined;
+  /** @Hedge: further attempts racing a slow one. */
+  hedge: HedgeSettings | undefined;
   /** The engine's compiled plan for this method (see pipeline.ts), rebuilt when the engine is reconfigured. */
   plan: CompiledPlan | undefined;
 }
@@ -90,6 +93,7 @@ export function newPolicy(
     fallback: undefined,
     bulkhead: undefined,
     returns: undefined,
+    hedge: undefined,
     plan: undefined,
   };
   policies.set(wrapper, policy);
@@ -133,16 +137,23 @@ function declaringClassName(policy: MethodPolicy, thisArg: unknown): string | un
 
 /** Whether a policy would be refused: @Retryable without @Idempotent. */
 export function isRefused(policy: MethodPolicy): boolean {
-  return policy.retry !== undefined && !marked.has(policy);
+  return (policy.retry !== undefined || policy.hedge !== undefined) && !marked.has(policy);
+}
+
+/** The decorator that would repeat a refused method's body: what its refusal names. */
+export function repeatingDecorator(policy: MethodPolicy): '@Retryable' | '@Hedge' {
+  return policy.retry !== undefined ? '@Retryable' : '@Hedge';
 }
 
 /**
- * `Class.method` of every @Retryable method without @Idempotent reachable from a class or an
+ * `Class.method` of every @Retryable or @Hedge method without @Idempotent reachable from a class or an
  * instance: its prototype chain and its class's static methods. Lets an application refuse to
  * start (NestJS) instead of failing at the first call.
  */
-export function unmarkedRetryables(target: object): string[] {
-  const found: string[] = [];
+export function unmarkedRetryables(
+  target: object,
+): [method: string, decorator: '@Retryable' | '@Hedge'][] {
+  const found: [string, '@Retryable' | '@Hedge'][] = [];
   const seen = new Set<MethodPolicy>();
   const ctor =
     typeof target === 'function' ? target : (target as { constructor?: unknown }).constructor;
@@ -173,7 +184,10 @@ export function unmarkedRetryables(target: object): string[] {
           : (owner as { constructor?: { name?: string } }).constructor;
       const className =
         policy.className ?? (typeof owningClass === 'function' ? owningClass.name : undefined);
-      found.push(className ? `${className}.${policy.methodName}` : policy.methodName);
+      found.push([
+        className ? `${className}.${policy.methodName}` : policy.methodName,
+        repeatingDecorator(policy),
+      ]);
     }
   }
   return found;

@@ -32,6 +32,7 @@ export function useHarness(): Harness {
     'timeout',
     'fallback',
     'bulkheadRejected',
+    'hedge',
   ];
   const unsubscribe = names.map((name) =>
     defaultEngine.on(name, (event: unknown) => void (seen[name] ??= []).push(event)),

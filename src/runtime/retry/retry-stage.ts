@@ -7,7 +7,7 @@ import type { CallStage, ExecutionPlan } from '../plan';
 import { ASK_ASYNC, REFUSED, type Breaker } from '../breaker/breaker';
 import { runBodyOutside } from '../attempt-signal';
 import { refusal } from '../breaker/breaker-stage';
-import { REFUSED_NOW, type AttemptContinuation, type AttemptRunner } from '../attempt-runner';
+import { REFUSED_NOW, type AttemptContinuation, type Attempts } from '../attempt-runner';
 import { nextDelay } from './backoff';
 import { isRetryable } from './retry-decision';
 import { retryAfterOf } from './retry-after';
@@ -23,7 +23,7 @@ import { retryAfterOf } from './retry-after';
  */
 export class RetryStage implements CallStage, AttemptContinuation {
   constructor(
-    private readonly attempts: AttemptRunner,
+    private readonly attempts: Attempts,
     /** whether the first attempt may skip the loop (see above) */
     private readonly fastFirst: boolean,
   ) {}

@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../clock';
 import type { Call } from '../call';
 import type { AttemptEnd, AttemptStage } from '../plan';
 import type { DeadlineQueue } from './deadline-queue';
@@ -17,12 +18,18 @@ export class AttemptTimeoutStage implements AttemptStage {
     private readonly replacesSignalArgument: boolean,
   ) {}
 
-  run(call: Call, attempt: number, end: AttemptEnd | undefined): Promise<unknown> {
+  run(
+    call: Call,
+    attempt: number,
+    end: AttemptEnd | undefined,
+    cancel?: AbortSignalLike,
+  ): Promise<unknown> {
     const timed = new TimedAttempt(call, attempt, this.timeout, this.queue, end);
     timed.start(
       this.replacesSignalArgument && call.callerSignal !== undefined
         ? findArgumentSignal(call.args)
         : undefined,
+      cancel,
     );
     return timed.promise;
   }

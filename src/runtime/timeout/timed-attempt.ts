@@ -1,3 +1,4 @@
+import type { AbortSignalLike } from '../clock';
 import type { Call } from '../call';
 import { resolversInto } from '../resolvers';
 import { TimeoutError, withoutStack } from '../errors';
@@ -47,16 +48,11 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
   }
 
   /** Runs the body, with the caller's signal argument (if any) replaced by this attempt's. */
-  start(argumentSignal: ArgumentSignal | undefined): void {
+  start(argumentSignal: ArgumentSignal | undefined, cancel: AbortSignalLike | undefined): void {
     const { call } = this;
     this.queue?.add(this);
-    const signal = call.signal;
-    if (signal !== undefined) {
-      if (signal.aborted) return this.abandon(signal.reason);
-      const onAbort = (): void => this.abandon(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.stopFollowing = () => signal.removeEventListener('abort', onAbort);
-    }
+    // It follows the call's signal (the caller's, a total deadline) and, hedged, its group's cancel.
+    if (!this.follow(call.signal) || !this.follow(cancel)) return;
     const args =
       argumentSignal === undefined
         ? call.args
@@ -77,6 +73,26 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
       (value: unknown) => this.bodySucceeded(value),
       (error: unknown) => this.bodyFailed(error),
     );
+  }
+
+  /** Ends the attempt when `signal` aborts; false if it already has (and the attempt is over). */
+  private follow(signal: AbortSignalLike | undefined): boolean {
+    if (signal === undefined) return true;
+    if (signal.aborted) {
+      this.abandon(signal.reason);
+      return false;
+    }
+    const onAbort = (): void => this.abandon(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const before = this.stopFollowing;
+    this.stopFollowing =
+      before === undefined
+        ? () => signal.removeEventListener('abort', onAbort)
+        : () => {
+            before();
+            signal.removeEventListener('abort', onAbort);
+          };
+    return true;
   }
 
   /** The deadline passed. */
