@@ -11,6 +11,7 @@ import { runConcurrent } from './harness/concurrent';
 import { describeEnvironment } from './harness/environment';
 import { runHeapGrowth } from './harness/heap-growth';
 import { judgeTargets, renderReport } from './harness/report';
+import { missedSimulationTargets, type SimulationReport } from './harness/simulation-report';
 import { runSequential } from './harness/sequential';
 import { projectRoot } from './harness/paths';
 import { parseSettings, type BenchSettings } from './harness/settings';
@@ -22,6 +23,7 @@ import type {
   VariantResult,
 } from './harness/types';
 import { scenarios } from './scenarios';
+import { simulations } from './simulations';
 
 // Competitors do not log; steadfast's default console logger would write every failed attempt.
 configure({ logger: false });
@@ -69,6 +71,17 @@ async function main(): Promise<void> {
       seconds,
     });
   }
+  const simulated: SimulationReport[] = [];
+  for (const simulation of simulations) {
+    if (settings.only.length > 0 && !settings.only.some((id) => simulation.id.includes(id)))
+      continue;
+    process.stderr.write(`${simulation.id}: simulating… `);
+    const simulationStart = performance.now();
+    const result = await simulation.run(settings.smoke ? 0.05 : 1);
+    const seconds = (performance.now() - simulationStart) / 1000;
+    process.stderr.write(`${seconds.toFixed(1)} s\n`);
+    simulated.push({ simulation, result, seconds });
+  }
   const libraries = [
     ...new Set(
       chosen
@@ -82,13 +95,17 @@ async function main(): Promise<void> {
     describeEnvironment(libraries, loadAtStart),
     settings,
     seconds,
+    simulated,
   );
   if (settings.out !== undefined) {
     writeFileSync(settings.out, report);
     process.stderr.write(`wrote ${settings.out}\n`);
   }
   process.stdout.write(report);
-  const missed = judgeTargets(results).filter((verdict) => verdict.met === false);
+  const missed = [
+    ...judgeTargets(results).filter((verdict) => verdict.met === false),
+    ...missedSimulationTargets(simulated),
+  ];
   if (missed.length > 0 && !settings.smoke)
     process.stderr.write(`${missed.length} target(s) missed: see the Targets table\n`);
 }

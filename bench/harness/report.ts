@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Environment } from './environment';
 import type { BenchSettings } from './settings';
+import { simulationsSection, type SimulationReport } from './simulation-report';
 import type { MetricKey, ScenarioResult, Target, VariantResult } from './types';
 
 /*
@@ -222,6 +223,7 @@ export function renderReport(
   environment: Environment,
   settings: BenchSettings,
   seconds: number,
+  simulations: readonly SimulationReport[] = [],
 ): string {
   const libraries = [...environment.libraries.entries()]
     .map(([name, version]) => `${name} ${version}`)
@@ -249,6 +251,7 @@ export function renderReport(
     header.join('\n'),
     targetsSection(verdicts),
     ...results.map((result) => scenarioSection(result, settings)),
+    simulationsSection(simulations),
     configurationsSection(results),
     profileNotes(),
   ]

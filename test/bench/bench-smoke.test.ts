@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Scenario } from '../../bench/harness/types';
 import { scenarios } from '../../bench/scenarios';
+import { simulations } from '../../bench/simulations';
 
 declare const STEADFAST_DECORATOR_MODE: 'legacy' | 'standard';
 
@@ -31,11 +32,11 @@ function cells(line: string): string[] {
     .map((cell) => cell.trim().replace(/\\\|/g, '|'));
 }
 
-/** The first Markdown table after the `## heading` line. */
-function tableUnder(report: string, heading: string): Table {
+/** The first Markdown table after the `## heading` line (or `### heading`, with `level`). */
+function tableUnder(report: string, heading: string, level = '##'): Table {
   const lines = report.split('\n');
-  const start = lines.indexOf(`## ${heading}`);
-  if (start < 0) throw new Error(`no section '## ${heading}'`);
+  const start = lines.indexOf(`${level} ${heading}`);
+  if (start < 0) throw new Error(`no section '${level} ${heading}'`);
   const first = lines.findIndex((line, index) => index > start && line.startsWith('|'));
   const block: string[] = [];
   for (let index = first; index < lines.length && (lines[index] as string).startsWith('|'); index++)
@@ -121,5 +122,16 @@ function numericColumns(scenario: Scenario): string[] {
     const targets = scenarios.flatMap((scenario) => scenario.targets ?? []);
     expect(rows.map((row) => row[0])).toEqual(targets.map((target) => target.label));
     for (const row of rows) expect(row[4]).toMatch(/^(met|\*\*missed\*\*)/);
+  });
+
+  it('runs every simulation, with its table and a verdict on each of its targets', () => {
+    const heading = report.match(/^## (Simulations: .*)$/m)?.[1] ?? 'Simulations';
+    const { rows } = tableUnder(report, heading);
+    expect(rows.length).toBeGreaterThanOrEqual(simulations.length);
+    for (const row of rows) expect(row[3]).toMatch(/^(met|\*\*missed\*\*)$/);
+    for (const simulation of simulations) {
+      const { rows: figures } = tableUnder(report, simulation.title, '###');
+      expect(figures.length).toBeGreaterThan(1);
+    }
   });
 });
