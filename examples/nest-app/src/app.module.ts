@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ResilienceExceptionFilter, ResilienceModule } from 'steadfast/nestjs';
+import { DependencyErrorFilter } from './dependency-error.filter';
 import { HealthController } from './health/health.controller';
 import { OrdersModule } from './orders/orders.module';
 
@@ -12,7 +13,11 @@ import { OrdersModule } from './orders/orders.module';
     OrdersModule,
   ],
   controllers: [HealthController],
-  // Open breaker → 503 with Retry-After; idempotency key reused with another body → 409.
-  providers: [{ provide: APP_FILTER, useClass: ResilienceExceptionFilter }],
+  providers: [
+    // Open breaker → 503 with Retry-After; timed out → 504; idempotency key reused with another body → 409.
+    { provide: APP_FILTER, useClass: ResilienceExceptionFilter },
+    // The warehouse answered an error (or could not be reached) on every attempt → 502.
+    { provide: APP_FILTER, useClass: DependencyErrorFilter },
+  ],
 })
 export class AppModule {}

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { FlakyWarehouseServer } from './warehouse/flaky-warehouse-server';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule);
@@ -12,14 +13,16 @@ async function bootstrap(): Promise<void> {
   const url = await app.getUrl();
   new Logger('example').log(
     [
-      `order service listening on ${url}. Try:`,
-      `  curl -i ${url}/stock/kettle                 # every third warehouse call times out: see the retries logged`,
+      `order service listening on ${url}, its simulated warehouse on ${app.get(FlakyWarehouseServer).url}. Try:`,
+      `  curl -i ${url}/stock/kettle                 # every third warehouse request fails (503): see the retries logged`,
       `  curl -i -X POST ${url}/orders -H 'Idempotency-Key: k-1' -H 'Content-Type: application/json' -d '{"sku":"kettle","quantity":1}'`,
       `      # send it twice: the same order comes back, one order exists (curl ${url}/orders)`,
-      `      # the same key with "quantity":2 -> 409 Conflict`,
+      `      # the same key with "quantity":2 -> 409 Conflict; no Idempotency-Key header -> 400`,
       `  curl -i -X PUT ${url}/warehouse/mode -H 'Content-Type: application/json' -d '{"mode":"down"}'`,
-      `      # then GET /stock/kettle a few times: 504, then 503 with Retry-After once the breaker opens;`,
+      `      # then GET /stock/kettle a few times: 502, then 503 with Retry-After once the breaker opens;`,
       `      # set "healthy" and wait 10 s: the next call is a trial, and the breaker closes`,
+      `  curl -i -X PUT ${url}/warehouse/mode -H 'Content-Type: application/json' -d '{"mode":"hung"}'`,
+      `      # then GET /stock/kettle: each attempt is cut at 2 s and its request closed; 504 after 3`,
       `  curl -i ${url}/health                       # breaker states`,
     ].join('\n'),
   );

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Post } from '@nestjs/common';
 import { Idempotent } from 'steadfast';
-import { IdempotencyKey } from './idempotency-key.decorator';
+import { IdempotencyKey } from 'steadfast/nestjs';
 import type { Order, PlaceOrder } from './order';
 import { OrdersService } from './orders.service';
 import { PlaceOrderPipe } from './place-order.pipe';

@@ -1,4 +1,5 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { lastValueFrom } from 'rxjs';
 import { WarehouseClient } from '../warehouse/warehouse-client';
 import type { Order, PlaceOrder } from './order';
 
@@ -10,7 +11,7 @@ export class OrdersService {
 
   /** Places an order if the warehouse has the stock. Not idempotent by itself: each call is a new order. */
   async place(request: PlaceOrder): Promise<Order> {
-    const available = await this.warehouse.stockOf(request.sku);
+    const available = await lastValueFrom(this.warehouse.stockOf(request.sku));
     if (available < request.quantity) {
       throw new UnprocessableEntityException(`only ${available} of ${request.sku} in stock`);
     }

@@ -8,32 +8,35 @@ import {
   Put,
   UseGuards,
 } from '@nestjs/common';
-import { FlakyWarehouse, type WarehouseMode } from './flaky-warehouse';
+import { map, type Observable } from 'rxjs';
+import {
+  FlakyWarehouseServer,
+  WAREHOUSE_MODES,
+  type WarehouseMode,
+} from './flaky-warehouse-server';
 import { LocalOnlyGuard } from './local-only.guard';
 import { WarehouseClient } from './warehouse-client';
-
-const MODES: readonly WarehouseMode[] = ['healthy', 'flaky', 'down'];
 
 @Controller()
 export class WarehouseController {
   constructor(
     private readonly client: WarehouseClient,
-    private readonly warehouse: FlakyWarehouse,
+    private readonly warehouse: FlakyWarehouseServer,
   ) {}
 
-  /** Stock of one article, read through the retrying, breaker-guarded client. */
+  /** Stock of one article, read through the retrying, timed, breaker-guarded client: Nest subscribes to the Observable. */
   @Get('stock/:sku')
-  async stock(@Param('sku') sku: string): Promise<{ sku: string; available: number }> {
-    return { sku, available: await this.client.stockOf(sku) };
+  stock(@Param('sku') sku: string): Observable<{ sku: string; available: number }> {
+    return this.client.stockOf(sku).pipe(map((available) => ({ sku, available })));
   }
 
-  /** The demo's switch: `{"mode": "down"}` starts an outage, `"healthy"` or `"flaky"` ends it. */
+  /** The demo's switch: `{"mode": "down"}` or `"hung"` starts an outage, `"healthy"` or `"flaky"` ends it. */
   @Put('warehouse/mode')
   @HttpCode(204)
   @UseGuards(LocalOnlyGuard)
   setMode(@Body('mode') mode: WarehouseMode): void {
-    if (!MODES.includes(mode))
-      throw new BadRequestException(`mode must be one of ${MODES.join(', ')}`);
+    if (!WAREHOUSE_MODES.includes(mode))
+      throw new BadRequestException(`mode must be one of ${WAREHOUSE_MODES.join(', ')}`);
     this.warehouse.setMode(mode);
   }
 }

@@ -16,14 +16,17 @@ export interface RunningApp {
 /**
  * Compiles a module with @nestjs/testing, listens on 127.0.0.1 (an ephemeral port), and points the
  * injected engine at a SteppingClock, a fixed random source and an empty idempotency store, so that
- * retries take no real time and nothing is left over from an earlier test.
+ * retries take no real time and nothing is left over from an earlier test. An app whose attempts
+ * make real I/O under a deadline is given a clock that holds its deadlines (`holdSleepsLongerThan`).
  */
-export async function startApp(metadata: ModuleMetadata): Promise<RunningApp> {
+export async function startApp(
+  metadata: ModuleMetadata,
+  { clock = new SteppingClock() }: { clock?: SteppingClock } = {},
+): Promise<RunningApp> {
   const logger = new RecordingNestLogger();
   const moduleRef = await Test.createTestingModule(metadata).setLogger(logger).compile();
   const app = moduleRef.createNestApplication();
   const engine = app.get(ResilienceEngine);
-  const clock = new SteppingClock();
   engine.configure({ clock, random: () => 0.5, store: new MemoryStore() });
   await app.listen(0, '127.0.0.1');
   return { app, url: await app.getUrl(), engine, clock, logger };
