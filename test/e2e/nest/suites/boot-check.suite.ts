@@ -12,6 +12,7 @@ import {
   TwoUnmarkedModule,
   UnmarkedControllerModule,
   UnmarkedFactoryModule,
+  UnmarkedHedgeModule,
   UnmarkedOverrideModule,
   UnmarkedProviderModule,
   UnmarkedRequestScopedModule,
@@ -66,6 +67,11 @@ describe('the boot check: an application with a @Retryable method lacking @Idemp
     ['a factory provider (checked by its instance)', UnmarkedFactoryModule, 'LegacyGateway.send'],
     ['a value provider', UnmarkedValueModule, 'LegacyGateway.send'],
     ['an unmarked override of a marked method', UnmarkedOverrideModule, 'UnmarkedOverride.sync'],
+    [
+      'a @Hedge method (a hedge runs the body again, as a retry does)',
+      UnmarkedHedgeModule,
+      'Quotes.quote',
+    ],
   ])('refuses %s: app.init() rejects with NotIdempotentError', async (_what, module, method) => {
     const error = await refusal(module);
 
@@ -111,6 +117,17 @@ describe('the boot check: an application with a @Retryable method lacking @Idemp
       'Ledger.post is @Retryable but not @Idempotent: the application refuses to start',
       'Ledger.reverse is @Retryable but not @Idempotent: the application refuses to start',
     ]);
+  });
+
+  it('names the decorator that needs the mark: @Hedge', async () => {
+    const logger = new RecordingLogger();
+    const app = await appWith({ imports: [UnmarkedHedgeModule] }, logger);
+
+    await expect(app.init()).rejects.toMatchObject({ method: 'Quotes.quote' });
+    expect(logger.at('error').map((entry) => entry.message)).toEqual([
+      'Quotes.quote is @Hedge but not @Idempotent: the application refuses to start',
+    ]);
+    expect(bodyRuns.count).toBe(0);
   });
 
   it("warns of a breaker with scope 'instance' on a request-scoped provider, which would never open", async () => {
