@@ -587,19 +587,19 @@ suite('the packed package', () => {
     it('has reflect-metadata as its only runtime dependency, and only optional peers', () => {
       expect(Object.keys(pkg.dependencies ?? {})).toEqual(['reflect-metadata']);
       const peers = Object.keys(pkg.peerDependencies ?? {});
-      expect(peers.sort()).toEqual(['@nestjs/common', '@nestjs/core', 'ioredis']);
+      expect(peers.sort()).toEqual(['@nestjs/common', '@nestjs/core', 'ioredis', 'rxjs']);
       for (const peer of peers)
         expect([peer, pkg.peerDependenciesMeta?.[peer]?.optional]).toEqual([peer, true]);
     });
 
-    it('loads ioredis and NestJS only from their own entry points, though both are installed', async () => {
+    it('loads ioredis, NestJS and rxjs only where they are needed, though all are installed', async () => {
       const loadedPeers = (entries: string[]): Promise<string[]> =>
         runOk(
           process.execPath,
           [
             '-e',
             `for (const entry of ${JSON.stringify(entries)}) require(entry);` +
-              'console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((f) => /node_modules[\\/](ioredis|@nestjs[\\/][^\\/]+)[\\/]/.exec(f)?.[1]).filter(Boolean))].sort()))',
+              'console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((f) => /node_modules[\\/](ioredis|rxjs|@nestjs[\\/][^\\/]+)[\\/]/.exec(f)?.[1]).filter(Boolean))].sort()))',
           ],
           consumer,
         ).then((stdout) => JSON.parse(stdout) as string[]);
