@@ -3,6 +3,7 @@
  * `npm run bench:smoke`: the same with tiny batches, to standard output (or --out FILE).
  * Both transpile first (bench/build.js) and run the JavaScript with --expose-gc; see bench/README.md.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -108,6 +109,25 @@ async function main(): Promise<void> {
   ];
   if (missed.length > 0 && !settings.smoke)
     process.stderr.write(`${missed.length} target(s) missed: see the Targets table\n`);
+  if (settings.only.length === 0 && settings.variants.length === 0 && !settings.smoke)
+    runFleetBench();
+}
+
+/**
+ * A full run ends with the fleet bench (bench/fleet/run.ts, about 45 s): what one redis-server
+ * spends on a fleet's shared breakers. Its own process, since it starts a redis-server and children.
+ */
+function runFleetBench(): void {
+  const out = join(projectRoot(), 'bench', 'FLEET-RESULTS.md');
+  process.stderr.write('fleet: redis-server and child processes…\n');
+  const run = spawnSync(process.execPath, [join(__dirname, 'fleet', 'run.js'), '--out', out], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (run.status === 0) process.stderr.write(`wrote ${out}\n`);
+  else
+    process.stderr.write(
+      `the fleet bench failed (exit ${String(run.status)}): ${out} not written\n`,
+    );
 }
 
 main().catch((error: unknown) => {

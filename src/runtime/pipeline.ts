@@ -133,11 +133,14 @@ function runDirect(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Prom
   }
 }
 
+/** A trial permit's lease beyond its attempt's deadline. */
+const PERMIT_LEASE_MARGIN_MS = 1_000;
+
 /**
  * Composes, for one method, the chain of the stages its decorators declared, in the one order of
  * the pipeline whatever the order the decorators were written in:
  *
- *   fallback( idempotency( timeout.total( retry( bulkhead( breaker( timeout.attempt( method )))))))
+ *   fallback( idempotency( timeout.total( retry( hedge( bulkhead( breaker( timeout.attempt( method ))))))))
  *
  * A stage that is not declared is not in the chain, so it costs nothing.
  */
@@ -183,9 +186,13 @@ export function compilePlan(
         engine.defaults.circuitBreaker,
         checker('@CircuitBreaker'),
       );
+    // An attempt that cannot outlive its deadline needs a trial permit no longer (the margin covers
+    // the round trips); without one, the fleet's default lease applies.
+    const deadline = timeout?.attempt ?? timeout?.total;
     breaker = new BreakerStage(
       perInstance ? undefined : engine.breakerFor(declaration, undefined),
       declaration,
+      deadline === undefined ? undefined : deadline + PERMIT_LEASE_MARGIN_MS,
     );
   }
   let bulkhead: BulkheadStage | undefined;

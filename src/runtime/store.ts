@@ -48,6 +48,13 @@ export interface IdempotencyStore {
   release(key: string, token: string, now: number): Promise<void>;
   /** The live record under `key`, if any. */
   read(key: string, now: number): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Extends the claim `token` holds to a lease end of now + leaseMs; false when the claim is no
+   * longer this token's (it lapsed and another call took it over, or it is gone). Optional: while a
+   * keyed body runs, the engine renews its claim every third of `lease` through this; a store
+   * without it is not renewed, so a body that outlives its `lease` there may run twice.
+   */
+  renew?(key: string, token: string, leaseMs: number, now: number): Promise<boolean>;
 }
 
 /** A store that can share circuit breakers across processes (RedisStore). */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   ASK_ASYNC,
   Breaker,
@@ -7,11 +7,13 @@ import {
   type CircuitBreakerMetrics,
 } from '../runtime/breaker/breaker';
 import type { BreakerSettings } from '../runtime/breaker/breaker-options';
+import type { CircuitOpenError } from '../runtime/errors';
 import type { CircuitState } from '../runtime/events';
 import type { LogSink } from '../runtime/log';
 import { describeError } from '../runtime/log';
+import { ProcessBreaker } from './process-breaker';
 
-/** What a shared breaker's store answers: the fleet's state and its window. */
+/** What the store answers for a breaker: the fleet's state and window, in the store's time. */
 export interface FleetReply {
   readonly state: CircuitState;
   readonly epoch: number;
@@ -24,32 +26,59 @@ export interface FleetReply {
   readonly consecutive: number;
   readonly granted: boolean;
   readonly reason: string;
+  /** SETTINGS_DIFFER, SETTINGS_MISSING, SHORT_OF_QUORUM */
+  readonly flags: number;
+  /** the store's time of the decision (Redis's clock, or the store's own clock) */
+  readonly at: number;
 }
 
-export type FleetOperation =
-  'read' | 'record' | 'acquire' | 'settle' | 'release' | 'isolate' | 'reset';
+/** The store holds settings other than this process's (it decided by those). */
+export const SETTINGS_DIFFER = 1;
+/** The store holds no settings: nothing was applied. */
+export const SETTINGS_MISSING = 2;
+/** A criterion was met by failures from fewer processes than the quorum. */
+export const SHORT_OF_QUORUM = 4;
+
+/** Operations sent on their own, at once; outcomes travel in the store's batches. */
+export type FleetOperation = 'read' | 'acquire' | 'settle' | 'release' | 'isolate' | 'reset';
 
 /** How a fleet breaker talks to its store. */
 export interface FleetLink {
+  /** Sends one operation now (a round trip of its own): the breaker's entry for `epoch`, then `args`. */
   run(
     breaker: FleetBreaker,
     operation: FleetOperation,
-    extra: readonly (string | number)[],
+    epoch: number,
+    args: readonly (string | number)[],
   ): Promise<FleetReply>;
-  readonly flushInterval: number;
+  /**
+   * The breaker has outcomes to send: the store takes them (batchEntry()) with every other breaker's
+   * in its next batch, within flushInterval when `urgent` (a failure or a slow call), later otherwise.
+   */
+  schedule(breaker: FleetBreaker, urgent: boolean): void;
+  /** The store's own clock, when it has one (tests): the store's time is then read, not estimated. */
+  readonly clock: (() => number) | undefined;
   readonly log: LogSink;
 }
 
 /** How long a breaker that lost the store waits before asking it again (on the next call after). */
 const RESYNC_AFTER_MS = 1_000;
-/** Trial permits are numbered from here, so that one never equals an epoch (a closed call's permit). */
+/** Trial permits are numbered from here, so that one never equals a closed call's permit. */
 const FIRST_TRIAL_PERMIT = 2 ** 52;
+/** A closed call's permit: the fleet's epoch + this × the process breaker's epoch tag (quorum > 1). */
+const FLEET_EPOCH_SPAN = 2 ** 32;
 /** After the fleet refused a permit, calls are refused here without asking for this long (a lapse or a freed slot waits at most this). */
 const PERMIT_RECHECK_MS = 50;
 /** A trial permit's lease when the caller gives none: the opening's openDuration plus this. */
 const LEASE_BEYOND_OPEN_DURATION_MS = 5_000;
 /** The longest lease taken (about 24 days): a longer one is no lease at all. */
 const MAX_LEASE_MS = 2_147_483_647;
+/** An estimate of the store's clock from a round trip longer than this is not taken over a better one. */
+const CLOCK_SAMPLE_MAX_MS = 1_000;
+/** How long the best clock estimate stands before a worse (slower round trip) one replaces it. */
+const CLOCK_SAMPLE_KEPT_MS = 10_000;
+/** Openings whose openDuration the store is told (the 16th and later use the 16th's). */
+const OPENINGS_TOLD = 16;
 
 /** A fleet trial permit this process holds: the epoch it was granted in and its name in the store. */
 interface Trial {
@@ -58,26 +87,107 @@ interface Trial {
 }
 
 /**
+ * One process's outcomes since its last batch, aggregated: what the fleet's window and the
+ * consecutive-failures rule need, in O(1) space whatever the number of calls.
+ */
+class OutcomeCounts {
+  calls = 0;
+  failures = 0;
+  slow = 0;
+  /** failures before the first success */
+  lead = 0;
+  /** failures after the last success */
+  trail = 0;
+  /** the longest run of failures */
+  run = 0;
+
+  add(failed: boolean, slow: boolean): void {
+    this.calls++;
+    if (slow) this.slow++;
+    if (!failed) {
+      this.trail = 0;
+      return;
+    }
+    this.failures++;
+    if (this.lead === this.calls - 1) this.lead++;
+    if (++this.trail > this.run) this.run = this.trail;
+  }
+
+  clear(): void {
+    this.calls = this.failures = this.slow = this.lead = this.trail = this.run = 0;
+  }
+
+  /**
+   * One order of outcomes these counts could have come from (for a local breaker to take them in):
+   * the leading failures, the successes with the other failures spread between them, the trailing
+   * failures; the first `slow` of them slow.
+   */
+  *sequence(): Generator<{ failed: boolean; slow: boolean }> {
+    let slowLeft = this.slow;
+    const next = (failed: boolean) => ({ failed, slow: slowLeft-- > 0 });
+    if (this.lead === this.calls) {
+      for (let i = 0; i < this.calls; i++) yield next(true);
+      return;
+    }
+    const successes = this.calls - this.failures;
+    let middle = this.failures - this.lead - this.trail;
+    for (let i = 0; i < this.lead; i++) yield next(true);
+    for (let i = 0; i < successes; i++) {
+      yield next(false);
+      const gaps = successes - 1 - i;
+      const here = gaps > 0 ? Math.ceil(middle / gaps) : 0;
+      for (let j = 0; j < here; j++) yield next(true);
+      middle -= here;
+    }
+    for (let i = 0; i < this.trail; i++) yield next(true);
+  }
+}
+
+/**
  * A breaker whose state is the fleet's. The closed path never waits on the store: outcomes are
- * buffered and sent in batches every `flushInterval` ms, and state comes back with each batch and
- * through pub/sub. Only what the fleet must decide together waits: the first call (to learn the
- * fleet's state) and half-open trial permits. When the store fails, the breaker carries on as a
- * local breaker from the state it last knew, and follows the fleet again once the store answers.
+ * counted here and the counts travel in the store's next batch (with every other breaker's), and
+ * the state comes back with each batch and through pub/sub. Only what the fleet must decide
+ * together waits: the first call (to learn the fleet's state) and half-open trial permits. When the
+ * store fails, the breaker carries on as a local breaker from the state it last knew, and follows
+ * the fleet again once the store answers.
+ *
+ * Times come from the store (Redis's clock): this process translates them to its own clock with an
+ * offset estimated from each round trip, so hosts whose clocks disagree agree on the breaker.
  *
  * Trial permits are leased: the store frees a permit whose holder neither settles nor releases it
  * within its lease (a process killed mid-trial, a grant that came after the caller gave up), and
  * ignores that permit's late outcome. A process asks for at most as many permits at once as it
  * could be granted, so a burst at a half-open breaker costs a few round trips, not one a call.
+ *
+ * With a quorum above 1, the process also judges its own outcomes (a ProcessBreaker): the fleet
+ * opens only on failures from `quorum` processes, and failures fewer processes see open the breaker
+ * in those processes alone.
  */
 export class FleetBreaker extends Breaker {
+  /** the settings digest the store keeps, and the settings as the store's script reads them */
+  readonly settingsDigest: number;
+  private readonly settingsText: string;
+  /** the store has confirmed it holds this process's settings */
+  private settingsStored = false;
+  private warnedSettings = false;
   private mode: 'unsynced' | 'fleet' | 'local' = 'unsynced';
   private syncing: Promise<void> | undefined;
   private lastSyncAttempt = Number.NEGATIVE_INFINITY;
-  private pendingOutcomes = '';
+  /** outcomes not yet taken into a batch, of epoch pendingEpoch */
+  private pending = new OutcomeCounts();
   private pendingEpoch = -1;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private inFlightFlush: Promise<void> | undefined;
+  /** the outcomes of the batch in flight, of epoch sendingEpoch, sent at sentAt (this clock) */
+  private sending = new OutcomeCounts();
+  private sendingEpoch = -1;
+  private sentAt = 0;
+  /** told the store (scheduled), and whether urgently */
+  private scheduled = false;
+  private scheduledUrgent = false;
   private fleetWindow = { calls: 0, failures: 0, slowCalls: 0, consecutive: 0 };
+  /** the store's time minus this clock's, from the round trip that took offsetRtt ms at offsetAt */
+  private offset = 0;
+  private offsetRtt = Number.POSITIVE_INFINITY;
+  private offsetAt = Number.NEGATIVE_INFINITY;
   /** trial permits held, by the permit number the pipeline got */
   private readonly trials = new Map<number, Trial>();
   private nextTrialPermit = FIRST_TRIAL_PERMIT;
@@ -88,6 +198,8 @@ export class FleetBreaker extends Breaker {
   /** the fleet refused a permit in epoch `fullEpoch`: ask again only from `fullUntil` */
   private fullEpoch = -1;
   private fullUntil = 0;
+  /** this process's own verdict, with a quorum above 1 */
+  private readonly own: ProcessBreaker | undefined;
 
   constructor(
     name: string,
@@ -99,49 +211,48 @@ export class FleetBreaker extends Breaker {
     super(name, settings, now, observer);
     // Every outcome of a fleet breaker goes through settle(), to reach the fleet's window.
     this.successIsBookkeeping = false;
+    this.settingsText = this.describeSettings();
+    this.settingsDigest = Number.parseInt(
+      createHash('sha1').update(this.settingsText).digest('hex').slice(0, 8),
+      16,
+    );
+    if (settings.quorum > 1) {
+      const alone = `this process only: the fleet opens on failures from ${settings.quorum} processes`;
+      this.own = new ProcessBreaker(name, settings, now, {
+        stateChanged: (_breaker, from, to, reason) =>
+          observer.stateChanged(this, from, to, `${reason} (${alone})`),
+      });
+    }
   }
 
-  /** The engine clock's time, for the store's scripts. */
-  clockNow(): number {
-    return this.now();
-  }
-
-  /** The settings every process of the fleet must agree on, as the store's script reads them. */
-  fleetSettings(): string {
-    const { settings } = this;
-    const window = settings.window;
-    const buckets = window.type === 'time' ? Math.min(10, window.size) : 0;
-    const durations: number[] = [];
-    for (let openings = 1; openings <= 16; openings++)
-      durations.push(this.openDurationFor(openings));
-    return JSON.stringify({
-      type: window.type,
-      size: window.size,
-      buckets,
-      width: buckets === 0 ? 0 : window.size / buckets,
-      consecutive: settings.consecutiveFailures,
-      threshold: settings.failureRateThreshold,
-      minimum: settings.minimumCalls,
-      slowRate: settings.slowCall?.rateThreshold,
-      halfOpenMax: settings.halfOpenMaxCalls,
-      durations,
-    });
+  /** The arguments every entry of this breaker starts with: name, epoch, settings digest, settings if the store may lack them. */
+  entryHead(epoch: number, withSettings = false): (string | number)[] {
+    return [
+      this.name,
+      epoch,
+      this.settingsDigest,
+      withSettings || !this.settingsStored ? this.settingsText : '',
+    ];
   }
 
   override get state(): CircuitState {
-    if (this.mode !== 'fleet') return super.state;
+    let fleet: CircuitState;
+    if (this.mode !== 'fleet') fleet = super.state;
     // The fleet moves an open breaker to half-open on the next call; until then it reads as half-open.
-    return this.current === 'open' && this.now() >= this.openUntil ? 'half-open' : this.current;
+    else
+      fleet = this.current === 'open' && this.now() >= this.openUntil ? 'half-open' : this.current;
+    return fleet === 'closed' && this.own !== undefined ? this.own.state : fleet;
   }
 
   override tryAcquire(): number {
     if (this.mode === 'unsynced') return ASK_ASYNC;
     if (this.mode === 'local') {
       this.resyncInBackground();
-      return super.tryAcquire();
+      const permit = super.tryAcquire();
+      return permit >= 0 && this.current === 'closed' ? this.withOwn(permit) : permit;
     }
     const state = this.current;
-    if (state === 'closed') return this.epoch;
+    if (state === 'closed') return this.own === undefined ? this.epoch : this.withOwn(this.epoch);
     if (
       state === 'isolated' ||
       (state === 'open' && this.now() < this.openUntil) ||
@@ -151,6 +262,18 @@ export class FleetBreaker extends Breaker {
       return REFUSED;
     }
     return ASK_ASYNC;
+  }
+
+  override isRefusing(): boolean {
+    if (super.isRefusing()) return true;
+    return this.current === 'closed' && this.own !== undefined && this.own.isRefusing();
+  }
+
+  override refusal(): CircuitOpenError {
+    // Refused while the fleet is closed: this process's own verdict refused it.
+    if (this.current === 'closed' && this.own !== undefined && this.mode !== 'unsynced')
+      return this.own.refusal();
+    return super.refusal();
   }
 
   /**
@@ -167,18 +290,19 @@ export class FleetBreaker extends Breaker {
     let reply: FleetReply;
     this.permitRequests++;
     try {
-      reply = await this.link.run(this, 'acquire', [token, this.leaseFor(lease)]);
+      reply = await this.send('acquire', this.epoch, [token, this.leaseFor(lease)]);
     } catch (error) {
       // Redis may still grant it after we gave up: freed at once if it hears us, by the lease if not.
       this.release(token);
       this.fallBack(error);
-      return super.tryAcquire();
+      return this.tryAcquire();
     } finally {
       this.permitRequests--;
     }
     this.adoptReply(reply);
     if (reply.granted) {
-      if (reply.state !== 'half-open') return reply.epoch;
+      if (reply.state !== 'half-open')
+        return this.own === undefined ? reply.epoch : this.withOwn(reply.epoch);
       if (this.mode === 'fleet' && reply.epoch === this.epoch) {
         this.trialsInFlight++;
         this.trials.set(trialPermit, { epoch: reply.epoch, token });
@@ -186,7 +310,7 @@ export class FleetBreaker extends Breaker {
       }
       // This process saw that half-open end meanwhile, or lost the store: the permit is not used.
       this.release(token);
-      if (this.mode === 'local') return super.tryAcquire();
+      if (this.mode === 'local') return this.tryAcquire();
     } else {
       this.fullEpoch = reply.epoch;
       this.fullUntil = this.now() + PERMIT_RECHECK_MS;
@@ -202,6 +326,7 @@ export class FleetBreaker extends Breaker {
   }
 
   override reset(): void {
+    this.own?.reset();
     if (this.mode === 'local') return super.reset();
     this.announce('closed', 'reset by hand');
     this.command('reset');
@@ -222,13 +347,13 @@ export class FleetBreaker extends Breaker {
     };
   }
 
-  /** A state change another process published. */
+  /** A state change another process published (times in the store's clock). */
   onPublished(
-    reported: Omit<FleetReply, 'calls' | 'failures' | 'slowCalls' | 'consecutive' | 'granted'>,
+    reported: Pick<FleetReply, 'state' | 'epoch' | 'since' | 'openUntil' | 'openings' | 'reason'>,
   ): void {
     if (this.mode !== 'fleet') return;
     if (reported.epoch > this.epoch) this.clearFleetWindow();
-    this.adopt(reported, reported.reason);
+    this.adopt(this.inLocalTime(reported), reported.reason);
   }
 
   /** The store (re)connected: learn the fleet's state again before trusting the local view. */
@@ -239,31 +364,42 @@ export class FleetBreaker extends Breaker {
   /** Reads the fleet's state again, in the background, and takes it if it is newer. */
   refresh(): void {
     if (this.mode !== 'fleet') return;
-    this.link.run(this, 'read', []).then(
+    this.send('read', this.epoch, []).then(
       (reply) => this.adoptReply(reply),
       (error: unknown) => this.fallBack(error),
     );
   }
 
-  /** Sends what is buffered now; resolves when the store has it (or has failed). */
-  async flush(): Promise<void> {
-    if (this.flushTimer !== undefined) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    await this.inFlightFlush;
-    const outcomes = this.pendingOutcomes;
-    if (outcomes === '') return;
-    const epoch = this.pendingEpoch;
-    this.pendingOutcomes = '';
-    this.inFlightFlush = this.link
-      .run(this, 'record', [epoch, outcomes])
-      .then(
-        (reply) => this.adoptReply(reply),
-        (error: unknown) => this.fallBack(error, outcomes),
-      )
-      .finally(() => (this.inFlightFlush = undefined));
-    await this.inFlightFlush;
+  /**
+   * The arguments of this breaker's record entry for the store's batch (its outcomes since the
+   * last one), or undefined when it has none to send. The store answers with recorded() or
+   * recordFailed().
+   */
+  batchEntry(): (string | number)[] | undefined {
+    this.scheduled = this.scheduledUrgent = false;
+    const counts = this.pending;
+    if (counts.calls === 0 || this.mode !== 'fleet') return undefined;
+    // The two sets of counts swap roles: no allocation a batch.
+    this.pending = this.sending;
+    this.pending.clear();
+    this.sending = counts;
+    this.sendingEpoch = this.pendingEpoch;
+    this.sentAt = this.now();
+    const { calls, failures, slow, lead, trail, run } = counts;
+    return [...this.entryHead(this.sendingEpoch), calls, failures, slow, lead, trail, run];
+  }
+
+  /** The store's answer to this breaker's entry in a batch. */
+  recorded(reply: FleetReply): void {
+    this.sending.clear();
+    this.noteReply(reply, this.sentAt);
+    this.adoptReply(reply);
+  }
+
+  /** The store's batch failed: the outcomes it carried count in the local state this breaker carries on with. */
+  recordFailed(error: unknown): void {
+    this.fallBack(error, this.sending, this.sendingEpoch);
+    this.sending.clear();
   }
 
   protected override settle(
@@ -271,23 +407,137 @@ export class FleetBreaker extends Breaker {
     outcome: 'success' | 'failure' | 'ignored',
     duration: number,
   ): void {
-    const trial = this.trials.get(permit);
-    if (trial !== undefined) return this.settleTrial(permit, trial, outcome, duration);
-    if (this.mode !== 'fleet') return super.settle(permit, outcome, duration);
-    if (permit !== this.epoch || this.current !== 'closed' || outcome === 'ignored') return;
+    if (permit >= FIRST_TRIAL_PERMIT) {
+      const trial = this.trials.get(permit);
+      if (trial !== undefined) this.settleTrial(permit, trial, outcome, duration);
+      return;
+    }
+    const epoch = permit % FLEET_EPOCH_SPAN;
+    const own = this.own;
+    if (
+      own !== undefined &&
+      epoch === this.epoch &&
+      this.current === 'closed' &&
+      (permit - epoch) / FLEET_EPOCH_SPAN === own.epochTag
+    )
+      own.record(outcome, duration);
+    if (this.mode !== 'fleet') {
+      // Alone, this process's own verdict judges the closed state; the state it last knew plays out here.
+      if (own === undefined || this.current !== 'closed') super.settle(epoch, outcome, duration);
+      return;
+    }
+    if (epoch !== this.epoch || this.current !== 'closed' || outcome === 'ignored') return;
+    const failed = outcome === 'failure';
     const slow =
       this.timesCalls && duration > (this.settings.slowCall as { duration: number }).duration;
-    if (permit !== this.pendingEpoch) {
+    if (epoch !== this.pendingEpoch) {
       // Outcomes of an earlier epoch count nowhere.
-      this.pendingOutcomes = '';
-      this.pendingEpoch = permit;
+      this.pending.clear();
+      this.pendingEpoch = epoch;
     }
-    this.pendingOutcomes += String((outcome === 'failure' ? 1 : 0) + (slow ? 2 : 0));
-    if (this.flushTimer === undefined) {
-      this.flushTimer = setTimeout(() => void this.flush(), this.link.flushInterval);
-      // Batching is an optimisation, not pending work: it must not hold the process open.
-      this.flushTimer.unref();
+    this.pending.add(failed, slow);
+    if (!this.scheduled || ((failed || slow) && !this.scheduledUrgent))
+      this.schedule(failed || slow);
+  }
+
+  /** The settings every process of the fleet must agree on, as the store's script reads them. */
+  private describeSettings(): string {
+    const { settings } = this;
+    const window = settings.window;
+    const buckets = window.type === 'time' ? Math.min(10, window.size) : 0;
+    const durations: number[] = [];
+    for (let openings = 1; openings <= OPENINGS_TOLD; openings++)
+      durations.push(this.openDurationFor(openings));
+    const optional = (value: number | undefined): string => (value === undefined ? '' : `${value}`);
+    return [
+      window.type,
+      window.size,
+      buckets,
+      buckets === 0 ? 0 : window.size / buckets,
+      optional(settings.consecutiveFailures),
+      optional(settings.failureRateThreshold),
+      settings.minimumCalls,
+      optional(settings.slowCall?.rateThreshold),
+      settings.halfOpenMaxCalls,
+      settings.quorum,
+      durations.join(';'),
+    ].join(',');
+  }
+
+  private schedule(urgent: boolean): void {
+    this.scheduled = true;
+    if (urgent) this.scheduledUrgent = true;
+    this.link.schedule(this, urgent);
+  }
+
+  /** A closed permit that also took this process's own verdict's permit (quorum > 1), or REFUSED. */
+  private withOwn(permit: number): number {
+    const own = this.own;
+    if (own === undefined) return permit;
+    if (own.tryAcquire() === REFUSED) {
+      this.rejected++;
+      return REFUSED;
     }
+    return permit + own.epochTag * FLEET_EPOCH_SPAN;
+  }
+
+  /** Sends one operation; its reply teaches this breaker the store's clock and whether it has the settings. */
+  private async send(
+    operation: FleetOperation,
+    epoch: number,
+    args: readonly (string | number)[],
+  ): Promise<FleetReply> {
+    const sentAt = this.now();
+    const reply = await this.link.run(this, operation, epoch, args);
+    this.noteReply(reply, sentAt);
+    return reply;
+  }
+
+  private noteReply(reply: FleetReply, sentAt: number): void {
+    this.noteClock(reply.at, sentAt);
+    if ((reply.flags & SETTINGS_MISSING) !== 0) {
+      // The store lost this breaker (its keys expired or were deleted): the next call reads it afresh.
+      this.settingsStored = false;
+      if (this.mode === 'fleet') this.mode = 'unsynced';
+    } else if ((reply.flags & SETTINGS_DIFFER) === 0) this.settingsStored = true;
+    else if (this.settingsStored && !this.warnedSettings) {
+      this.warnedSettings = true;
+      this.link.log.warn(
+        `circuit '${this.name}': another process of the fleet declares it with other options; the fleet decides by the options written last (each process writes its own when it first uses the breaker)`,
+        { circuit: this.name },
+      );
+    }
+  }
+
+  /** Learns the store's clock: its time at the decision against the middle of the round trip. */
+  private noteClock(storeTime: number, sentAt: number): void {
+    const receivedAt = this.now();
+    const { clock } = this.link;
+    if (clock !== undefined) {
+      this.offset = Math.round(clock() - receivedAt);
+      return;
+    }
+    const rtt = receivedAt - sentAt;
+    if (!(rtt >= 0) || !Number.isFinite(storeTime)) return;
+    // A faster round trip pins the store's time closer; a slow one is taken only when the best is stale.
+    if (
+      rtt <= this.offsetRtt ||
+      (rtt <= CLOCK_SAMPLE_MAX_MS && receivedAt - this.offsetAt > CLOCK_SAMPLE_KEPT_MS)
+    ) {
+      this.offset = Math.round(storeTime - (sentAt + receivedAt) / 2);
+      this.offsetRtt = rtt;
+      this.offsetAt = receivedAt;
+    }
+  }
+
+  private inLocalTime<T extends { readonly since: number; readonly openUntil: number }>(
+    reported: T,
+  ): T {
+    return {
+      ...reported,
+      since: reported.since - this.offset,
+      openUntil: reported.openUntil - this.offset,
+    };
   }
 
   /** Reports a trial's outcome to the fleet, which counts it only if the permit has not lapsed. */
@@ -312,7 +562,7 @@ export class FleetBreaker extends Breaker {
           : slow
             ? 'slow'
             : 'success';
-    this.link.run(this, 'settle', [trial.epoch, verdict, trial.token]).then(
+    this.send('settle', trial.epoch, [verdict, trial.token]).then(
       (reply) => this.adoptReply(reply),
       (error: unknown) => this.fallBack(error),
     );
@@ -320,7 +570,7 @@ export class FleetBreaker extends Breaker {
 
   /** Gives a permit back without an outcome; if Redis does not hear it, the permit's lease frees it. */
   private release(token: string): void {
-    this.link.run(this, 'release', [token]).then(
+    this.send('release', this.epoch, [token]).then(
       (reply) => this.adoptReply(reply),
       () => undefined,
     );
@@ -342,14 +592,19 @@ export class FleetBreaker extends Breaker {
   }
 
   private sync(): Promise<void> {
-    this.syncing ??= this.link
-      .run(this, 'read', [])
+    // A first contact writes this process's settings, whatever the store holds.
+    this.syncing ??= this.sendRead()
       .then(
         (reply) => this.follow(reply),
         (error: unknown) => this.fallBack(error),
       )
       .finally(() => (this.syncing = undefined));
     return this.syncing;
+  }
+
+  private async sendRead(): Promise<FleetReply> {
+    this.settingsStored = false;
+    return this.send('read', this.epoch, []);
   }
 
   private resyncInBackground(): void {
@@ -359,22 +614,14 @@ export class FleetBreaker extends Breaker {
     void this.sync();
   }
 
-  private fallBack(error: unknown, unsent = ''): void {
+  private fallBack(error: unknown, unsent?: OutcomeCounts, unsentEpoch = -1): void {
     this.lastSyncAttempt = this.now();
     if (this.mode === 'local') return;
     this.mode = 'local';
     // Outcomes the fleet never got still count, in the local state the breaker carries on with.
-    const outcomes = unsent + this.pendingOutcomes;
-    const epoch = this.pendingEpoch;
-    this.pendingOutcomes = '';
-    for (const code of outcomes) {
-      const failed = code === '1' || code === '3';
-      super.settle(
-        epoch,
-        failed ? 'failure' : 'success',
-        code >= '2' ? Number.POSITIVE_INFINITY : 0,
-      );
-    }
+    if (unsent !== undefined && unsentEpoch === this.epoch) this.judgeLocally(unsent);
+    if (this.pendingEpoch === this.epoch) this.judgeLocally(this.pending);
+    this.pending.clear();
     this.link.log.warn(
       `circuit '${this.name}': the shared store failed (${describeError(error)}); using local state until it answers again`,
       {
@@ -384,10 +631,21 @@ export class FleetBreaker extends Breaker {
     );
   }
 
+  /** Counts that never reached the fleet, taken in by the local judge: this process's own verdict, or the state last known. */
+  private judgeLocally(counts: OutcomeCounts): void {
+    const judge = this.own !== undefined && this.current === 'closed' ? this.own : undefined;
+    for (const { failed, slow } of counts.sequence()) {
+      const outcome = failed ? 'failure' : 'success';
+      const duration = slow ? Number.POSITIVE_INFINITY : 0;
+      if (judge !== undefined) judge.record(outcome, duration);
+      else super.settle(this.epoch, outcome, duration);
+    }
+  }
+
   private adoptReply(reply: FleetReply): void {
-    if (this.mode !== 'fleet') return;
+    if (this.mode !== 'fleet' || (reply.flags & SETTINGS_MISSING) !== 0) return;
     if (reply.epoch > this.epoch) this.clearFleetWindow();
-    this.adopt(reply, reply.reason || 'decided by the fleet');
+    this.adopt(this.inLocalTime(reply), reply.reason || 'decided by the fleet');
     if (reply.epoch === this.epoch) this.setFleetWindow(reply);
   }
 
@@ -415,7 +673,7 @@ export class FleetBreaker extends Breaker {
 
   /** A hand command goes to the fleet even before this process's first call; its reply syncs the view. */
   private command(operation: 'isolate' | 'reset'): void {
-    this.link.run(this, operation, []).then(
+    this.send(operation, this.epoch, []).then(
       (reply) => (this.mode === 'fleet' ? this.adoptReply(reply) : this.follow(reply)),
       (error: unknown) => this.fallBack(error),
     );
@@ -426,7 +684,7 @@ export class FleetBreaker extends Breaker {
     const recovered = this.mode === 'local';
     this.mode = 'fleet';
     this.clearFleetWindow();
-    this.adopt(reply, reply.reason || 'state read from the fleet', true);
+    this.adopt(this.inLocalTime(reply), reply.reason || 'state read from the fleet', true);
     this.setFleetWindow(reply);
     if (recovered)
       this.link.log.warn(

@@ -2,6 +2,7 @@ import {
   createHash,
   createHmac,
   createSecretKey,
+  randomBytes,
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
@@ -26,7 +27,7 @@ import {
   type FleetOperation,
   type FleetReply,
 } from './fleet-breaker';
-import { BREAKER, CLAIM, COMPLETE, RELEASE } from './redis-scripts';
+import { CLAIM, COMPLETE, FLEET, RELEASE, RENEW } from './redis-scripts';
 
 export interface RedisStoreOptions {
   /** prefix of every key and of the pub/sub channel (default 'steadfast') */
@@ -41,6 +42,12 @@ export interface RedisStoreOptions {
    * process of the fleet.
    */
   readonly signingKey?: string | Uint8Array;
+  /**
+   * The time (ms) the store's scripts decide by, instead of Redis's `TIME`: for tests that drive
+   * time with a FakeClock (give the engine and every store of the test the same clock). Leases,
+   * windows, openDuration and half-open then follow it; Redis's own key expiries stay in real time.
+   */
+  readonly clock?: { now(): number };
 }
 
 type ScriptArg = string | number;
@@ -54,7 +61,24 @@ interface Script {
   loaded: boolean;
 }
 
-const OPTION_KEYS = ['prefix', 'commandTimeout', 'flushInterval', 'signingKey'] as const;
+const OPTION_KEYS = ['prefix', 'commandTimeout', 'flushInterval', 'signingKey', 'clock'] as const;
+/** A batch with only successes in it waits up to this many flush intervals (a failure sends it at once). */
+const QUIET_FLUSH_FACTOR = 20;
+/** Fields of a breaker entry's reply, before the batch's last element (the time). */
+type BreakerReplyFields = [
+  CircuitState,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  string,
+  number,
+];
 const DEFAULT_COMMAND_TIMEOUT = 1_000;
 /** The longest delay setTimeout keeps (2^31 - 1 ms): a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -79,10 +103,16 @@ const CLAIMED: ClaimOutcome = Object.freeze({ claimed: true });
 export class RedisStore implements IdempotencyStore, SharedBreakerStore {
   private readonly client: Redis;
   private readonly ownsClient: boolean;
+  /** an ioredis Cluster: one script may not span several slots */
+  private readonly clusterClient: boolean;
   private readonly prefix: string;
   private readonly channel: string;
-  private readonly flushInterval: number;
+  private readonly flusher: FleetFlusher;
   private readonly signingKey: KeyObject | undefined;
+  /** the store's own clock (tests), else undefined: Redis's TIME */
+  private readonly clock: (() => number) | undefined;
+  /** who this store is in the fleet: a process, for a breaker's quorum */
+  private readonly reporter = randomBytes(6).toString('base64url');
   private readonly deadlines: CommandDeadlines;
   private subscriber: Redis | undefined;
   private readonly breakers = new Map<string, Set<FleetBreaker>>();
@@ -106,12 +136,25 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       given.commandTimeout === undefined
         ? DEFAULT_COMMAND_TIMEOUT
         : timerDelay(checker, 'commandTimeout', given.commandTimeout, 1);
-    this.flushInterval =
+    const flushInterval =
       given.flushInterval === undefined
         ? 25
         : timerDelay(checker, 'flushInterval', given.flushInterval, 0);
     this.signingKey =
       given.signingKey === undefined ? undefined : signingKeyOf(checker, given.signingKey);
+    if (given.clock !== undefined && !hasMethod(given.clock, 'now'))
+      checker.fail(
+        'clock',
+        'must be a clock: an object with a now() method (a FakeClock)',
+        given.clock,
+      );
+    const clock = given.clock as { now(): number } | undefined;
+    this.clock = clock === undefined ? undefined : () => clock.now();
+    this.flusher = new FleetFlusher(
+      flushInterval,
+      Math.min(flushInterval * QUIET_FLUSH_FACTOR, MAX_TIMER_MS),
+      (members) => this.sendBatch(members),
+    );
     this.channel = `${this.prefix}:circuit-changes`;
     this.deadlines = new CommandDeadlines(commandTimeout);
     if (typeof clientOrUrl === 'string') {
@@ -121,6 +164,7 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       this.client = clientOrUrl;
       this.ownsClient = false;
     }
+    this.clusterClient = (this.client as { isCluster?: unknown }).isCluster === true;
     // ioredis reports connection errors as events; without a listener Node would print them all.
     this.client.on('error', ignoreError);
   }
@@ -139,7 +183,7 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     const reply = (await this.script(
       CLAIM,
       [recordKey],
-      [fingerprint, token, Math.ceil(leaseMs)],
+      [fingerprint, token, Math.ceil(leaseMs), this.scriptNow()],
     )) as ClaimReply;
     if (reply[0] === 1) return CLAIMED;
     if (reply[0] === -1)
@@ -181,6 +225,20 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       );
   }
 
+  async renew(key: string, token: string, leaseMs: number, _now?: number): Promise<boolean> {
+    const renewed = await this.script(
+      RENEW,
+      [this.recordKey(key)],
+      [token, Math.ceil(leaseMs), this.scriptNow()],
+    );
+    if (renewed === -1)
+      throw new CorruptRecordError(
+        undefined,
+        'the claim was replaced by something that is not a record, so it was not renewed',
+      );
+    return renewed === 1;
+  }
+
   async read(key: string, _now?: number): Promise<IdempotencyRecord | undefined> {
     const recordKey = this.recordKey(key);
     const replies = await this.timed(
@@ -197,7 +255,7 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     const failed = typeError ?? getError ?? pttlError ?? timeError;
     if (failed !== null) throw failed;
     if (raw === null) return undefined;
-    const now = Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
+    const now = this.clock?.() ?? Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const record = this.recordFrom(recordKey, raw, pttl, now);
     // A claim past its lease has lapsed, whatever its expiry says: the next claim takes it over.
     return record.state === 'in-progress' && record.leaseUntil <= now ? undefined : record;
@@ -212,9 +270,12 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     observer: BreakerObserver,
     log: LogSink,
   ): Breaker {
+    let member: FleetBatchMember | undefined;
     const link: FleetLink = {
-      run: (breaker, operation, extra) => this.runBreaker(breaker, operation, extra),
-      flushInterval: this.flushInterval,
+      run: (breaker, operation, epoch, args) => this.runNow(breaker, operation, epoch, args),
+      schedule: (breaker, urgent) =>
+        this.flusher.schedule((member ??= this.batchMemberOf(breaker)), urgent),
+      clock: this.clock,
       log,
     };
     const breaker = new FleetBreaker(name, settings, now, observer, link);
@@ -229,10 +290,7 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const flushes: Promise<void>[] = [];
-    for (const named of this.breakers.values())
-      for (const breaker of named) flushes.push(breaker.flush());
-    await Promise.all(flushes);
+    await this.flusher.flush();
     if (this.subscriber !== undefined) this.subscriber.disconnect();
     // QUIT waits for a connection that may never be ready (a server that accepts but never answers).
     if (this.ownsClient) await this.timed(this.client.quit()).catch(() => this.client.disconnect());
@@ -240,63 +298,89 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     else this.client.off('error', ignoreError);
   }
 
-  private runBreaker(
+  /** One breaker operation, in a round trip of its own. */
+  private async runNow(
     breaker: FleetBreaker,
     operation: FleetOperation,
-    extra: readonly ScriptArg[],
+    epoch: number,
+    args: readonly ScriptArg[],
   ): Promise<FleetReply> {
+    const keys = this.breakerKeys(breaker);
+    const entry = [...breaker.entryHead(epoch, operation === 'read'), ...args];
+    const replies = await this.fleetScript(keys, [operation, 2, entry.length, ...entry]);
+    return replyOf(replies[0], replies[1]);
+  }
+
+  /** What a breaker puts in the store's batches: its counts as a 'record' entry. */
+  private batchMemberOf(breaker: FleetBreaker): FleetBatchMember {
+    return {
+      batchEntry: () => {
+        const args = breaker.batchEntry();
+        return args === undefined
+          ? undefined
+          : { operation: 'record', keys: this.breakerKeys(breaker), args };
+      },
+      batchReplied: (reply, at) => breaker.recorded(replyOf(reply, at)),
+      batchFailed: (error) => breaker.recordFailed(error),
+    };
+  }
+
+  /**
+   * One batch: the entries of every member with something to send (each breaker's counts since
+   * its last), in one script run and one round trip. Entries are independent of one another (each
+   * names its own keys, all in one slot), so a Cluster can take them apart.
+   */
+  private async sendBatch(members: readonly FleetBatchMember[]): Promise<void> {
+    const entries: { member: FleetBatchMember; entry: FleetBatchEntry }[] = [];
+    for (const member of members) {
+      const entry = member.batchEntry();
+      if (entry !== undefined) entries.push({ member, entry });
+    }
+    if (entries.length === 0) return;
+    // A Cluster refuses one script over several slots: there, each entry goes on its own (grouping
+    // them by node is for when the store speaks to nodes itself).
+    const groups = this.clusterClient ? entries.map((entry) => [entry]) : [entries];
+    await Promise.all(groups.map((group) => this.sendEntries(group)));
+  }
+
+  private async sendEntries(
+    entries: readonly { member: FleetBatchMember; entry: FleetBatchEntry }[],
+  ): Promise<void> {
+    const keys: string[] = [];
+    const args: ScriptArg[] = [];
+    for (const { entry } of entries) {
+      keys.push(...entry.keys);
+      args.push(entry.operation, entry.keys.length, entry.args.length, ...entry.args);
+    }
+    let replies: unknown[];
+    try {
+      replies = await this.fleetScript(keys, args);
+    } catch (error) {
+      for (const { member } of entries) member.batchFailed(error);
+      return;
+    }
+    const at = Number(replies[entries.length]);
+    entries.forEach(({ member }, index) => member.batchReplied(replies[index], at));
+  }
+
+  private fleetScript(keys: readonly string[], entries: readonly ScriptArg[]): Promise<unknown[]> {
+    return this.script(FLEET, keys, [
+      this.scriptNow(),
+      this.channel,
+      this.reporter,
+      ...entries,
+    ]) as Promise<unknown[]>;
+  }
+
+  /** A breaker's keys: its state hash and, for a quorum, its reporters; one hash tag, one Cluster slot. */
+  private breakerKeys(breaker: FleetBreaker): [string, string] {
     const base = `${this.prefix}:circuit:{${breaker.name}}`;
-    return this.script(
-      BREAKER,
-      [base, `${base}:window`, `${base}:buckets`],
-      [
-        operation,
-        Math.floor(breaker.clockNow()),
-        this.channel,
-        breaker.name,
-        breaker.fleetSettings(),
-        ...extra,
-      ],
-    ).then((reply) => {
-      const [
-        state,
-        epoch,
-        since,
-        openUntil,
-        openings,
-        calls,
-        failures,
-        slowCalls,
-        consecutive,
-        granted,
-        reason,
-      ] = reply as [
-        CircuitState,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        number,
-        string,
-      ];
-      return {
-        state,
-        epoch,
-        since,
-        openUntil,
-        openings,
-        calls,
-        failures,
-        slowCalls,
-        consecutive,
-        granted: granted === 1,
-        reason,
-      };
-    });
+    return [base, `${base}:reporters`];
+  }
+
+  /** The time the scripts decide by: the store's clock if it has one, else '' (Redis's TIME). */
+  private scriptNow(): ScriptArg {
+    return this.clock === undefined ? '' : Math.floor(this.clock());
   }
 
   private subscribe(): void {
@@ -469,6 +553,111 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       hmac.update(`${Buffer.byteLength(part)}:`).update(part);
     return hmac.digest();
   }
+}
+
+/** A breaker entry's reply, with the batch's time. */
+function replyOf(raw: unknown, at: unknown): FleetReply {
+  const [
+    state,
+    epoch,
+    since,
+    openUntil,
+    openings,
+    calls,
+    failures,
+    slowCalls,
+    consecutive,
+    granted,
+    reason,
+    flags,
+  ] = raw as BreakerReplyFields;
+  return {
+    state,
+    epoch,
+    since,
+    openUntil,
+    openings,
+    calls,
+    failures,
+    slowCalls,
+    consecutive,
+    granted: granted === 1,
+    reason,
+    flags,
+    at: Number(at),
+  };
+}
+
+/** One entry of a batch: the fleet script's operation, its keys (one slot) and its arguments. */
+interface FleetBatchEntry {
+  readonly operation: string;
+  readonly keys: readonly string[];
+  readonly args: readonly ScriptArg[];
+}
+
+/**
+ * Something that sends what it has in the store's batches: a shared breaker's counts today; a fleet
+ * budget's counts (calls and retries started in a window) would be another, with its own operation.
+ */
+interface FleetBatchMember {
+  /** its entry for the batch being sent, or undefined when it has nothing to send */
+  batchEntry(): FleetBatchEntry | undefined;
+  /** the script's answer to its entry, and the time the script decided by */
+  batchReplied(reply: unknown, at: number): void;
+  /** the batch failed (Redis down or too slow) */
+  batchFailed(error: unknown): void;
+}
+
+/**
+ * Sends the outcomes of all of a store's breakers in one batch: within `interval` ms of the first
+ * failure or slow call, within `quietInterval` when there are only successes to report. One batch is
+ * in flight at a time; what comes due meanwhile goes in the next. The timer is unref'd: batching is
+ * an optimisation, not pending work, and must not hold the process open.
+ */
+class FleetFlusher {
+  private readonly due = new Set<FleetBatchMember>();
+  private timer: NodeJS.Timeout | undefined;
+  /** when the armed timer fires (performance.now()) */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private sending: Promise<void> | undefined;
+
+  constructor(
+    private readonly interval: number,
+    private readonly quietInterval: number,
+    private readonly send: (members: readonly FleetBatchMember[]) => Promise<void>,
+  ) {}
+
+  schedule(member: FleetBatchMember, urgent: boolean): void {
+    this.due.add(member);
+    const at = performance.now() + (urgent ? this.interval : this.quietInterval);
+    if (at >= this.timerAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.fire, urgent ? this.interval : this.quietInterval);
+    this.timer.unref();
+  }
+
+  /** Sends what is due now (after the batch in flight, if any); resolves when the store has answered. */
+  async flush(): Promise<void> {
+    while (this.sending !== undefined) await this.sending;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
+    if (this.due.size === 0) return;
+    const members = [...this.due];
+    this.due.clear();
+    this.sending = this.send(members).finally(() => (this.sending = undefined));
+    await this.sending;
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    // sendBatch() reports a failed batch to its breakers; nothing is left to report here.
+    this.flush().catch(() => undefined);
+  };
 }
 
 /** A store operation waiting for Redis; `fail` is cleared once it settles. */

@@ -115,6 +115,12 @@ const invalid: [string, string, unknown][] = [
   ['halfOpenMaxCalls 0', 'halfOpenMaxCalls', { halfOpenMaxCalls: 0 }],
   ['halfOpenMaxCalls 1.5', 'halfOpenMaxCalls', { halfOpenMaxCalls: 1.5 }],
   ['halfOpenMaxCalls NaN', 'halfOpenMaxCalls', { halfOpenMaxCalls: NaN }],
+  ['quorum 0', 'quorum', { quorum: 0 }],
+  ['quorum -1', 'quorum', { quorum: -1 }],
+  ['quorum 1.5', 'quorum', { quorum: 1.5 }],
+  ['quorum NaN', 'quorum', { quorum: NaN }],
+  ["quorum '2'", 'quorum', { quorum: '2' }],
+  ['quorum Infinity', 'quorum', { quorum: Number.POSITIVE_INFINITY }],
   ['the unknown key threshold', 'threshold', { threshold: 0.5 }],
   [
     'the unknown nested key failureRate.windw',
@@ -168,6 +174,7 @@ describe(`@CircuitBreaker bad input (${decoratorMode} decorators)`, () => {
         openDuration: 0,
         maxOpenDuration: 0,
         halfOpenMaxCalls: 1,
+        quorum: 3,
         recordOn: [DownstreamError],
         ignoreOn: () => false,
         recordOnResult: () => false,
@@ -241,6 +248,47 @@ describe(`@CircuitBreaker bad input (${decoratorMode} decorators)`, () => {
       'conflictingCall',
     );
     expect(error.message).toContain(definitionLabel('Configures', 'configuringCall'));
+  });
+
+  it('refuses a shared name declared with a different quorum: the fleet decides by one', () => {
+    useHarness();
+    const name = uniqueCircuit('conflict-quorum');
+    class Primary {
+      @CircuitBreaker({ name, quorum: 2 })
+      async primaryCall(): Promise<string> {
+        return 'primary';
+      }
+    }
+    expect(Primary).toBeInstanceOf(Function);
+    expectConfigError(
+      () => {
+        class Secondary {
+          @CircuitBreaker({ name, quorum: 3 })
+          async secondaryCall(): Promise<string> {
+            return 'secondary';
+          }
+        }
+        return Secondary;
+      },
+      'name',
+      'Secondary',
+      'secondaryCall',
+    );
+  });
+
+  it('takes quorum without a shared store as changing nothing: the breaker opens on its own failures', async () => {
+    useHarness();
+    const name = uniqueCircuit('quorum-alone');
+    class Gateway {
+      @CircuitBreaker({ name, consecutiveFailures: 2, quorum: 5 })
+      async authorize(): Promise<string> {
+        throw new DownstreamError('down');
+      }
+    }
+    await rejectionOf(new Gateway().authorize());
+    await rejectionOf(new Gateway().authorize());
+    expect(breakerNamed(name).state).toBe('open');
+    await refusalOf(new Gateway().authorize());
   });
 
   it('refuses a shared name declared with a different scope', () => {

@@ -24,14 +24,22 @@ export interface StartOptions {
    * starts in a fraction of the time, which matters with several children on a busy 2-core machine.
    */
   readonly precompiled?: boolean;
+  /** environment variables for the children (CLOCK_OFFSET_MS, say) */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The options of a fleet breaker, as every member declares it. */
 export interface BreakerSpec {
   readonly name: string;
   readonly consecutiveFailures?: number;
+  readonly failureRate?: {
+    readonly threshold: number;
+    readonly window?: { readonly type: 'count' | 'time'; readonly size: number };
+    readonly minimumCalls?: number;
+  };
   readonly openDuration?: number;
   readonly halfOpenMaxCalls?: number;
+  readonly quorum?: number;
 }
 
 const running = new Set<FleetMember>();
@@ -108,6 +116,7 @@ export class FleetMember {
     redisUrl: string,
     /** the worker transpiled by transpileWorker(), or undefined: ts-node compiles it in the child */
     compiled: string | undefined,
+    extraEnv: Readonly<Record<string, string>> = {},
   ) {
     const args =
       compiled === undefined ? ['-r', 'ts-node/register/transpile-only', WORKER] : [compiled];
@@ -118,7 +127,7 @@ export class FleetMember {
         : { NODE_PATH: join(ROOT, 'node_modules') };
     this.child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, ...env, REDIS_URL: redisUrl },
+      env: { ...process.env, ...env, ...extraEnv, REDIS_URL: redisUrl },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     running.add(this);
@@ -179,12 +188,12 @@ export class FleetMember {
   ): Promise<FleetMember[]> {
     if (options.precompiled !== true)
       return FleetMember.allReady(
-        labels.map((label) => new FleetMember(label, redisUrl, undefined)),
+        labels.map((label) => new FleetMember(label, redisUrl, undefined, options.env)),
       );
     try {
       const worker = await takePrecompiledWorker();
       return await FleetMember.allReady(
-        labels.map((label) => new FleetMember(label, redisUrl, worker)),
+        labels.map((label) => new FleetMember(label, redisUrl, worker, options.env)),
       );
     } finally {
       releasePrecompiledWorker();

@@ -191,7 +191,8 @@ describeWithRedis(`a fleet on one Redis (${decoratorMode} decorators)`, () => {
         openDuration: 30_000,
       };
       for (const member of [first, second, third]) await callOk(member, breaker);
-      await pause(60);
+      // Successes alone reach the fleet within 20 × flushInterval (500 ms): these are counted before the failures.
+      await pause(650);
 
       const firstFailures = await first.request({
         op: 'calls',

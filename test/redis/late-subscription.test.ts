@@ -26,7 +26,7 @@ describeWithRedis(`a breaker whose process subscribes late (${decoratorMode} dec
   it('reads the fleet’s state again once its subscription is in place, so an opening published meanwhile is not missed', async () => {
     useHarness();
     const name = `late-subscriber-${decoratorMode}`;
-    // Process A's subscriber connection answers its SUBSCRIBE only after 600 ms, as on a slow network.
+    // Process A's subscriber connection answers its SUBSCRIBE only after 1 500 ms, as on a slow network.
     const clientA = new Redis(server.url);
     const duplicate = clientA.duplicate.bind(clientA);
     let subscribed!: () => void;
@@ -37,7 +37,7 @@ describeWithRedis(`a breaker whose process subscribes late (${decoratorMode} dec
         channel: string,
       ) => Promise<unknown>;
       subscriber.subscribe = ((channel: string) =>
-        pause(600)
+        pause(1_500)
           .then(() => subscribe(channel))
           .finally(subscribed)) as never;
       clients.push(subscriber);
@@ -61,8 +61,9 @@ describeWithRedis(`a breaker whose process subscribes late (${decoratorMode} dec
     const a = new InA();
     // A's first call reads the fleet's state (closed) and starts its (slow) subscription.
     await expect(a.call(false)).resolves.toBe('ok');
-    // Its outcome is flushed (within flushInterval, 25 ms): from now on A learns of changes only by pub/sub.
-    await pause(150);
+    // Its outcome is sent (a success alone within 20 × flushInterval, 500 ms): from now on A learns of
+    // changes only by pub/sub.
+    await pause(700);
 
     // Meanwhile, process B (another store: another process) opens the breaker for the fleet; A is not
     // yet subscribed and misses the message. B's breaker is made as the engine makes one.

@@ -8,7 +8,7 @@ import { RedisServer } from '../support/redis-server';
 import { describeWithRedis } from '../support/describe-with-redis';
 import { thrownBy } from '../idempotency/support';
 
-const KNOWN = ['prefix', 'commandTimeout', 'flushInterval', 'signingKey'];
+const KNOWN = ['prefix', 'commandTimeout', 'flushInterval', 'signingKey', 'clock'];
 const MAX_TIMER_MS = 2_147_483_647;
 
 /** Open TCP sockets of this process (ioredis connections among them). */
@@ -101,6 +101,18 @@ describeWithRedis(`new RedisStore() (${decoratorMode} decorators)`, () => {
         );
       },
     );
+
+    it.each([null, 5, {}, { now: 5 }, 'fake'])(
+      'refuses clock %p: it must have a now() method',
+      (clock) => {
+        expect(refusal(() => new RedisStore(client, { clock } as never)).option).toBe('clock');
+      },
+    );
+
+    it('accepts a clock with a now() method, a FakeClock among them', () => {
+      expect(() => track(new RedisStore(client, { clock: { now: () => 0 } }))).not.toThrow();
+      expect(() => track(new RedisStore(client, { clock: useHarness().clock }))).not.toThrow();
+    });
 
     it.each(['', 7, null, {}])('refuses prefix %p', (value) => {
       expect(refusal(() => new RedisStore(client, { prefix: value } as never)).option).toBe(

@@ -44,6 +44,13 @@ export interface CircuitBreakerOptions {
   readonly maxOpenDuration?: number;
   /** trial calls allowed while half-open; all must succeed to close (default 1) */
   readonly halfOpenMaxCalls?: number;
+  /**
+   * On a shared store (RedisStore): the fleet opens only when the failures that trip the breaker
+   * came from at least this many processes (store instances); failures fewer processes see open it
+   * in those processes alone. An integer >= 1 (default 1: any process's failures count for the
+   * fleet). Without a shared store it changes nothing.
+   */
+  readonly quorum?: number;
   /** which errors count as failures (default: all); the others count as successes */
   readonly recordOn?: readonly ErrorClass[] | ErrorPredicate;
   /** errors that count neither way (default: aborts); checked before recordOn */
@@ -62,6 +69,7 @@ export interface BreakerSettings {
   readonly openDuration: number | ((openings: number) => number);
   readonly maxOpenDuration: number;
   readonly halfOpenMaxCalls: number;
+  readonly quorum: number;
   readonly recordOn: readonly ErrorClass[] | ErrorPredicate | undefined;
   readonly ignoreOn: readonly ErrorClass[] | ErrorPredicate | undefined;
   readonly recordOnResult: ((result: unknown) => boolean) | undefined;
@@ -77,6 +85,7 @@ export const BREAKER_DEFAULTS = {
   openDuration: 30_000,
   maxOpenDuration: 600_000,
   halfOpenMaxCalls: 1,
+  quorum: 1,
 } as const;
 
 const KEYS = [
@@ -88,6 +97,7 @@ const KEYS = [
   'openDuration',
   'maxOpenDuration',
   'halfOpenMaxCalls',
+  'quorum',
   'recordOn',
   'ignoreOn',
   'recordOnResult',
@@ -118,6 +128,7 @@ export function checkBreakerOptions(raw: unknown, checker: OptionChecker): Circu
   read('openDuration', (v) => (typeof v === 'function' ? v : checker.duration('openDuration', v)));
   read('maxOpenDuration', (v) => checker.duration('maxOpenDuration', v));
   read('halfOpenMaxCalls', (v) => checker.integer('halfOpenMaxCalls', v, 1));
+  read('quorum', (v) => checker.integer('quorum', v, 1));
   read('recordOn', (v) => checkErrorMatcher('recordOn', v, checker));
   read('ignoreOn', (v) => checkErrorMatcher('ignoreOn', v, checker));
   read('recordOnResult', (v) => checker.func('recordOnResult', v));
@@ -312,6 +323,7 @@ export function resolveBreakerSettings(
         typeof merged.openDuration === 'number' ? merged.openDuration : 0,
       ),
     halfOpenMaxCalls: merged.halfOpenMaxCalls ?? BREAKER_DEFAULTS.halfOpenMaxCalls,
+    quorum: merged.quorum ?? BREAKER_DEFAULTS.quorum,
     recordOn: merged.recordOn,
     ignoreOn: merged.ignoreOn,
     recordOnResult: merged.recordOnResult,

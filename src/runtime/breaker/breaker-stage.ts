@@ -22,6 +22,8 @@ export class BreakerStage implements AttemptGuard<BreakerTicket | number> {
     /** the breaker every call shares (scope 'class'), or undefined for one per instance */
     readonly shared: Breaker | undefined,
     private readonly declaration: BreakerDeclaration,
+    /** ms an attempt may hold a fleet's trial permit: its deadline + 1 s, where it has one */
+    private readonly permitLease: number | undefined = undefined,
   ) {
     this.timesCalls = shared === undefined || shared.timesCalls;
   }
@@ -42,7 +44,7 @@ export class BreakerStage implements AttemptGuard<BreakerTicket | number> {
   async enterAsync(call: Call): Promise<BreakerTicket | number> {
     const breaker = this.breakerFor(call);
     let permit = breaker.tryAcquire();
-    if (permit === ASK_ASYNC) permit = await breaker.acquireAsync();
+    if (permit === ASK_ASYNC) permit = await breaker.acquireAsync(this.permitLease);
     if (permit === REFUSED) throw refusal(call, breaker);
     return breaker === this.shared ? permit : { breaker, permit };
   }

@@ -153,8 +153,11 @@ export class Breaker implements CircuitBreakerHandle {
     return this.current === 'isolated' || (this.current === 'open' && this.now() < this.openUntil);
   }
 
-  /** For breakers whose decision may need a round trip (a fleet's half-open permits). */
-  acquireAsync(): Promise<number> {
+  /**
+   * For breakers whose decision may need a round trip (a fleet's half-open permits); `lease` is how
+   * long the attempt may hold a permit (ms), when its deadline bounds that.
+   */
+  acquireAsync(_lease?: number): Promise<number> {
     return Promise.resolve(this.tryAcquire());
   }
 

@@ -16,6 +16,7 @@ import { stageFailure } from '../outcome';
 import type { KeyedSettings } from './idempotency-options';
 import { fingerprintOf, fingerprintOfValue, sha256 } from './fingerprint';
 import { decodeResult, encodeResult, encodeUnstorable } from './result-codec';
+import { renewWhileRunning } from './claim-renewals';
 
 interface InFlight {
   readonly fingerprint: string;
@@ -140,10 +141,12 @@ export class IdempotencyStage implements CallStage {
   ): Promise<unknown> {
     const { keyed, store } = this;
     const { engine, label } = call.plan;
+    const stopRenewing = renewWhileRunning(store, call, key, token, keyed.lease);
     let result: unknown;
     try {
       result = await this.next.run(call);
     } catch (error) {
+      stopRenewing?.();
       // A failed run records nothing: a later call may run the body.
       await store
         .release(key, token, engine.clock.now())
@@ -155,6 +158,7 @@ export class IdempotencyStage implements CallStage {
         );
       throw error;
     }
+    stopRenewing?.();
     const encoded = encodeResult(result);
     const text = encoded.ok ? encoded.text : encodeUnstorable(encoded.problem);
     try {

@@ -71,6 +71,15 @@ export class MemoryStore implements IdempotencyStore {
     if (entry?.state === 'in-progress' && entry.token === token) this.entries.delete(key);
   }
 
+  async renew(key: string, token: string, leaseMs: number, now: number): Promise<boolean> {
+    const entry = this.entries.get(key);
+    // A claim that expired is gone, as its Redis key would be, even if no other call took it yet.
+    if (entry?.state !== 'in-progress' || entry.token !== token || entry.expiresAt <= now)
+      return false;
+    this.entries.set(key, { ...entry, leaseUntil: now + leaseMs, expiresAt: now + leaseMs });
+    return true;
+  }
+
   async read(key: string, now: number): Promise<IdempotencyRecord | undefined> {
     const entry = this.live(key, now);
     return entry === undefined ? undefined : recordOf(entry);
