@@ -3,6 +3,7 @@ import {
   type FallbackHandler,
   type FallbackOptions,
 } from '../runtime/fallback/fallback-options';
+import { hasMethod } from '../runtime/validation';
 import { methodDecorator, type SteadfastMethodDecorator } from './method-decorator';
 
 export type { FallbackHandler, FallbackOptions };
@@ -27,7 +28,8 @@ export function Fallback(
     if (
       typeof settings.handler === 'string' &&
       owner !== undefined &&
-      typeof (owner as Record<string, unknown>)[settings.handler] !== 'function'
+      // Own methods only: Object.prototype's toString or valueOf is no fallback of the class.
+      !hasMethod(owner, settings.handler)
     ) {
       checker.fail(
         'handler',

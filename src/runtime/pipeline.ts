@@ -4,7 +4,7 @@ import { ConfigError, NotIdempotentError } from './errors';
 import { Call } from './call';
 import type { AttemptStage, CallStage, ExecutionPlan } from './plan';
 import { isRefused, methodLabel, repeatingDecorator, type MethodPolicy } from './policy';
-import { OptionChecker } from './validation';
+import { hasMethod, OptionChecker } from './validation';
 import { resolveRetrySettings, type RetrySettings } from './retry/retry-options';
 import { signalOf } from './retry/abort-signal';
 import { firstAttemptOf, RetryStage } from './retry/retry-stage';
@@ -253,7 +253,8 @@ export function compilePlan(
     const { handler } = policy.fallback;
     if (
       typeof handler === 'string' &&
-      typeof (thisArg as Record<string, unknown> | null | undefined)?.[handler] !== 'function'
+      // Own methods only: Object.prototype's toString or valueOf is no fallback of the class.
+      !hasMethod(thisArg, handler)
     ) {
       throw new ConfigError(
         `@Fallback on ${label}: option 'handler' names '${handler}', which is not a method of the class`,

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import {
   CircuitBreaker,
-  ConfigError,
   configure,
   defaultEngine,
   Idempotent,
@@ -15,6 +14,35 @@ import {
 import { FakeClock, RecordingLogger } from '../../src/testing';
 import { decoratorMode } from '../support/harness';
 import { definitionLabel } from './helpers';
+import {
+  blendCombinators,
+  definitionOf,
+  expectAccepted,
+  expectRefusal,
+  isClassList,
+  isCount,
+  isDuration,
+  isErrorMatcher,
+  isFunction,
+  isNonEmptyString,
+  isPlainObject,
+  isPositiveDuration,
+  isRatio,
+  judgeObject,
+  judgeRetry,
+  matches,
+  oneOf,
+  outcomeOf,
+  requireKeys,
+  RETRY_DEFAULTS,
+  simple,
+  wrongValue,
+  type ErrorClassLike,
+  type Given,
+  type Rule,
+  type Rules,
+  type Verdict,
+} from './option-oracle';
 
 /*
  * Generated options for every decorator, configure() and new MemoryStore(): a mix of valid values,
@@ -23,161 +51,18 @@ import { definitionLabel } from './helpers';
  * back where a call can observe them), or refused with a ConfigError naming an option that is bad
  * in the input (at class definition, for decorators).
  *
- * Whether an input is valid is decided by the oracle below, written from the contract's rules
- * (SPEC.md "Bad input" and the option tables), not from the implementation.
+ * Whether an input is valid is decided by the oracle (below and in option-oracle.ts), written from
+ * the contract's rules (SPEC.md "Bad input" and the option tables), not from the implementation.
  */
 
 // ---------------------------------------------------------------------------------------------
-// The oracle: the contract's rules for single values
+// The oracle (its rules for single values and objects of options are in option-oracle.ts)
 // ---------------------------------------------------------------------------------------------
 
 const MAX_COUNT_WINDOW = 1_000_000;
 const MAX_MEMORY_ENTRIES = 10_000_000;
 
-const isFiniteNumber = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isFinite(value);
-/** A count: an integer >= 1 (and a safe one: beyond 2^53 a counter cannot step by one). */
-const isCount = (value: unknown, max = Number.MAX_SAFE_INTEGER): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= max;
-/** Milliseconds: finite, not negative. */
-const isDuration = (value: unknown): value is number => isFiniteNumber(value) && value >= 0;
-/** A duration that must be positive for the option to mean anything (a ttl, a lease). */
-const isPositiveDuration = (value: unknown): value is number => isFiniteNumber(value) && value > 0;
-/** A threshold in (0, 1]. */
-const isRatio = (value: unknown): value is number =>
-  typeof value === 'number' && value > 0 && value <= 1;
-const isFunction = (value: unknown): value is (...args: never[]) => unknown =>
-  typeof value === 'function';
-const isNonEmptyString = (value: unknown): value is string =>
-  typeof value === 'string' && value.length > 0;
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-const oneOf =
-  (...allowed: readonly unknown[]) =>
-  (value: unknown): boolean =>
-    allowed.includes(value);
-
-type ErrorClassLike = abstract new (...args: never[]) => unknown;
-
-/** A class usable with instanceof: a function with a prototype object (an arrow function has none). */
-function isClass(value: unknown): value is ErrorClassLike {
-  return (
-    typeof value === 'function' && typeof (value as { prototype?: unknown }).prototype === 'object'
-  );
-}
-
-/** A non-empty array, without holes, of classes. */
-function isClassList(value: unknown): value is readonly ErrorClassLike[] {
-  if (!Array.isArray(value) || value.length === 0) return false;
-  for (let index = 0; index < value.length; index++)
-    if (!(index in value) || !isClass(value[index])) return false;
-  return true;
-}
-
-const isErrorMatcher = (value: unknown): boolean => isFunction(value) || isClassList(value);
-
-/** Whether an error matcher (classes or predicate) matches `error`. */
-function matches(matcher: unknown, error: unknown): boolean {
-  if (typeof matcher === 'function')
-    return (matcher as (error: unknown, attempt: number) => unknown)(error, 1) === true;
-  return (matcher as readonly ErrorClassLike[]).some((errorClass) => error instanceof errorClass);
-}
-
-// ---------------------------------------------------------------------------------------------
-// The oracle: objects of options
-// ---------------------------------------------------------------------------------------------
-
-/** Judges one value at `path`; reports what is bad into `bad`; true if the value is good. */
-type Rule = (value: unknown, path: string, bad: Set<string>) => boolean;
-type Rules = Record<string, Rule>;
-
-const simple =
-  (isValid: (value: unknown) => boolean): Rule =>
-  (value, path, bad) => {
-    if (isValid(value)) return true;
-    bad.add(path);
-    return false;
-  };
-
-const pathOf = (parent: string, key: string): string => (parent === '' ? key : `${parent}.${key}`);
-
-/**
- * An object whose every own key is known and whose every value that is not undefined (undefined
- * means "left out") follows its rule. Returns the good values given, or undefined if it is not an
- * object (then `whole` is the bad option).
- */
-function judgeObject(
-  value: unknown,
-  rules: Rules,
-  path: string,
-  bad: Set<string>,
-  whole = path === '' ? 'options' : path,
-): Record<string, unknown> | undefined {
-  if (!isPlainObject(value)) {
-    bad.add(whole);
-    return undefined;
-  }
-  const good: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const at = pathOf(path, key);
-    if (!Object.prototype.hasOwnProperty.call(rules, key)) bad.add(at);
-    else if (value[key] !== undefined && (rules[key] as Rule)(value[key], at, bad))
-      good[key] = value[key];
-  }
-  return good;
-}
-
-/** Keys that must be given (not left out, not undefined). */
-function requireKeys(
-  value: Record<string, unknown>,
-  keys: readonly string[],
-  path: string,
-  bad: Set<string>,
-): void {
-  for (const key of keys) if (value[key] === undefined) bad.add(pathOf(path, key));
-}
-
 // @Retryable ----------------------------------------------------------------------------------
-
-const RETRY_DEFAULTS = { maxAttempts: 3, initialDelay: 100, maxDelay: 10_000 };
-
-const RETRY_RULES: Rules = {
-  maxAttempts: simple(isCount),
-  initialDelay: simple(isDuration),
-  maxDelay: simple(isDuration),
-  multiplier: simple((value) => isFiniteNumber(value) && value >= 1),
-  jitter: simple(oneOf('full', 'equal', 'decorrelated', 'none')),
-  retryOn: simple(isErrorMatcher),
-  retryOnResult: simple(isFunction),
-  maxElapsed: simple(isDuration),
-  signal: simple(isFunction),
-};
-
-interface Verdict<Settings> {
-  /** every option that is bad in the input; empty when the input is valid */
-  readonly bad: ReadonlySet<string>;
-  /** the good values given (meaningful when `bad` is empty) */
-  readonly given: Settings;
-}
-
-type Given = Record<string, unknown>;
-
-/** `@Retryable(options)`, or a `defaults.retry` section (whose options are named within it). */
-function judgeRetry(options: unknown, whole = 'options'): Verdict<Given> {
-  const bad = new Set<string>();
-  if (options === undefined) return { bad, given: {} };
-  const given = judgeObject(options, RETRY_RULES, '', bad, whole) ?? {};
-  // maxDelay >= initialDelay, each side given or the library's default.
-  if (!bad.has('initialDelay') && !bad.has('maxDelay')) {
-    const initialDelay = (given.initialDelay as number | undefined) ?? RETRY_DEFAULTS.initialDelay;
-    const maxDelay = (given.maxDelay as number | undefined) ?? RETRY_DEFAULTS.maxDelay;
-    if (maxDelay < initialDelay) {
-      if (given.maxDelay !== undefined) bad.add('maxDelay');
-      if (given.initialDelay !== undefined) bad.add('initialDelay');
-    }
-  }
-  return { bad, given };
-}
 
 /** `@Retryable(maxAttempts, initialDelay?, maxDelay?)`; a single non-number argument is the object form. */
 function judgePositional(args: readonly unknown[]): Verdict<Given> {
@@ -264,6 +149,8 @@ const BREAKER_RULES: Rules = {
   openDuration: simple((value) => isFunction(value) || isDuration(value)),
   maxOpenDuration: simple(isDuration),
   halfOpenMaxCalls: simple(isCount),
+  // Processes whose failures the fleet needs to open (SPEC.md "Bad input": an integer >= 1).
+  quorum: simple(isCount),
   recordOn: simple(isErrorMatcher),
   ignoreOn: simple(isErrorMatcher),
   recordOnResult: simple(isFunction),
@@ -418,24 +305,6 @@ function judgeMemoryStore(options: unknown): Verdict<Given> {
 class DownstreamError extends Error {}
 class CardDeclinedError extends DownstreamError {}
 
-/** Values that are wrong for most options: wrong types, NaN, ±Infinity, negatives, fractions, huge. */
-const wrongValue = fc.constantFrom<unknown>(
-  null,
-  '3',
-  true,
-  [],
-  {},
-  Number.NaN,
-  Infinity,
-  -Infinity,
-  -1,
-  -0.5,
-  0.5,
-  1.5,
-  2 ** 53,
-  () => 1,
-);
-
 /** An array with a hole before its one class. */
 const holey: unknown[] = [];
 holey[1] = Error;
@@ -446,57 +315,7 @@ holey[1] = Error;
  * be refused together), so that accepted options and their read-backs get their share of runs.
  */
 function generators(mixed: boolean) {
-  /** Mostly `valid`; in the mixed blend sometimes a wrong value; now and then undefined (a left-out option). */
-  const mostly = (
-    valid: fc.Arbitrary<unknown>,
-    wrong: fc.Arbitrary<unknown> = wrongValue,
-  ): fc.Arbitrary<unknown> =>
-    mixed
-      ? fc.oneof(
-          { weight: 8, arbitrary: valid },
-          { weight: 2, arbitrary: wrong },
-          { weight: 1, arbitrary: fc.constant(undefined) },
-        )
-      : fc.oneof(
-          { weight: 10, arbitrary: valid },
-          { weight: 1, arbitrary: fc.constant(undefined) },
-        );
-  /** `valid`, or in the mixed blend now and then `wrong` (for values that must be given). */
-  const given = (
-    valid: fc.Arbitrary<unknown>,
-    wrong: fc.Arbitrary<unknown>,
-  ): fc.Arbitrary<unknown> =>
-    mixed ? fc.oneof({ weight: 6, arbitrary: valid }, { weight: 1, arbitrary: wrong }) : valid;
-  /** In the mixed blend, adds now and then an unknown key: a typo of a real one or something else. */
-  const withTypos = (
-    record: fc.Arbitrary<Given>,
-    typos: readonly string[],
-  ): fc.Arbitrary<Given> => {
-    if (!mixed) return record;
-    const extra = fc.oneof(
-      { weight: 7, arbitrary: fc.constant<Given>({}) },
-      {
-        weight: 1,
-        arbitrary: fc.dictionary(
-          fc.constantFrom(...typos, 'constructor', 'toString'),
-          fc.constantFrom<unknown>(1, 'x', undefined, {}),
-          { minKeys: 1, maxKeys: 2 },
-        ),
-      },
-    );
-    return fc.tuple(record, extra).map(([options, unknown]) => ({ ...options, ...unknown }));
-  };
-  /** In the mixed blend, the options are sometimes not an object at all. */
-  const orNotAnObject = (
-    options: fc.Arbitrary<Given>,
-    notObjects: readonly unknown[] = ['fast', null, [], true, [{ maxAttempts: 3 }]],
-  ): fc.Arbitrary<unknown> =>
-    mixed
-      ? fc.oneof(
-          { weight: 12, arbitrary: options },
-          { weight: 1, arbitrary: fc.constantFrom(...notObjects) },
-        )
-      : options;
+  const { mostly, given, withTypos, orNotAnObject } = blendCombinators(mixed);
 
   const count = mostly(fc.integer({ min: 1, max: 8 }));
   const duration = mostly(
@@ -636,6 +455,11 @@ function generators(mixed: boolean) {
       ),
       maxOpenDuration: mostly(fc.oneof(fc.integer({ min: 0, max: 5_000 }), fc.constant(600_000))),
       halfOpenMaxCalls: count,
+      // Without a shared store a quorum changes nothing: the breaker opens as it would without one.
+      quorum: mostly(
+        fc.oneof(fc.integer({ min: 1, max: 5 }), fc.constant(Number.MAX_SAFE_INTEGER)),
+        fc.oneof(wrongValue, fc.constantFrom(0, -0, -3)),
+      ),
       recordOn: errorMatcher,
       ignoreOn: errorMatcher,
       recordOnResult: mostly(fc.constant(() => false)),
@@ -790,6 +614,14 @@ function blend<T>(
 
 /** Runs per property; raise it (OPTION_PROPERTY_RUNS=5000) for a longer search. */
 const RUNS = Number(process.env.OPTION_PROPERTY_RUNS ?? 200);
+/**
+ * A property that runs long fails (and stops) before jest's 20 s timeout: one that jest times out
+ * runs on in the background, on the same defaultEngine, and breaks the properties after it.
+ */
+const PARAMETERS = {
+  numRuns: RUNS,
+  plugins: [fc.interruptAfterTimeLimit(15_000, { failOnInterrupt: true })],
+};
 
 let unique = 0;
 /** Explicit names are shared process-wide: each run's valid name is made its own. */
@@ -809,54 +641,6 @@ function freshEngine(defaults: EngineOptions['defaults'] = {}): Setup {
   const logger = new RecordingLogger();
   configure({ clock, logger, random: () => 0.5, store: new MemoryStore(), defaults });
   return { clock, logger };
-}
-
-/** Runs a call to its end, waking every retry sleep; resolves with its outcome. */
-async function outcomeOf(
-  clock: FakeClock,
-  call: Promise<unknown>,
-): Promise<{ resolved: boolean; value: unknown }> {
-  const outcome = call.then(
-    (value: unknown) => ({ resolved: true, value }),
-    (error: unknown) => ({ resolved: false, value: error }),
-  );
-  await clock.runAll();
-  return outcome;
-}
-
-/** What a class statement did: defined the class, or threw. */
-function definitionOf<T>(define: () => T): { ok: true; value: T } | { ok: false; error: unknown } {
-  try {
-    return { ok: true, value: define() };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-const describeBad = (bad: ReadonlySet<string>): string =>
-  bad.size === 0 ? 'nothing' : [...bad].join(', ');
-
-/** A refusal: a ConfigError whose `option` is one the oracle found bad, naming `labels` (any of them) as the method. */
-function expectRefusal(
-  error: unknown,
-  bad: ReadonlySet<string>,
-  labels: readonly (string | undefined)[],
-): void {
-  if (!(error instanceof ConfigError))
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  if (bad.size === 0) throw new Error(`refused valid input: ${error.message}`);
-  if (!bad.has(error.option as string))
-    throw new Error(
-      `the ConfigError names '${error.option}', which is not bad here (bad: ${describeBad(bad)}): ${error.message}`,
-    );
-  if (!labels.includes(error.method))
-    throw new Error(
-      `the ConfigError names the method ${String(error.method)}, expected ${labels.join(' or ')}`,
-    );
-}
-
-function expectAccepted(bad: ReadonlySet<string>): void {
-  if (bad.size > 0) throw new Error(`accepted although ${describeBad(bad)} is bad`);
 }
 
 // Read-backs ----------------------------------------------------------------------------------
@@ -892,6 +676,7 @@ async function expectRetryingWorks(
 /**
  * One call through the breaker succeeds; then a body that always fails opens it exactly when the
  * settings say (or never, if its error does not count), and it turns half-open after openDuration.
+ * A quorum is not read here: on a MemoryStore (no fleet) it must change nothing.
  */
 async function expectBreakerWorks(
   clock: FakeClock,
@@ -971,7 +756,7 @@ describe(`generated options are accepted and work, or refused naming a bad optio
           );
         },
       ),
-      { numRuns: RUNS },
+      PARAMETERS,
     );
   });
 
@@ -1008,7 +793,7 @@ describe(`generated options are accepted and work, or refused naming a bad optio
           );
         },
       ),
-      { numRuns: RUNS },
+      PARAMETERS,
     );
   });
 
@@ -1046,7 +831,7 @@ describe(`generated options are accepted and work, or refused naming a bad optio
           );
         },
       ),
-      { numRuns: RUNS },
+      PARAMETERS,
     );
   });
 
@@ -1105,7 +890,7 @@ describe(`generated options are accepted and work, or refused naming a bad optio
           );
         },
       ),
-      { numRuns: RUNS },
+      PARAMETERS,
     );
   });
 
@@ -1157,7 +942,7 @@ describe(`generated options are accepted and work, or refused naming a bad optio
           expect(runs).toBe(2);
         },
       ),
-      { numRuns: RUNS },
+      PARAMETERS,
     );
   });
 
@@ -1222,7 +1007,7 @@ describe(`generated options are accepted and work, or refused naming a bad optio
           expect(before.logger.entries.length > 0).toBe(given.logger === undefined);
         },
       ),
-      { numRuns: RUNS },
+      PARAMETERS,
     );
   });
 
@@ -1263,7 +1048,7 @@ describe(`generated options are accepted and work, or refused naming a bad optio
           expect(runs).toEqual(maxEntries <= 6 ? [...keys, 'k0'] : keys);
         },
       ),
-      { numRuns: RUNS },
+      PARAMETERS,
     );
   });
 });

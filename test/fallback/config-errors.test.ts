@@ -148,6 +148,43 @@ describe(`@Fallback with a name that is not a method of the class (${decoratorMo
     });
   }
 
+  it("counts Object.prototype's methods (toString, valueOf, hasOwnProperty) as not the class's, and a class's own toString as its", async () => {
+    // legacy: refused at definition; standard: at the first call
+    for (const inherited of ['toString', 'valueOf', 'hasOwnProperty']) {
+      const define = (): unknown => {
+        class Quotes {
+          @Fallback(inherited)
+          async price(): Promise<string> {
+            throw new Error('down');
+          }
+        }
+        return Quotes;
+      };
+      if (decoratorMode === 'legacy') {
+        expectConfigError(define, 'handler', 'Quotes', 'price');
+        continue;
+      }
+      useStageHarness();
+      const Quotes = define() as new () => { price(): Promise<string> };
+      await expect(new Quotes().price()).rejects.toMatchObject({
+        code: 'STEADFAST_CONFIG',
+        option: 'handler',
+      });
+    }
+    useStageHarness();
+    class Labelled {
+      @Fallback('toString')
+      async price(): Promise<string> {
+        throw new Error('down');
+      }
+
+      toString(): string {
+        return 'a label of its own';
+      }
+    }
+    await expect(new Labelled().price()).resolves.toBe('a label of its own');
+  });
+
   it('counts a non-function property as not a method', async () => {
     // legacy: refused at definition; standard: at the first call
     class Quotes {

@@ -16,12 +16,18 @@ export interface BulkheadOptions {
 
 const KEYS = ['maxConcurrent', 'maxQueued', 'queueTimeout', 'name', 'scope'] as const;
 
+/** The longest timer Node keeps: a longer queueTimeout would fire after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
 /** Checks every option given (unknown keys included) and returns a frozen copy. */
 export function checkBulkheadOptions(raw: unknown, checker: OptionChecker): BulkheadOptions {
   const options = checker.object('', raw, KEYS);
+  // An option written as undefined is left out: `{ name, maxQueued: undefined }` gives only the name.
   const joinsByName =
     options.name !== undefined &&
-    Object.keys(options).every((key) => key === 'name' || key === 'scope');
+    Object.keys(options).every(
+      (key) => key === 'name' || key === 'scope' || options[key] === undefined,
+    );
   if (options.maxConcurrent === undefined && !joinsByName)
     checker.fail(
       'maxConcurrent',
@@ -41,6 +47,8 @@ export function checkBulkheadOptions(raw: unknown, checker: OptionChecker): Bulk
         'must be > 0 ms (without a queue, give maxQueued: 0)',
         options.queueTimeout,
       );
+    if (queueTimeout > MAX_TIMER_MS)
+      checker.fail('queueTimeout', `must be at most ${MAX_TIMER_MS} ms`, options.queueTimeout);
     if (options.maxQueued === undefined || options.maxQueued === 0)
       checker.fail('queueTimeout', 'only applies with maxQueued >= 1', options.queueTimeout);
     out.queueTimeout = queueTimeout;

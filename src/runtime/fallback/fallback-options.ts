@@ -32,23 +32,18 @@ export function checkFallback(
   }
   if (handler === methodName)
     checker.fail('handler', 'cannot be the decorated method itself', handler);
+  // Every class has one, and calling it as a method always throws.
+  if (handler === 'constructor')
+    checker.fail('handler', 'cannot be the constructor: name a method of the class', handler);
   const options = raw === undefined ? {} : checker.object('', raw, ['on']);
   let on: FallbackSettings['on'];
   if (options.on !== undefined) {
     const value = options.on;
-    if (typeof value === 'function') on = value as (error: unknown) => boolean;
-    else if (
-      Array.isArray(value) &&
-      value.length > 0 &&
-      value.every((item) => typeof item === 'function')
-    )
-      on = Object.freeze([...value]) as readonly ErrorClass[];
-    else
-      checker.fail(
-        'on',
-        'must be a non-empty array of error classes or a function (error) => boolean',
-        value,
-      );
+    // Holes and arrow functions are refused with the classes: `instanceof` would throw on them.
+    on =
+      typeof value === 'function'
+        ? (value as (error: unknown) => boolean)
+        : checker.errorClasses<ErrorClass>('on', value, '(error) => boolean');
   }
   return Object.freeze({ handler: handler as FallbackHandler | string, on });
 }

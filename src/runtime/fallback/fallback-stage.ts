@@ -2,6 +2,7 @@ import type { Call } from '../call';
 import { ConfigError, isSteadfastError } from '../errors';
 import { describeError } from '../log';
 import { logFinal } from '../outcome';
+import { hasMethod } from '../validation';
 import type { CallStage, FailureHandler } from '../plan';
 import type { FallbackSettings } from './fallback-options';
 import { asValues } from '../../rxjs/observable-call';
@@ -72,7 +73,7 @@ export class FallbackStage implements CallStage, FailureHandler {
     if (typeof handler === 'function')
       return handler.call(call.thisArg, error, ...(call.args as never[]));
     const method = (call.thisArg as Record<string, unknown> | null | undefined)?.[handler];
-    if (typeof method !== 'function') {
+    if (typeof method !== 'function' || !hasMethod(call.thisArg, handler)) {
       throw new ConfigError(
         `@Fallback on ${call.plan.label}: option 'handler' names '${handler}', which is not a method of the class`,
         'handler',

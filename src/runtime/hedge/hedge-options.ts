@@ -29,13 +29,23 @@ export interface HedgeSettings {
 
 const KEYS = ['delay', 'maxHedged', 'maxExtraLoad'] as const;
 
+/** The longest timer Node keeps: a longer hedge delay would fire after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A delay the hedge sleeps for: ms >= 0 that a timer can hold. */
+function hedgeDelay(checker: OptionChecker, option: string, value: unknown): number {
+  const ms = checker.duration(option, value);
+  if (ms > MAX_TIMER_MS) checker.fail(option, `must be at most ${MAX_TIMER_MS} ms`, value);
+  return ms;
+}
+
 export function checkHedgeOptions(raw: unknown, checker: OptionChecker): HedgeSettings {
   const options = checker.object('', raw, KEYS);
   if (options.delay === undefined)
     checker.fail('delay', 'is required: ms, or { percentile, min, max }', undefined);
   let delay: number | AdaptiveHedgeDelay;
   if (typeof options.delay === 'number') {
-    delay = checker.duration('delay', options.delay);
+    delay = hedgeDelay(checker, 'delay', options.delay);
   } else {
     const adaptive = checker.object('delay', options.delay, ['percentile', 'min', 'max']);
     for (const key of ['percentile', 'min', 'max'] as const) {
@@ -45,8 +55,8 @@ export function checkHedgeOptions(raw: unknown, checker: OptionChecker): HedgeSe
     if (typeof percentile !== 'number' || !(percentile > 0 && percentile < 1)) {
       checker.fail('delay.percentile', 'must be a number in (0, 1)', percentile);
     }
-    const min = checker.duration('delay.min', adaptive.min);
-    const max = checker.duration('delay.max', adaptive.max);
+    const min = hedgeDelay(checker, 'delay.min', adaptive.min);
+    const max = hedgeDelay(checker, 'delay.max', adaptive.max);
     if (max < min) checker.fail('delay.max', `must be >= delay.min (${min})`, max);
     delay = Object.freeze({ percentile, min, max });
   }
