@@ -37,19 +37,35 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignalLike): Promise<void>;
 }
 
+/** The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days): a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** setTimeout for any delay: one past the longest a timer keeps is a chain of timers. */
+function longTimeout(done: () => void, ms: number): { clear(): void } {
+  let timer: ReturnType<typeof setTimeout>;
+  const wait = (left: number): void => {
+    timer =
+      left > MAX_TIMER_MS
+        ? setTimeout(() => wait(left - MAX_TIMER_MS), MAX_TIMER_MS)
+        : setTimeout(done, left);
+  };
+  wait(ms);
+  return { clear: () => clearTimeout(timer) };
+}
+
 /** The real clock. A pending sleep is pending work and keeps the process alive, like pending I/O. */
 export const systemClock: Clock = {
   // Looked up per call, so that fake timers installed later (jest.useFakeTimers) are seen.
   now: () => Date.now(),
   sleep(ms: number, signal?: AbortSignalLike): Promise<void> {
-    if (signal === undefined) return new Promise((resolve) => setTimeout(resolve, ms));
+    if (signal === undefined) return new Promise((resolve) => longTimeout(resolve, ms));
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise((resolve, reject) => {
       const onAbort = (): void => {
-        clearTimeout(timer);
+        timer.clear();
         reject(signal.reason);
       };
-      const timer = setTimeout(() => {
+      const timer = longTimeout(() => {
         signal.removeEventListener('abort', onAbort);
         resolve();
       }, ms);

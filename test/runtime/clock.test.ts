@@ -47,6 +47,26 @@ describe(`systemClock, the real clock (${decoratorMode})`, () => {
     expect(activeTimeouts()).toBe(baseline);
   });
 
+  it('sleeps longer than the longest timer Node keeps (2^31 - 1 ms) for the whole time, not 1 ms', async () => {
+    jest.useFakeTimers({ now: 0 });
+    try {
+      let woke = false;
+      let wokeAborted = false;
+      void systemClock.sleep(3_000_000_000).then(() => (woke = true));
+      void systemClock
+        .sleep(3_000_000_000, new AbortController().signal)
+        .then(() => (wokeAborted = true));
+      await jest.advanceTimersByTimeAsync(2_147_483_647);
+      expect([woke, wokeAborted]).toEqual([false, false]);
+      await jest.advanceTimersByTimeAsync(3_000_000_000 - 2_147_483_647 - 1);
+      expect([woke, wokeAborted]).toEqual([false, false]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect([woke, wokeAborted]).toEqual([true, true]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('rejects at once, without a timer, when the signal is already aborted', async () => {
     const baseline = activeTimeouts();
     const controller = new AbortController();
