@@ -6,7 +6,8 @@ import type { MetricKey, Scenario, VariantResult } from './types';
 /**
  * Turns rounds into rows: the median ns per call; for each reference variant, the median of the
  * per-round ratios (each round's variant over the same round's reference, so drift between rounds
- * cancels); the median of each probe; heap per in-flight call beyond the baseline's.
+ * cancels) and of the per-round differences in ns; the median of each probe; heap per in-flight
+ * call beyond the baseline's.
  */
 export function reduceRounds(
   scenario: Scenario,
@@ -31,6 +32,9 @@ export function reduceRounds(
       const referenceNs = rounds.nsPerCall[referenceIndex] as number[];
       const ratios = ns.map((value, round) => value / (referenceNs[round] as number));
       metrics[`ratio:${reference}`] = median(ratios);
+      metrics[`extra:${reference}`] = median(
+        ns.map((value, round) => value - (referenceNs[round] as number)),
+      );
       if (referenceIndex === baselineIndex)
         spread = [quantile(ratios, 0.25), quantile(ratios, 0.75)];
     }

@@ -66,6 +66,12 @@ function columnsFor(result: ScenarioResult, clock: BenchSettings['clock']): Colu
       });
     }
   }
+  for (const reference of scenario.extraOver ?? []) {
+    columns.push({
+      header: `+ns over ${shortName(reference)}`,
+      cell: (row) => nanoseconds(row.metrics[`extra:${reference}`]),
+    });
+  }
   if (scenario.references !== undefined) {
     const references = scenario.references;
     columns.push({
@@ -163,6 +169,7 @@ export function judgeTargets(results: readonly ScenarioResult[]): TargetVerdict[
 function formatMetric(metric: MetricKey, value: number | undefined): string {
   if (value === undefined) return DASH;
   if (metric.startsWith('ratio:')) return `${value.toFixed(2)}×`;
+  if (metric.startsWith('extra:')) return `${value >= 0 ? '+' : ''}${Math.round(value)} ns`;
   if (metric === 'ns' || metric === 'wallNs' || metric === 'nsPerAttempt')
     return value >= 1000 ? `${(value / 1000).toFixed(2)} µs` : `${Math.round(value)} ns`;
   if (metric === 'timers') return `${value.toFixed(2)} timers/call`;

@@ -23,9 +23,13 @@ export async function runSequential(
         callsPerUnit: 1,
         async run(units) {
           const before = entry.operation.calls;
-          const elapsed = await loop(target, units);
-          entry.checkAttempts(before, units);
-          return elapsed;
+          try {
+            const elapsed = await loop(target, units);
+            entry.checkAttempts(before, units);
+            return elapsed;
+          } finally {
+            entry.subject.afterBatch?.();
+          }
         },
       };
     });

@@ -26,6 +26,8 @@ export interface Subject {
   readonly target: unknown;
   /** the call as a JavaScript expression over `t`, e.g. `t.call()`; default `t()` */
   readonly invoke?: string;
+  /** called after each of the variant's batches (its warm-up too), outside the timed loop */
+  afterBatch?(): void;
   /** releases what the subject holds (timers, intervals) once the scenario is done */
   dispose?(): void | Promise<void>;
 }
@@ -59,6 +61,8 @@ export interface Scenario {
   readonly variants: readonly Variant[];
   /** variant names to report a `× name` column against (median of per-round ratios); the first is the baseline */
   readonly ratiosTo: readonly string[];
+  /** `ratiosTo` references to report a `+ns over name` column against (median per-round difference) */
+  readonly extraOver?: readonly string[];
   /** count timers (setTimeout/setInterval) created per call */
   readonly countTimers?: boolean;
   /** ratios quoted in the issue, shown next to the measured ones */
@@ -84,7 +88,9 @@ export type MetricKey =
   | 'bytesInFlight'
   | 'extraBytesInFlight'
   | 'heapGrowth'
-  | `ratio:${string}`;
+  | `ratio:${string}`
+  /** ns per call over a `ratiosTo` reference: the median of the per-round differences */
+  | `extra:${string}`;
 
 /** An upper bound that RESULTS.md checks: `metric` of `variant` must be at most `max`. */
 export interface Target {

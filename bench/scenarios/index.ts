@@ -6,6 +6,7 @@ import { heapGrowth } from './heap-growth';
 import { openBreakerRejection } from './open-breaker';
 import { keyedFirstCall, keyedReplay } from './idempotency';
 import { stagesHappyPath } from './stages';
+import { instrumentedHappyPath } from './instrumented';
 
 /**
  * Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below.
@@ -19,5 +20,6 @@ export const scenarios: readonly Scenario[] = [
   heapGrowth,
   keyedFirstCall,
   keyedReplay,
+  instrumentedHappyPath,
   stagesHappyPath,
 ];

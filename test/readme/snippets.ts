@@ -167,6 +167,7 @@ export function snippetCompilerOptions(): ts.CompilerOptions {
     paths: {
       steadfast: [path.join(root, 'src/index.ts')],
       'steadfast/nestjs': [path.join(root, 'src/nestjs/index.ts')],
+      'steadfast/opentelemetry': [path.join(root, 'src/opentelemetry/index.ts')],
       'steadfast/redis': [path.join(root, 'src/redis/index.ts')],
       'steadfast/testing': [path.join(root, 'src/testing/index.ts')],
       // Packages the README's NestJS blocks import that this repository does not install: their
