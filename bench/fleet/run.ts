@@ -6,7 +6,10 @@
  * Reported: Redis CPU per 1,000 calls and round trips per process per second, as a function of the
  * call rate and of N.
  *
+ * Then the retry storm on a fleet (budget-storm.ts): 4 processes sharing one named retry budget.
+ *
  *   node bench/build.js && node .tmp/bench/bench/fleet/run.js [--seconds S] [--library DIR] [--out FILE]
+ *     [--storm-seconds S] [--storm-only]
  *
  * --library DIR runs the children on another build of the library (a folder with index.js and
  * redis/index.js), to compare; the default is this checkout's src/. About 90 s with the defaults.
@@ -19,12 +22,17 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import Redis from 'ioredis';
 import { RedisServer } from '../../test/support/redis-server';
+import { budgetStorm } from './budget-storm';
 
 interface Settings {
   readonly seconds: number;
   readonly warmUpSeconds: number;
   readonly library: string | undefined;
   readonly out: string | undefined;
+  /** real seconds each retry storm runs */
+  readonly stormSeconds: number;
+  /** only the retry storm, not the CPU rows */
+  readonly stormOnly: boolean;
 }
 
 interface Scenario {
@@ -60,6 +68,8 @@ function parseSettings(argv: readonly string[]): Settings {
     warmUpSeconds: Math.min(1.5, seconds / 2),
     library: value('--library'),
     out: value('--out'),
+    stormSeconds: Number(value('--storm-seconds') ?? '10'),
+    stormOnly: argv.includes('--storm-only'),
   };
 }
 
@@ -194,17 +204,28 @@ async function main(): Promise<void> {
   const settings = parseSettings(process.argv.slice(2));
   const server = await RedisServer.start({ holdsProcess: false });
   const inspect = new Redis(server.url);
-  const scenarios: Scenario[] = [
-    ...[1_000, 3_000, 9_000].map((callsPerSecond) => ({
-      processes: 4,
-      callsPerSecond,
-      failureRatio: 0,
-    })),
-    ...[1, 2, 8].map((processes) => ({ processes, callsPerSecond: 9_000, failureRatio: 0 })),
-    { processes: 4, callsPerSecond: 9_000, failureRatio: 0.001 },
-  ];
+  // The storm first, on a quiet machine: its children end before the CPU rows' start.
+  let storm: Awaited<ReturnType<typeof budgetStorm>>;
+  try {
+    storm = await budgetStorm(server.url, settings.stormSeconds);
+  } catch (error) {
+    inspect.disconnect();
+    await server.stop();
+    throw error;
+  }
+  const scenarios: Scenario[] = settings.stormOnly
+    ? []
+    : [
+        ...[1_000, 3_000, 9_000].map((callsPerSecond) => ({
+          processes: 4,
+          callsPerSecond,
+          failureRatio: 0,
+        })),
+        ...[1, 2, 8].map((processes) => ({ processes, callsPerSecond: 9_000, failureRatio: 0 })),
+        { processes: 4, callsPerSecond: 9_000, failureRatio: 0.001 },
+      ];
   scenarios.sort((a, b) => a.processes - b.processes || a.callsPerSecond - b.callsPerSecond);
-  const most = Math.max(...scenarios.map((scenario) => scenario.processes));
+  const most = Math.max(0, ...scenarios.map((scenario) => scenario.processes));
   const members = Array.from({ length: most }, () => new Member(server.url, settings.library));
   try {
     await Promise.all(members.map((member) => member.ready));
@@ -221,7 +242,10 @@ async function main(): Promise<void> {
       process.stderr.write(`${row.cpuPer1000CallsUs.toFixed(0)} µs per 1,000 calls\n`);
       rows.push(row);
     }
-    const report = render(rows, idleCpuMsPerSecond, settings);
+    const report = [
+      ...(settings.stormOnly ? [] : [render(rows, idleCpuMsPerSecond, settings)]),
+      storm.report,
+    ].join('\n');
     process.stdout.write(report);
     if (settings.out !== undefined) writeFileSync(settings.out, report);
     const missed = rows.filter(
@@ -232,6 +256,9 @@ async function main(): Promise<void> {
           row.roundTripsPerProcessPerSecond > 1000 / FLUSH_INTERVAL_MS),
     );
     if (missed.length > 0) process.stderr.write(`${missed.length} row(s) missed a target\n`);
+    const stormMissed = storm.targets.filter((target) => !target.met);
+    if (stormMissed.length > 0)
+      process.stderr.write(`${stormMissed.length} retry storm target(s) missed\n`);
   } finally {
     await Promise.all(members.map((member) => member.end()));
     inspect.disconnect();

@@ -25,7 +25,7 @@ import {
 } from './budget/budget-options';
 import type { CircuitState } from './events';
 import type { AttemptTracer } from './attempt-tracer';
-import { sharesBreakers, type IdempotencyStore } from './store';
+import { sharesBreakers, sharesBudgets, type IdempotencyStore } from './store';
 import { MemoryStore } from './idempotency/memory-store';
 import { Bulkhead, type BulkheadHandle } from './bulkhead/bulkhead';
 import {
@@ -110,8 +110,11 @@ export class ResilienceEngine {
               'engine',
               checkBudgetOptions(given.retryBudget, 'retryBudget', checker, false),
             );
-    // Breakers live in the store they were created with: a new store starts them afresh.
-    if (store !== this.store) this.breakerStates.clear();
+    // Breakers and named budgets live in the store they were created with: a new store starts them afresh.
+    if (store !== this.store) {
+      this.breakerStates.clear();
+      this.namedBudgets.clear();
+    }
     this.log = log;
     this.clock = clock;
     this.random = random;
@@ -125,14 +128,22 @@ export class ResilienceEngine {
   /** @internal The budget of every retried or hedged method that gives none of its own. */
   retryBudget: RetryBudget | undefined = undefined;
 
-  /** @internal A method's budget: the named one it shares, or its own (kept by its body, so across configure()). */
+  /**
+   * @internal A method's budget: the named one it shares (the fleet's, on a store that shares
+   * budgets), or its own (kept by its body, so across configure(); always this process's).
+   */
   budgetFor(settings: RetryBudgetSettings, owner: object, label: string): RetryBudget {
     const { name } = settings;
     let budget = name === undefined ? this.ownBudgets.get(owner) : this.namedBudgets.get(name);
     if (budget === undefined) {
-      budget = new RetryBudget(name ?? label, settings);
-      if (name === undefined) this.ownBudgets.set(owner, budget);
-      else this.namedBudgets.set(name, budget);
+      if (name === undefined)
+        this.ownBudgets.set(owner, (budget = new RetryBudget(label, settings)));
+      else {
+        budget = sharesBudgets(this.store)
+          ? this.store.createBudget(name, settings, () => this.clock.now(), this.currentLog)
+          : new RetryBudget(name, settings);
+        this.namedBudgets.set(name, budget);
+      }
     }
     return budget;
   }

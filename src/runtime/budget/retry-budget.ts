@@ -7,11 +7,12 @@ import type { RetryBudgetSettings } from './budget-options';
  * attempt is never refused; a retry the budget refuses is not made.
  */
 export class RetryBudget {
-  /** calls started (first) and retries started (second) in the window */
-  private readonly counts: WindowedCounts;
+  /** this process's calls started (first) and retries started (second) in the window */
+  protected readonly counts: WindowedCounts;
   /** retries refused since the budget was made */
   refused = 0;
-  private readonly floor: number;
+  /** minPerSecond × window / 1000: the retries a window always allows */
+  protected readonly floor: number;
 
   constructor(
     /** the budget's name in logs and events: its own, or `Class.method`, or 'engine' */

@@ -1,5 +1,5 @@
 /** Buckets a window is cut into: its precision is window / BUCKETS. */
-const BUCKETS = 10;
+export const BUCKETS = 10;
 
 /**
  * Two running counts over the last `window` ms (calls and retries, calls and hedges), kept in 10
@@ -41,6 +41,27 @@ export class WindowedCounts {
       this.firsts[slot] = this.seconds[slot] = 0;
     }
     this.newest = current;
+  }
+
+  /**
+   * Replaces the counts with another window's (the fleet's, in the store's time): `newest` is the
+   * absolute index of its newest bucket, `pairs` the (first, second) counts of its buckets from the
+   * newest back, at most 10 pairs.
+   */
+  load(newest: number, pairs: readonly number[]): void {
+    this.firsts.fill(0);
+    this.seconds.fill(0);
+    this.first = this.second = 0;
+    this.newest = newest;
+    for (let back = 0; back < BUCKETS && 2 * back + 1 < pairs.length; back++) {
+      const slot = this.slotOf(newest - back);
+      const first = pairs[2 * back] as number;
+      const second = pairs[2 * back + 1] as number;
+      this.firsts[slot] = first;
+      this.seconds[slot] = second;
+      this.first += first;
+      this.second += second;
+    }
   }
 
   private slotOf(index: number): number {
