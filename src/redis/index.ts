@@ -1,1 +1,2 @@
 export { RedisStore, type RedisStoreOptions } from '../stores/redis-store';
+export type { IoredisClient, NodeRedisClient } from '../stores/redis-connection';

@@ -2,6 +2,7 @@
  * The Lua scripts RedisStore runs. Every decision that several processes could race on happens
  * inside one script, so Redis applies it atomically: no read-modify-write from the client.
  */
+import { BUCKETS } from '../runtime/budget/windowed-counts';
 
 /*
  * An idempotency record is JSON: {s = 'p', f = fingerprint, t = token, l = lease end (Redis clock, ms)}
@@ -99,6 +100,8 @@ redis.call('SET', KEYS[1], cjson.encode(record), 'PX', lease)
 return 1
 `;
 
+/** Buckets of a fleet retry budget's window, as a local budget has. */
+export const BUDGET_SLOTS = BUCKETS;
 /** A count window keeps at most this many batch aggregates: beyond it the two oldest merge into one. */
 export const MAX_WINDOW_BATCHES = 8;
 /** A breaker's keys expire this long (ms) after their last refresh (hourly while used), beyond any opening. */
@@ -135,6 +138,15 @@ export const BREAKER_IDLE_TTL_MS = 7 * 24 * 3_600_000;
  * consecutive, granted, reason, flags}; flags: 1 the hash holds other settings (used as they are),
  * 2 it holds none (nothing was applied: send them), 4 a criterion was met without the quorum. The
  * reply's last element is the time decided by.
+ *
+ * A budget entry (op 'budget') has one key, a string of packed doubles: the window, its newest
+ * bucket and totals, and the calls and retries started in each of its BUDGET_SLOTS buckets of
+ * window / BUDGET_SLOTS ms (the script's clock). Args: name, window (ms), claim ('1': this
+ * process's first batch, whose window replaces another), calls, retries (started since the
+ * process's last batch, added to the current bucket). Answered {flags, window (text), newest
+ * bucket, calls, retries, then (calls, retries) of each bucket from the newest back}; flags 1: the
+ * key counts by another window (the one given is not used). It expires a window + 1 s after its
+ * last batch.
  */
 export const FLEET = `${NOW('ARGV[1]')}
 local channel, reporter = ARGV[2], ARGV[3]
@@ -513,6 +525,49 @@ local function breaker(op, a)
   return {STATES[st], ep, si, ou, on, wc, wf, ws, cf, granted, reason, flags}
 end
 
+-- A fleet retry budget: 10 buckets of window/10 ms on the script's clock, packed in one string key
+-- (fv, window, newest bucket, calls, retries, then calls and retries per slot), expiring a window
+-- after its last batch (by then every bucket has fallen out).
+local BUDGET_SLOTS = ${BUDGET_SLOTS}
+local BUDGET_FORMAT = '<' .. string.rep('d', 5 + 2 * BUDGET_SLOTS)
+local function budget(key, a)
+  local window, claim = tonumber(ARGV[a + 1]), ARGV[a + 2] == '1'
+  local calls, retries = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local blob = redis.pcall('GET', key)
+  if type(blob) == 'table' then return {'wrong-type'} end
+  local b, flags = nil, 0
+  if blob and #blob == (5 + 2 * BUDGET_SLOTS) * 8 then b = {struct.unpack(BUDGET_FORMAT, blob)} end
+  if b and b[2] ~= window then
+    -- Another window: a process's first batch writes its own, later ones count in the one written last.
+    if claim then b = nil else flags = 1 end
+  end
+  if not b then
+    b = {1, window, -1, 0, 0}
+    for i = 1, 2 * BUDGET_SLOTS do b[5 + i] = 0 end
+  end
+  local width = b[2] / BUDGET_SLOTS
+  local current, newest = math.floor(now / width), b[3]
+  if newest < 0 or current - newest >= BUDGET_SLOTS then
+    b[4], b[5] = 0, 0
+    for i = 1, 2 * BUDGET_SLOTS do b[5 + i] = 0 end
+  else
+    for i = newest + 1, current do
+      local at = 6 + 2 * (i % BUDGET_SLOTS)
+      b[4], b[5], b[at], b[at + 1] = b[4] - b[at], b[5] - b[at + 1], 0, 0
+    end
+  end
+  if current > newest then b[3] = current end
+  local at = 6 + 2 * (b[3] % BUDGET_SLOTS)
+  b[at], b[at + 1], b[4], b[5] = b[at] + calls, b[at + 1] + retries, b[4] + calls, b[5] + retries
+  redis.call('SET', key, struct.pack(BUDGET_FORMAT, unpack(b, 1, 5 + 2 * BUDGET_SLOTS)), 'PX', math.ceil(b[2]) + 1000)
+  local reply = {flags, tostring(b[2]), b[3], b[4], b[5]}
+  for back = 0, BUDGET_SLOTS - 1 do
+    local slot = 6 + 2 * ((b[3] - back) % BUDGET_SLOTS)
+    reply[#reply + 1], reply[#reply + 2] = b[slot], b[slot + 1]
+  end
+  return reply
+end
+
 local BREAKER_OPS = {record = true, read = true, acquire = true, settle = true, release = true, isolate = true, reset = true}
 local replies = {}
 local cursor, key = 4, 1
@@ -521,6 +576,8 @@ while cursor <= #ARGV do
   if nkeys == 2 and BREAKER_OPS[op] then
     h, q = KEYS[key], KEYS[key + 1]
     replies[#replies + 1] = breaker(op, cursor + 3)
+  elseif nkeys == 1 and op == 'budget' then
+    replies[#replies + 1] = budget(KEYS[key], cursor + 3)
   else
     replies[#replies + 1] = {'unknown'}
   end

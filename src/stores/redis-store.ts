@@ -8,9 +8,9 @@ import {
 } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { types } from 'node:util';
-import Redis from 'ioredis';
 import { Breaker, type BreakerObserver } from '../runtime/breaker/breaker';
 import type { BreakerSettings } from '../runtime/breaker/breaker-options';
+import type { RetryBudgetSettings } from '../runtime/budget/budget-options';
 import { ConfigError, CorruptRecordError } from '../runtime/errors';
 import type { CircuitState } from '../runtime/events';
 import type { LogSink } from '../runtime/log';
@@ -19,6 +19,7 @@ import type {
   IdempotencyRecord,
   IdempotencyStore,
   SharedBreakerStore,
+  SharedBudgetStore,
 } from '../runtime/store';
 import { hasMethod, OptionChecker } from '../runtime/validation';
 import {
@@ -27,6 +28,14 @@ import {
   type FleetOperation,
   type FleetReply,
 } from './fleet-breaker';
+import { FleetBudget, type FleetBudgetLink, type FleetBudgetReply } from './fleet-budget';
+import {
+  connectionFor,
+  type IoredisClient,
+  type NodeRedisClient,
+  type RedisConnection,
+  type Subscription,
+} from './redis-connection';
 import { CLAIM, COMPLETE, FLEET, RELEASE, RENEW } from './redis-scripts';
 
 export interface RedisStoreOptions {
@@ -82,16 +91,6 @@ type BreakerReplyFields = [
 const DEFAULT_COMMAND_TIMEOUT = 1_000;
 /** The longest delay setTimeout keeps (2^31 - 1 ms): a longer one fires at once. */
 const MAX_TIMER_MS = 2_147_483_647;
-/** What the store calls on a client: an ioredis Redis or Cluster has them all. */
-const CLIENT_METHODS = [
-  'evalsha',
-  'eval',
-  'multi',
-  'duplicate',
-  'on',
-  'quit',
-  'disconnect',
-] as const;
 const MIN_SIGNING_KEY_BYTES = 32;
 const CLAIMED: ClaimOutcome = Object.freeze({ claimed: true });
 
@@ -100,36 +99,29 @@ const CLAIMED: ClaimOutcome = Object.freeze({ claimed: true });
  * same Redis. Built from a `redis://` URL it owns its connections and `close()` releases them; an
  * ioredis client passed in stays the caller's (close() releases only the subscriber it made).
  */
-export class RedisStore implements IdempotencyStore, SharedBreakerStore {
-  private readonly client: Redis;
+export class RedisStore implements IdempotencyStore, SharedBreakerStore, SharedBudgetStore {
+  private readonly connection: RedisConnection;
   private readonly ownsClient: boolean;
-  /** an ioredis Cluster: one script may not span several slots */
-  private readonly clusterClient: boolean;
   private readonly prefix: string;
   private readonly channel: string;
   private readonly flusher: FleetFlusher;
+  /** ms a batch with only successes (and first attempts) in it may wait */
+  private readonly quietInterval: number;
   private readonly signingKey: KeyObject | undefined;
   /** the store's own clock (tests), else undefined: Redis's TIME */
   private readonly clock: (() => number) | undefined;
   /** who this store is in the fleet: a process, for a breaker's quorum */
   private readonly reporter = randomBytes(6).toString('base64url');
   private readonly deadlines: CommandDeadlines;
-  private subscriber: Redis | undefined;
+  private subscriber: Subscription | undefined;
   private readonly breakers = new Map<string, Set<FleetBreaker>>();
   private readonly scripts = new Map<string, Script>();
   private closed = false;
 
-  constructor(clientOrUrl: Redis | string, options?: RedisStoreOptions) {
+  constructor(clientOrUrl: IoredisClient | NodeRedisClient | string, options?: RedisStoreOptions) {
     // Everything is checked before a connection is made: a refused store leaves nothing open.
     const checker = new OptionChecker('new RedisStore()', undefined);
     if (typeof clientOrUrl === 'string') checkUrl(checker, clientOrUrl);
-    else if (!CLIENT_METHODS.every((method) => hasMethod(clientOrUrl, method))) {
-      checker.fail(
-        'client',
-        'must be an ioredis client (Redis or Cluster) or a redis:// or rediss:// URL',
-        clientOrUrl,
-      );
-    }
     const given = options === undefined ? {} : checker.object('', options, OPTION_KEYS);
     this.prefix = given.prefix === undefined ? 'steadfast' : checker.text('prefix', given.prefix);
     const commandTimeout =
@@ -150,23 +142,14 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       );
     const clock = given.clock as { now(): number } | undefined;
     this.clock = clock === undefined ? undefined : () => clock.now();
-    this.flusher = new FleetFlusher(
-      flushInterval,
-      Math.min(flushInterval * QUIET_FLUSH_FACTOR, MAX_TIMER_MS),
-      (members) => this.sendBatch(members),
+    this.quietInterval = Math.min(flushInterval * QUIET_FLUSH_FACTOR, MAX_TIMER_MS);
+    this.flusher = new FleetFlusher(flushInterval, this.quietInterval, (members) =>
+      this.sendBatch(members),
     );
     this.channel = `${this.prefix}:circuit-changes`;
     this.deadlines = new CommandDeadlines(commandTimeout);
-    if (typeof clientOrUrl === 'string') {
-      this.client = new Redis(clientOrUrl, { maxRetriesPerRequest: 1, lazyConnect: false });
-      this.ownsClient = true;
-    } else {
-      this.client = clientOrUrl;
-      this.ownsClient = false;
-    }
-    this.clusterClient = (this.client as { isCluster?: unknown }).isCluster === true;
-    // ioredis reports connection errors as events; without a listener Node would print them all.
-    this.client.on('error', ignoreError);
+    this.ownsClient = typeof clientOrUrl === 'string';
+    this.connection = connectionFor(clientOrUrl, checker);
   }
 
   // --- idempotency records -------------------------------------------------------------------
@@ -241,19 +224,9 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
 
   async read(key: string, _now?: number): Promise<IdempotencyRecord | undefined> {
     const recordKey = this.recordKey(key);
-    const replies = await this.timed(
-      this.client.multi().type(recordKey).get(recordKey).pttl(recordKey).time().exec(),
-    );
-    const [[typeError, kind], [getError, raw], [pttlError, pttl], [timeError, time]] = replies as [
-      [Error | null, string],
-      [Error | null, string | null],
-      [Error | null, number],
-      [Error | null, [string, string]],
-    ];
-    if (typeError === null && kind !== 'string' && kind !== 'none')
+    const [kind, raw, pttl, time] = await this.timed(this.connection.readKey(recordKey));
+    if (kind !== 'string' && kind !== 'none')
       throw new CorruptRecordError(undefined, `the key holds a Redis ${kind}, not a record`);
-    const failed = typeError ?? getError ?? pttlError ?? timeError;
-    if (failed !== null) throw failed;
     if (raw === null) return undefined;
     const now = this.clock?.() ?? Number(time[0]) * 1000 + Math.floor(Number(time[1]) / 1000);
     const record = this.recordFrom(recordKey, raw, pttl, now);
@@ -286,16 +259,37 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     return breaker;
   }
 
+  // --- shared retry budgets ------------------------------------------------------------------
+
+  /**
+   * The fleet's budget `name`: each process's calls and retries go in the store's batches (with
+   * the breakers', no round trip of their own) and each answer brings back the fleet's window.
+   */
+  createBudget(
+    name: string,
+    settings: RetryBudgetSettings,
+    now: () => number,
+    log: LogSink,
+  ): FleetBudget {
+    let member: FleetBatchMember | undefined;
+    const key = `${this.prefix}:budget:{${name}}`;
+    const link: FleetBudgetLink = {
+      schedule: (budget, urgent) =>
+        this.flusher.schedule((member ??= budgetMemberOf(budget, [key])), urgent),
+      clock: this.clock,
+      staleAfter: this.quietInterval,
+      log,
+    };
+    return new FleetBudget(name, settings, now, link);
+  }
+
   /** Sends buffered breaker outcomes, stops listening and, for a store built from a URL, disconnects. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.flusher.flush();
-    if (this.subscriber !== undefined) this.subscriber.disconnect();
-    // QUIT waits for a connection that may never be ready (a server that accepts but never answers).
-    if (this.ownsClient) await this.timed(this.client.quit()).catch(() => this.client.disconnect());
-    // A client passed in outlives its stores: one listener left per store would add up.
-    else this.client.off('error', ignoreError);
+    this.subscriber?.close();
+    await this.connection.close((operation) => this.deadlines.guard(operation));
   }
 
   /** One breaker operation, in a round trip of its own. */
@@ -339,7 +333,7 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
     if (entries.length === 0) return;
     // A Cluster refuses one script over several slots: there, each entry goes on its own (grouping
     // them by node is for when the store speaks to nodes itself).
-    const groups = this.clusterClient ? entries.map((entry) => [entry]) : [entries];
+    const groups = this.connection.cluster ? entries.map((entry) => [entry]) : [entries];
     await Promise.all(groups.map((group) => this.sendEntries(group)));
   }
 
@@ -385,54 +379,52 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
 
   private subscribe(): void {
     if (this.subscriber !== undefined || this.closed) return;
-    const subscriber = this.client.duplicate();
-    this.subscriber = subscriber;
-    subscriber.on('error', () => {});
-    // After a reconnection, messages may have been missed: every breaker reads the fleet's state again.
-    let connectedBefore = false;
-    subscriber.on('ready', () => {
-      if (connectedBefore)
+    this.subscriber = this.connection.subscribe(this.channel, {
+      // After a reconnection, messages may have been missed: every breaker reads the fleet's state again.
+      resubscribed: () => {
         for (const named of this.breakers.values())
           for (const breaker of named) breaker.markUnsynced();
-      connectedBefore = true;
-    });
-    subscriber.on('message', (_channel: string, message: string) => {
-      let parsed: {
-        n: string;
-        st: CircuitState;
-        ep: number;
-        si: number;
-        ou: number;
-        on: number;
-        why: string;
-      };
-      try {
-        parsed = JSON.parse(message) as typeof parsed;
-      } catch {
-        return;
-      }
-      const named = this.breakers.get(parsed.n);
-      if (named === undefined) return;
-      for (const breaker of named) {
-        breaker.onPublished({
-          state: parsed.st,
-          epoch: parsed.ep,
-          since: parsed.si,
-          openUntil: parsed.ou,
-          openings: parsed.on,
-          reason: parsed.why,
-        });
-      }
+      },
+      message: (message) => this.onChangePublished(message),
     });
     // A breaker that read the fleet's state before the subscription was in place may have missed a
     // change published meanwhile: once it is in place, every breaker reads the state again (in the
     // background: it goes on counting its outcomes for the fleet meanwhile).
-    subscriber.subscribe(this.channel).then(
+    this.subscriber.ready.then(
       () => {
         for (const named of this.breakers.values()) for (const breaker of named) breaker.refresh();
       },
       () => undefined,
     );
+  }
+
+  private onChangePublished(message: string): void {
+    let parsed: {
+      n: string;
+      st: CircuitState;
+      ep: number;
+      si: number;
+      ou: number;
+      on: number;
+      why: string;
+    };
+    try {
+      parsed = JSON.parse(message) as typeof parsed;
+    } catch {
+      return;
+    }
+    const named = this.breakers.get(parsed.n);
+    if (named === undefined) return;
+    for (const breaker of named) {
+      breaker.onPublished({
+        state: parsed.st,
+        epoch: parsed.ep,
+        since: parsed.si,
+        openUntil: parsed.ou,
+        openings: parsed.on,
+        reason: parsed.why,
+      });
+    }
   }
 
   private recordKey(key: string): string {
@@ -468,15 +460,16 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore {
       // a first burst does not get NOSCRIPT on every command and then send the source once each.
       const loading = script;
       loading.loaded = true;
-      this.client.script('LOAD', source).catch(() => void (loading.loaded = false));
+      this.connection.loadScript(source).catch(() => void (loading.loaded = false));
     }
+    const strings = args.map(String);
     try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      return await this.connection.evalSha(script.sha, keys, strings);
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
       // Redis restarted or failed over and lost its script cache (or, in a Cluster, another node answered).
       script.loaded = false;
-      return this.client.eval(source, keys.length, ...keys, ...args);
+      return this.connection.eval(source, keys, strings);
     }
   }
 
@@ -588,6 +581,31 @@ function replyOf(raw: unknown, at: unknown): FleetReply {
   };
 }
 
+/** What a fleet budget puts in the store's batches: its counts as a 'budget' entry. */
+function budgetMemberOf(budget: FleetBudget, keys: readonly string[]): FleetBatchMember {
+  return {
+    batchEntry: () => {
+      const args = budget.batchEntry();
+      return args === undefined ? undefined : { operation: 'budget', keys, args };
+    },
+    batchReplied: (reply, at) => {
+      const fields = reply as unknown[];
+      if (!Array.isArray(fields) || typeof fields[0] !== 'number') {
+        budget.recordFailed(new Error(`its key ${keys[0]} holds another Redis type`));
+        return;
+      }
+      budget.recorded({
+        flags: fields[0],
+        window: Number(fields[1]),
+        newest: Number(fields[2]),
+        pairs: fields.slice(5) as number[],
+        at,
+      } satisfies FleetBudgetReply);
+    },
+    batchFailed: (error) => budget.recordFailed(error),
+  };
+}
+
 /** One entry of a batch: the fleet script's operation, its keys (one slot) and its arguments. */
 interface FleetBatchEntry {
   readonly operation: string;
@@ -596,8 +614,8 @@ interface FleetBatchEntry {
 }
 
 /**
- * Something that sends what it has in the store's batches: a shared breaker's counts today; a fleet
- * budget's counts (calls and retries started in a window) would be another, with its own operation.
+ * Something that sends what it has in the store's batches: a shared breaker's counts, or a fleet
+ * budget's (calls and retries started since its last batch), each with its own operation.
  */
 interface FleetBatchMember {
   /** its entry for the batch being sent, or undefined when it has nothing to send */
@@ -814,8 +832,6 @@ function signingKeyOf(checker: OptionChecker, value: unknown): KeyObject {
   }
   return createSecretKey(bytes);
 }
-
-function ignoreError(): void {}
 
 /** A property of a parsed record, never one inherited from Object.prototype. */
 function own(object: object, name: string): unknown {

@@ -587,28 +587,51 @@ suite('the packed package', () => {
     it('has reflect-metadata as its only runtime dependency, and only optional peers', () => {
       expect(Object.keys(pkg.dependencies ?? {})).toEqual(['reflect-metadata']);
       const peers = Object.keys(pkg.peerDependencies ?? {});
-      expect(peers.sort()).toEqual(['@nestjs/common', '@nestjs/core', 'ioredis', 'rxjs']);
+      expect(peers.sort()).toEqual([
+        '@nestjs/common',
+        '@nestjs/core',
+        '@opentelemetry/api',
+        'ioredis',
+        'redis',
+        'rxjs',
+      ]);
       for (const peer of peers)
         expect([peer, pkg.peerDependenciesMeta?.[peer]?.optional]).toEqual([peer, true]);
     });
 
-    it('loads ioredis, NestJS and rxjs only where they are needed, though all are installed', async () => {
+    it('loads ioredis, node-redis, NestJS, rxjs and OpenTelemetry only where they are needed, though all are installed', async () => {
       const loadedPeers = (entries: string[]): Promise<string[]> =>
         runOk(
           process.execPath,
           [
             '-e',
             `for (const entry of ${JSON.stringify(entries)}) require(entry);` +
-              'console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((f) => /node_modules[\\/](ioredis|rxjs|@nestjs[\\/][^\\/]+)[\\/]/.exec(f)?.[1]).filter(Boolean))].sort()))',
+              'console.log(JSON.stringify([...new Set(Object.keys(require.cache).map((f) => /node_modules[\\/](ioredis|redis|@redis[\\/][^\\/]+|rxjs|@nestjs[\\/][^\\/]+|@opentelemetry[\\/][^\\/]+)[\\/]/.exec(f)?.[1]).filter(Boolean))].sort()))',
           ],
           consumer,
         ).then((stdout) => JSON.parse(stdout) as string[]);
       expect(await loadedPeers(['steadfast', 'steadfast/testing'])).toEqual([]);
       // The same check sees them when an entry point that needs them is loaded.
-      expect(await loadedPeers(['steadfast/redis'])).toEqual(['ioredis']);
+      // steadfast/redis loads a client library only when a store is made from a URL (ioredis first).
+      expect(await loadedPeers(['steadfast/redis'])).toEqual([]);
       expect(await loadedPeers(['steadfast/nestjs'])).toEqual(
         expect.arrayContaining(['@nestjs/common']),
       );
+      expect(await loadedPeers(['steadfast/opentelemetry'])).toEqual(['@opentelemetry/api']);
+    });
+
+    it('runs the IdempotencyStore conformance suite from steadfast/testing under node:test, without jest', async () => {
+      // The consumer has no jest installed: steadfast/testing must load and run without it.
+      expect(fs.existsSync(path.join(consumer, 'node_modules', 'jest'))).toBe(false);
+      const tap = await runOk(
+        process.execPath,
+        ['--test', '--test-reporter=tap', 'conformance.test.mjs'],
+        consumer,
+      );
+      const count = (name: string): number =>
+        Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? NaN);
+      expect({ fail: count('fail'), pass: count('pass') > 10 }).toEqual({ fail: 0, pass: true });
+      expect(tap).toMatch(/^\s*ok \d+ - lets exactly one of many concurrent claims/m);
     });
 
     it('require() loads every entry point, and the exports map refuses deep paths', async () => {

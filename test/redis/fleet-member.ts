@@ -42,6 +42,13 @@ export interface BreakerSpec {
   readonly quorum?: number;
 }
 
+/**
+ * The client the members' stores speak through: ioredis in the legacy-decorator project, node-redis
+ * in the standard one, so that every fleet suite runs on both clients without running twice.
+ */
+export const fleetClient: 'ioredis' | 'node-redis' =
+  decoratorMode === 'legacy' ? 'ioredis' : 'node-redis';
+
 const running = new Set<FleetMember>();
 
 /** The transpiled worker, shared by the start() calls in progress; removed when the last of them ends. */
@@ -127,7 +134,7 @@ export class FleetMember {
         : { NODE_PATH: join(ROOT, 'node_modules') };
     this.child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, ...env, ...extraEnv, REDIS_URL: redisUrl },
+      env: { ...process.env, ...env, FLEET_CLIENT: fleetClient, ...extraEnv, REDIS_URL: redisUrl },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     running.add(this);

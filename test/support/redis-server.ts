@@ -4,13 +4,19 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Whether this machine has a valkey-server (Debian 12 has none; later releases do). */
+export const valkeyServerPath: string | undefined = (() => {
+  const found = spawnSync('sh', ['-c', 'command -v valkey-server'], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : undefined;
+})();
+
 /** Whether this machine has a redis-server (CI installs it; a developer's machine may not). */
 export const redisServerPath: string | undefined = (() => {
   const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
   return found.status === 0 ? found.stdout.trim() : undefined;
 })();
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
@@ -54,6 +60,9 @@ export class RedisServer {
     private readonly persistent: boolean,
     /** false: the server does not keep this process alive (kill it on exit) */
     private readonly holdsProcess: boolean,
+    /** further redis-server arguments (a Cluster node's) */
+    private readonly extraArgs: readonly string[] = [],
+    private readonly binary: string = redisServerPath as string,
   ) {}
 
   get url(): string {
@@ -61,13 +70,22 @@ export class RedisServer {
   }
 
   static async start(
-    options: { persistent?: boolean; holdsProcess?: boolean } = {},
+    options: {
+      persistent?: boolean;
+      holdsProcess?: boolean;
+      port?: number;
+      args?: readonly string[];
+      /** another server speaking the protocol: 'valkey-server' */
+      binary?: string;
+    } = {},
   ): Promise<RedisServer> {
     if (redisServerPath === undefined) throw new Error('redis-server is not installed');
     const server = new RedisServer(
-      await freePort(),
+      options.port ?? (await freePort()),
       options.persistent ?? false,
       options.holdsProcess ?? true,
+      options.args,
+      options.binary ?? (redisServerPath as string),
     );
     await server.launch();
     return server;
@@ -86,7 +104,8 @@ export class RedisServer {
       '',
     ];
     args.push('--appendonly', this.persistent ? 'yes' : 'no', '--appendfsync', 'always');
-    this.process = spawn(redisServerPath as string, args, { stdio: 'ignore' });
+    args.push(...this.extraArgs.map((arg) => arg.replace('{dir}', this.dir)));
+    this.process = spawn(this.binary, args, { stdio: 'ignore' });
     if (!this.holdsProcess) this.process.unref();
     for (let tries = 0; tries < 100; tries++) {
       if (await answersPing(this.port)) return;

@@ -1,0 +1,163 @@
+import { Cluster } from 'ioredis';
+import Redis from 'ioredis';
+import { createCluster } from 'redis';
+import { CircuitBreaker, CircuitOpenError, configure, Idempotent, MemoryStore } from '../../src';
+import { RedisStore } from '../../src/redis';
+import { describeIdempotencyStoreConformance } from '../../src/testing';
+import { systemClock } from '../../src/runtime/clock';
+import { decoratorMode, useHarness } from '../support/harness';
+import { RedisCluster, redisClusterAvailable } from '../support/redis-cluster';
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+const describeWithCluster: jest.Describe = redisClusterAvailable
+  ? describe
+  : (((name: string, body: () => void) => {
+      console.log(
+        `SKIPPED '${name}': redis-server and redis-cli are needed (apt-get install -y redis-server redis-tools; .ci/run does this)`,
+      );
+      describe.skip(name, body);
+    }) as jest.Describe);
+
+type ClusterKind = 'ioredis Cluster' | 'node-redis createCluster';
+
+// A real three-primary Redis Cluster on 127.0.0.1, in real time.
+describeWithCluster(`RedisStore on a Redis Cluster (${decoratorMode} decorators)`, () => {
+  let cluster: RedisCluster;
+  const ended: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    cluster = await RedisCluster.start();
+  }, 60_000);
+  afterEach(async () => {
+    configure({ store: new MemoryStore() });
+    while (ended.length > 0) await ended.pop()?.();
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  async function storeOn(kind: ClusterKind, prefix: string): Promise<RedisStore> {
+    let store: RedisStore;
+    if (kind === 'ioredis Cluster') {
+      const client = new Cluster(cluster.seeds);
+      client.on('error', () => undefined);
+      store = new RedisStore(client, { prefix });
+      ended.push(async () => void client.disconnect());
+    } else {
+      const client = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })) });
+      client.on('error', () => undefined);
+      await client.connect();
+      store = new RedisStore(client, { prefix });
+      ended.push(async () => void (await client.disconnect().catch(() => undefined)));
+    }
+    ended.push(() => store.close());
+    return store;
+  }
+
+  /** How many of the cluster's nodes hold a key matching `pattern`. */
+  async function nodesHolding(pattern: string): Promise<number> {
+    let holding = 0;
+    for (const url of cluster.urls) {
+      const node = new Redis(url);
+      const keys = await node.keys(pattern);
+      node.disconnect();
+      if (keys.length > 0) holding++;
+    }
+    return holding;
+  }
+
+  const KINDS: readonly ClusterKind[] = ['ioredis Cluster', 'node-redis createCluster'];
+
+  describe.each(KINDS)('%s', (kind) => {
+    // The public store contract (steadfast/testing), with records on every node, in real time.
+    describeIdempotencyStoreConformance(
+      'conforms to IdempotencyStore',
+      {
+        createStore: () => storeOn(kind, `conformance-${decoratorMode}`),
+        clock: systemClock,
+        step: 200,
+      },
+      { describe, it },
+    );
+
+    const other: ClusterKind =
+      kind === 'ioredis Cluster' ? 'node-redis createCluster' : 'ioredis Cluster';
+
+    it('runs each keyed body once across two processes, with keys spread over every node', async () => {
+      useHarness();
+      configure({ clock: systemClock });
+      const prefix = `keys-${kind.replace(/\W/g, '')}-${decoratorMode}`;
+      const mine = await storeOn(kind, prefix);
+      const theirs = await storeOn(other, prefix);
+      const runs = new Map<string, number>();
+      const declare = (store: RedisStore) => {
+        configure({ store });
+        class Orders {
+          @Idempotent({ key: (id: string) => id, name: 'Orders.place' })
+          async place(id: string): Promise<string> {
+            runs.set(id, (runs.get(id) ?? 0) + 1);
+            await pause(10);
+            return `placed ${id}`;
+          }
+        }
+        return new Orders();
+      };
+      const here = declare(mine);
+      const there = declare(theirs);
+      const ids = Array.from({ length: 30 }, (_, index) => `order-${index}`);
+      const results = await Promise.all(
+        ids.flatMap((id) => [here.place(id), there.place(id), here.place(id)]),
+      );
+      expect(results).toEqual(ids.flatMap((id) => Array(3).fill(`placed ${id}`)));
+      expect([...runs.values()]).toEqual(ids.map(() => 1));
+      // 30 keys over 16 384 slots: every node holds some.
+      expect(await nodesHolding(`${prefix}:idempotency:*`)).toBe(3);
+    });
+
+    it('keeps ten named breakers on several nodes in one process, and shares an opening with another', async () => {
+      const h = useHarness();
+      configure({ clock: systemClock });
+      const prefix = `breakers-${kind.replace(/\W/g, '')}-${decoratorMode}`;
+      const mine = await storeOn(kind, prefix);
+      const theirs = await storeOn(other, prefix);
+      const declare = (store: RedisStore, name: string) => {
+        configure({ store });
+        class Stock {
+          @CircuitBreaker({ name, consecutiveFailures: 2, openDuration: 60_000 })
+          async read(fail: boolean): Promise<string> {
+            if (fail) throw new Error('down');
+            return 'ok';
+          }
+        }
+        return new Stock();
+      };
+      const names = Array.from({ length: 10 }, (_, index) => `stock-${index}`);
+      const here = names.map((name) => declare(mine, name));
+      const there = names.map((name) => declare(theirs, name));
+      for (let round = 0; round < 5; round++) {
+        await Promise.all([...here, ...there].map((stock) => stock.read(false)));
+        await pause(30);
+      }
+      // Open the last one from this process: the other refuses within the bound.
+      await pause(200);
+      await expect(here[9].read(true)).rejects.toThrow('down');
+      await expect(here[9].read(true)).rejects.toThrow('down');
+      let refused: unknown;
+      for (let tries = 0; tries < 50 && refused === undefined; tries++) {
+        await pause(20);
+        refused = await there[9].read(false).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      }
+      expect(refused).toBeInstanceOf(CircuitOpenError);
+      // The others stayed closed, and nothing fell back to local state.
+      await expect(there[0].read(false)).resolves.toBe('ok');
+      expect(h.logger.entries.filter((entry) => /shared store failed/.test(entry.message))).toEqual(
+        [],
+      );
+      expect(await nodesHolding(`${prefix}:circuit:*`)).toBeGreaterThanOrEqual(2);
+    });
+  });
+});
