@@ -68,6 +68,23 @@ const NODE_REDIS_METHODS = ['evalSha', 'eval', 'multi', 'duplicate', 'on'];
 const ignoreError = (): void => {};
 
 /**
+ * A subscriber connection's errors are the store's to ignore (a lost connection is seen as a failed
+ * command elsewhere); after a reconnection messages may have been missed, so the listener hears of
+ * every `ready` but the first (both clients subscribe again by themselves).
+ */
+function followReconnections(
+  subscriber: { on(event: string, listener: (...args: never[]) => void): unknown },
+  listener: ChannelListener,
+): void {
+  subscriber.on('error', ignoreError);
+  let readyBefore = false;
+  subscriber.on('ready', () => {
+    if (readyBefore) listener.resubscribed();
+    readyBefore = true;
+  });
+}
+
+/**
  * The connection for what `new RedisStore()` was given: a client of either kind (kept the
  * caller's), or a redis:// or rediss:// URL (a client of the installed library, owned by the store).
  * Anything else, or a client that is closed, is a ConfigError naming `client` (or `url`).
@@ -217,13 +234,7 @@ class IoredisConnection implements RedisConnection {
 
   subscribe(channel: string, listener: ChannelListener): Subscription {
     const subscriber = this.redis.duplicate();
-    subscriber.on('error', ignoreError);
-    // After a reconnection, messages may have been missed (ioredis subscribes again by itself).
-    let readyBefore = false;
-    subscriber.on('ready', () => {
-      if (readyBefore) listener.resubscribed();
-      readyBefore = true;
-    });
+    followReconnections(subscriber, listener);
     subscriber.on('message', ((_channel: string, message: string) => listener.message(message)) as (
       ...args: never[]
     ) => void);
@@ -320,12 +331,7 @@ class NodeRedisConnection implements RedisConnection {
 
   subscribe(channel: string, listener: ChannelListener): Subscription {
     const subscriber = this.redis.duplicate();
-    subscriber.on('error', ignoreError);
-    let readyBefore = false;
-    subscriber.on('ready', () => {
-      if (readyBefore) listener.resubscribed();
-      readyBefore = true;
-    });
+    followReconnections(subscriber, listener);
     let closed = false;
     const ready = subscriber
       .connect()

@@ -16,6 +16,7 @@ import { systemClock } from '../../src/runtime/clock';
 import { decoratorMode, useHarness } from '../support/harness';
 import { RedisServer, valkeyServerPath } from '../support/redis-server';
 import { describeWithRedis } from '../support/describe-with-redis';
+import { refusalReaching, stockOn } from './support';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -141,20 +142,9 @@ describeWithRedis.each(
       const prefix = `breaker-${kind.replace(/\W/g, '')}-${decoratorMode}`;
       const [mine] = await storeOn(kind, prefix);
       const [other] = await storeOn('ioredis', prefix);
-      const declare = (store: RedisStore, name: string) => {
-        configure({ store });
-        class Stock {
-          @CircuitBreaker({ name, consecutiveFailures: 2, openDuration: 60_000 })
-          async read(fail: boolean): Promise<string> {
-            if (fail) throw new Error('down');
-            return 'ok';
-          }
-        }
-        return new Stock();
-      };
       const opensFor = async (opener: RedisStore, observer: RedisStore, name: string) => {
-        const here = declare(opener, name);
-        const there = declare(observer, name);
+        const here = stockOn(opener, name);
+        const there = stockOn(observer, name);
         // Both read the fleet's state (closed) on their first call, and subscribe.
         await expect(here.read(false)).resolves.toBe('ok');
         await expect(there.read(false)).resolves.toBe('ok');
@@ -162,15 +152,7 @@ describeWithRedis.each(
         await expect(here.read(true)).rejects.toThrow('down');
         await expect(here.read(true)).rejects.toThrow('down');
         // The opening reaches the other process within the documented 100 ms (a loaded machine: 1 s).
-        let refused: unknown;
-        for (let tries = 0; tries < 50 && refused === undefined; tries++) {
-          await pause(20);
-          refused = await there.read(false).then(
-            () => undefined,
-            (error: unknown) => error,
-          );
-        }
-        expect(refused).toBeInstanceOf(CircuitOpenError);
+        expect(await refusalReaching(there)).toBeInstanceOf(CircuitOpenError);
       };
       await opensFor(mine, other, 'stock-out');
       await opensFor(other, mine, 'stock-in');

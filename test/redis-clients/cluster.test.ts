@@ -1,12 +1,13 @@
 import { Cluster } from 'ioredis';
 import Redis from 'ioredis';
 import { createCluster } from 'redis';
-import { CircuitBreaker, CircuitOpenError, configure, Idempotent, MemoryStore } from '../../src';
+import { CircuitOpenError, configure, Idempotent, MemoryStore } from '../../src';
 import { RedisStore } from '../../src/redis';
 import { describeIdempotencyStoreConformance } from '../../src/testing';
 import { systemClock } from '../../src/runtime/clock';
 import { decoratorMode, useHarness } from '../support/harness';
 import { RedisCluster, redisClusterAvailable } from '../support/redis-cluster';
+import { refusalReaching, stockOn } from './support';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -121,20 +122,9 @@ describeWithCluster(`RedisStore on a Redis Cluster (${decoratorMode} decorators)
       const prefix = `breakers-${kind.replace(/\W/g, '')}-${decoratorMode}`;
       const mine = await storeOn(kind, prefix);
       const theirs = await storeOn(other, prefix);
-      const declare = (store: RedisStore, name: string) => {
-        configure({ store });
-        class Stock {
-          @CircuitBreaker({ name, consecutiveFailures: 2, openDuration: 60_000 })
-          async read(fail: boolean): Promise<string> {
-            if (fail) throw new Error('down');
-            return 'ok';
-          }
-        }
-        return new Stock();
-      };
       const names = Array.from({ length: 10 }, (_, index) => `stock-${index}`);
-      const here = names.map((name) => declare(mine, name));
-      const there = names.map((name) => declare(theirs, name));
+      const here = names.map((name) => stockOn(mine, name));
+      const there = names.map((name) => stockOn(theirs, name));
       for (let round = 0; round < 5; round++) {
         await Promise.all([...here, ...there].map((stock) => stock.read(false)));
         await pause(30);
@@ -143,15 +133,7 @@ describeWithCluster(`RedisStore on a Redis Cluster (${decoratorMode} decorators)
       await pause(200);
       await expect(here[9].read(true)).rejects.toThrow('down');
       await expect(here[9].read(true)).rejects.toThrow('down');
-      let refused: unknown;
-      for (let tries = 0; tries < 50 && refused === undefined; tries++) {
-        await pause(20);
-        refused = await there[9].read(false).then(
-          () => undefined,
-          (error: unknown) => error,
-        );
-      }
-      expect(refused).toBeInstanceOf(CircuitOpenError);
+      expect(await refusalReaching(there[9])).toBeInstanceOf(CircuitOpenError);
       // The others stayed closed, and nothing fell back to local state.
       await expect(there[0].read(false)).resolves.toBe('ok');
       expect(h.logger.entries.filter((entry) => /shared store failed/.test(entry.message))).toEqual(
