@@ -126,11 +126,50 @@ function runSubscribed(
 const DIRECT = new MethodStage();
 
 function runDirect(plan: ExecutionPlan, thisArg: unknown, args: unknown[]): Promise<unknown> {
+  if (plan.engine.events.timesCalls) return runDirectReported(plan, thisArg, args);
   try {
     return Promise.resolve(runBodyOutside(plan.method, thisArg, args));
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** The same, where someone listens to how calls end: one attempt, its end emitted as any call's. */
+function runDirectReported(
+  plan: ExecutionPlan,
+  thisArg: unknown,
+  args: unknown[],
+): Promise<unknown> {
+  const { engine, label } = plan;
+  const startedAt = engine.clock.now();
+  let pending: Promise<unknown>;
+  try {
+    pending = Promise.resolve(runBodyOutside(plan.method, thisArg, args));
+  } catch (error) {
+    pending = Promise.reject(error);
+  }
+  return pending.then(
+    (value) => {
+      if (engine.events.has('success'))
+        engine.events.emit('success', {
+          method: label,
+          attempts: 1,
+          duration: engine.clock.now() - startedAt,
+        });
+      return value;
+    },
+    (error: unknown) => {
+      if (engine.events.has('failure'))
+        engine.events.emit('failure', {
+          method: label,
+          attempts: 1,
+          reason: 'exhausted',
+          error,
+          duration: engine.clock.now() - startedAt,
+        });
+      throw error;
+    },
+  );
 }
 
 /** A trial permit's lease beyond its attempt's deadline. */

@@ -56,6 +56,33 @@ describe(`engine events (${decoratorMode})`, () => {
     });
   });
 
+  describe('a method whose only decorator is @Idempotent()', () => {
+    it("emits 'success' and 'failure' for its calls like any other, one attempt each, timed on the engine's clock", async () => {
+      const h = useHarness();
+      const down = new Error('down');
+      class Ledger {
+        @Idempotent()
+        async read(fail: boolean, after = 0): Promise<string> {
+          if (after > 0) await h.clock.sleep(after);
+          if (fail) throw down;
+          return 'ok';
+        }
+      }
+      const ledger = new Ledger();
+      const slow = ledger.read(false, 40);
+      await h.clock.advance(40);
+      await expect(slow).resolves.toBe('ok');
+      await expect(ledger.read(true)).rejects.toBe(down);
+
+      expect(h.events('success')).toEqual<SuccessEvent[]>([
+        { method: 'Ledger.read', attempts: 1, duration: 40 },
+      ]);
+      expect(h.events('failure')).toEqual<FailureEvent[]>([
+        { method: 'Ledger.read', attempts: 1, reason: 'exhausted', error: down, duration: 0 },
+      ]);
+    });
+  });
+
   describe("'failure'", () => {
     it("gives reason 'exhausted' with the last error when every attempt failed", async () => {
       const h = useHarness();
