@@ -378,6 +378,13 @@ describeWithRedis(
             ),
           ),
         );
+        // The trials' settles travel in their processes' next batches: count until the fleet has
+        // heard them (it closes on the third), not only until the bursts answered.
+        const deadline = Date.now() + 10_000;
+        while ((await inspect.hget(`steadfast:circuit:{${breaker.name}}`, 'st')) !== 'closed') {
+          if (Date.now() > deadline) break;
+          await pause(20);
+        }
       });
       const scripts = (await scriptCalls(inspect)) - scriptsBefore;
       const ran = bursts.reduce((sum, burst) => sum + (burst.ran as number), 0);

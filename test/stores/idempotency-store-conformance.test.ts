@@ -39,7 +39,8 @@ describeWithRedis('RedisStore conforms to IdempotencyStore', () => {
       createStore: () => new RedisStore(server.url),
       disposeStore: (store) => (store as RedisStore).close(),
       clock: systemClock,
-      step: 200,
+      // Long enough that a loaded machine's late timers stay inside a step.
+      step: 500,
     },
     { describe, it },
   );
