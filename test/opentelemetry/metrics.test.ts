@@ -281,4 +281,37 @@ describe(`instrument(): metrics (${decoratorMode} decorators)`, () => {
     await resultOf(h.clock, inventory.stock());
     expect(await successes()).toBe(3);
   });
+  it('counts the calls of a method whose only decorator is @Idempotent(), under success and failure', async () => {
+    useHarness();
+    class Ledger {
+      @Idempotent()
+      async read(fail: boolean): Promise<string> {
+        if (fail) throw new InventoryError('down');
+        return 'ok';
+      }
+    }
+    const ledger = new Ledger();
+    stop = instrument({ meterProvider: metrics.meterProvider });
+    await expect(ledger.read(false)).resolves.toBe('ok');
+    await expect(ledger.read(false)).resolves.toBe('ok');
+    await expect(ledger.read(true)).rejects.toBeInstanceOf(InventoryError);
+
+    const calls = (await metrics.collect()).get('steadfast.calls');
+    expect(
+      sortedPoints(calls).filter((point) => point.attributes['steadfast.method'] === 'Ledger.read'),
+    ).toEqual([
+      {
+        attributes: {
+          'steadfast.method': 'Ledger.read',
+          'steadfast.outcome': 'failure',
+          'error.type': 'InventoryError',
+        },
+        value: 1,
+      },
+      {
+        attributes: { 'steadfast.method': 'Ledger.read', 'steadfast.outcome': 'success' },
+        value: 2,
+      },
+    ]);
+  });
 });
