@@ -108,7 +108,7 @@ export function connectionFor(clientOrUrl: unknown, checker: OptionChecker): Red
         'is a node-redis client that is not open: pass it after `await client.connect()`',
         clientOrUrl,
       );
-    return new NodeRedisConnection(clientOrUrl as NodeRedisClient, false);
+    return new NodeRedisConnection(clientOrUrl as NodeRedisClient, undefined);
   }
   return checker.fail(
     'client',
@@ -151,13 +151,12 @@ function connectionToUrl(url: string, checker: OptionChecker): RedisConnection {
     | undefined;
   if (nodeRedis !== undefined) {
     const client = nodeRedis.createClient({ url });
-    const connection = new NodeRedisConnection(client, true);
     // Commands issued before the connection is up wait in node-redis's offline queue.
-    connection.connecting = client.connect().then(
+    const connecting = client.connect().then(
       () => undefined,
       () => undefined,
     );
-    return connection;
+    return new NodeRedisConnection(client, connecting);
   }
   return checker.fail(
     'url',
@@ -287,13 +286,12 @@ type NodeRedisSubscriber = {
 class NodeRedisConnection implements RedisConnection {
   readonly client = 'node-redis';
   readonly cluster: boolean;
-  /** an owned client's connect(), in flight */
-  connecting: Promise<void> | undefined;
   private readonly redis: NodeRedisCommands;
 
   constructor(
     client: NodeRedisClient,
-    private readonly owned: boolean,
+    /** for a client the store made (from a URL), its connect(); undefined for the caller's client */
+    private readonly connecting: Promise<void> | undefined,
   ) {
     this.redis = client as unknown as NodeRedisCommands;
     this.cluster = 'masters' in (client as object);
@@ -350,7 +348,7 @@ class NodeRedisConnection implements RedisConnection {
   }
 
   async close(guard: <T>(operation: Promise<T>) => Promise<T>): Promise<void> {
-    if (!this.owned) {
+    if (this.connecting === undefined) {
       this.redis.off('error', ignoreError);
       return;
     }

@@ -74,19 +74,20 @@ const OPTION_KEYS = ['prefix', 'commandTimeout', 'flushInterval', 'signingKey', 
 /** A batch with only successes in it waits up to this many flush intervals (a failure sends it at once). */
 const QUIET_FLUSH_FACTOR = 20;
 /** Fields of a breaker entry's reply, before the batch's last element (the time). */
-type BreakerReplyFields = [
-  CircuitState,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  number,
-  string,
-  number,
+type BreakerReplyFields = readonly [
+  state: CircuitState,
+  epoch: number,
+  since: number,
+  openUntil: number,
+  openings: number,
+  calls: number,
+  failures: number,
+  slowCalls: number,
+  consecutive: number,
+  /** 1 when a trial permit was granted */
+  granted: number,
+  reason: string,
+  flags: number,
 ];
 const DEFAULT_COMMAND_TIMEOUT = 1_000;
 /** The longest delay setTimeout keeps (2^31 - 1 ms): a longer one fires at once. */
@@ -550,33 +551,20 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore, SharedB
 
 /** A breaker entry's reply, with the batch's time. */
 function replyOf(raw: unknown, at: unknown): FleetReply {
-  const [
-    state,
-    epoch,
-    since,
-    openUntil,
-    openings,
-    calls,
-    failures,
-    slowCalls,
-    consecutive,
-    granted,
-    reason,
-    flags,
-  ] = raw as BreakerReplyFields;
+  const reply = raw as BreakerReplyFields;
   return {
-    state,
-    epoch,
-    since,
-    openUntil,
-    openings,
-    calls,
-    failures,
-    slowCalls,
-    consecutive,
-    granted: granted === 1,
-    reason,
-    flags,
+    state: reply[0],
+    epoch: reply[1],
+    since: reply[2],
+    openUntil: reply[3],
+    openings: reply[4],
+    calls: reply[5],
+    failures: reply[6],
+    slowCalls: reply[7],
+    consecutive: reply[8],
+    granted: reply[9] === 1,
+    reason: reply[10],
+    flags: reply[11],
     at: Number(at),
   };
 }
