@@ -27,6 +27,16 @@ export type { LoggerLike, LogFields } from './runtime/log';
 export { MemoryStore, type MemoryStoreOptions } from './runtime/idempotency/memory-store';
 export type { IdempotencyStore, IdempotencyRecord, ClaimOutcome } from './runtime/store';
 export type {
+  SharedBreakerChange,
+  SharedBreakerExchange,
+  SharedBreakerOperation,
+  SharedBreakerReply,
+  SharedBreakerRequest,
+  SharedBreakerSettings,
+  SharedBreakerStore,
+  SharedBreakerWatch,
+} from './runtime/shared-breaker-store';
+export type {
   EngineEvents,
   EngineEventName,
   EngineListener,

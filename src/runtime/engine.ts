@@ -25,7 +25,9 @@ import {
 } from './budget/budget-options';
 import type { CircuitState } from './events';
 import type { AttemptTracer } from './attempt-tracer';
-import { sharesBreakers, sharesBudgets, type IdempotencyStore } from './store';
+import { makesBreakers, sharesBudgets, type IdempotencyStore } from './store';
+import { exchangesBreakers } from './shared-breaker-store';
+import { exchangedBreaker } from '../stores/exchanged-breakers';
 import { MemoryStore } from './idempotency/memory-store';
 import { Bulkhead, type BulkheadHandle } from './bulkhead/bulkhead';
 import {
@@ -225,8 +227,18 @@ export class ResilienceEngine {
     );
     const now = (): number => this.clock.now();
     // Per-instance breakers stay in the process: a fleet shares breakers by name.
-    if (sharesBreakers(this.store) && declaration.options.scope !== 'instance') {
+    if (makesBreakers(this.store) && declaration.options.scope !== 'instance') {
       return this.store.createBreaker(
+        declaration.name,
+        settings,
+        now,
+        this.breakerObserver,
+        this.currentLog,
+      );
+    }
+    if (exchangesBreakers(this.store) && declaration.options.scope !== 'instance') {
+      return exchangedBreaker(
+        this.store,
         declaration.name,
         settings,
         now,

@@ -118,10 +118,10 @@ export interface IdempotencyStore {
 }
 
 /**
- * A store that can share circuit breakers across processes (RedisStore). Internal in this version
- * (not exported from `steadfast`): its shape may still change.
+ * A store that makes its own fleet breakers (RedisStore: its breakers' outcomes ride in batches
+ * with its budgets'). A store of one's own implements SharedBreakerStore instead.
  */
-export interface SharedBreakerStore {
+export interface BreakerFactoryStore {
   createBreaker(
     name: string,
     settings: BreakerSettings,
@@ -131,7 +131,7 @@ export interface SharedBreakerStore {
   ): Breaker;
 }
 
-export function sharesBreakers(store: unknown): store is SharedBreakerStore {
+export function makesBreakers(store: unknown): store is BreakerFactoryStore {
   return hasMethod(store, 'createBreaker');
 }
 

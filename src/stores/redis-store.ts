@@ -18,12 +18,25 @@ import type {
   ClaimOutcome,
   IdempotencyRecord,
   IdempotencyStore,
-  SharedBreakerStore,
+  BreakerFactoryStore,
   SharedBudgetStore,
 } from '../runtime/store';
 import { hasMethod, OptionChecker } from '../runtime/validation';
+import type {
+  SharedBreakerChange,
+  SharedBreakerExchange,
+  SharedBreakerOperation,
+  SharedBreakerReply,
+  SharedBreakerRequest,
+  SharedBreakerStore,
+  SharedBreakerWatch,
+} from '../runtime/shared-breaker-store';
+import { tellWatcher } from '../runtime/shared-breaker-store';
 import {
   FleetBreaker,
+  SETTINGS_DIFFER,
+  SETTINGS_MISSING,
+  SHORT_OF_QUORUM,
   type FleetLink,
   type FleetOperation,
   type FleetReply,
@@ -36,7 +49,9 @@ import {
   type RedisConnection,
   type Subscription,
 } from './redis-connection';
+import { FleetFlusher, type FleetBatchEntry, type FleetBatchMember } from './fleet-flusher';
 import { CLAIM, COMPLETE, FLEET, RELEASE, RENEW } from './redis-scripts';
+import { settingsToText } from './shared-breaker-settings';
 
 export interface RedisStoreOptions {
   /** prefix of every key and of the pub/sub channel (default 'steadfast') */
@@ -100,7 +115,9 @@ const CLAIMED: ClaimOutcome = Object.freeze({ claimed: true });
  * same Redis. Built from a `redis://` URL it owns its connections and `close()` releases them; an
  * ioredis client passed in stays the caller's (close() releases only the subscriber it made).
  */
-export class RedisStore implements IdempotencyStore, SharedBreakerStore, SharedBudgetStore {
+export class RedisStore
+  implements IdempotencyStore, BreakerFactoryStore, SharedBreakerStore, SharedBudgetStore
+{
   private readonly connection: RedisConnection;
   private readonly ownsClient: boolean;
   private readonly prefix: string;
@@ -116,6 +133,7 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore, SharedB
   private readonly deadlines: CommandDeadlines;
   private subscriber: Subscription | undefined;
   private readonly breakers = new Map<string, Set<FleetBreaker>>();
+  private readonly watchers = new Set<(change: SharedBreakerChange) => void>();
   private readonly scripts = new Map<string, Script>();
   private closed = false;
 
@@ -258,6 +276,65 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore, SharedB
     named.add(breaker);
     this.subscribe();
     return breaker;
+  }
+
+  /**
+   * The SharedBreakerStore contract, as the FLEET script decides it: for the conformance suite and
+   * for tools. The engine's own breakers on a RedisStore do not come through here: they batch
+   * with the fleet budgets' counts and hear of transitions by pub/sub.
+   */
+  async exchangeBreakers(
+    reporter: string,
+    requests: readonly SharedBreakerRequest[],
+  ): Promise<SharedBreakerExchange> {
+    // One script run for all of them, or, on a Cluster, one a breaker (its keys share one slot).
+    const groups = new Map<string, number[]>();
+    requests.forEach((request, index) => {
+      const group = this.connection.cluster ? request.name : '';
+      const indexes = groups.get(group);
+      if (indexes === undefined) groups.set(group, [index]);
+      else indexes.push(index);
+    });
+    const replies: SharedBreakerReply[] = new Array<SharedBreakerReply>(requests.length);
+    let at = Number.NEGATIVE_INFINITY;
+    await Promise.all(
+      [...groups.values()].map(async (indexes) => {
+        const keys: string[] = [];
+        const args: ScriptArg[] = [];
+        for (const index of indexes) {
+          const request = requests[index];
+          const entry = [
+            request.name,
+            request.epoch,
+            request.settingsId,
+            request.settings === undefined ? '' : settingsToText(request.settings),
+            ...operationArgs(request.operation),
+          ];
+          const base = `${this.prefix}:circuit:{${request.name}}`;
+          keys.push(base, `${base}:reporters`);
+          args.push(request.operation.type, 2, entry.length, ...entry);
+        }
+        const raw = (await this.script(FLEET, keys, [
+          this.scriptNow(),
+          this.channel,
+          reporter,
+          ...args,
+        ])) as unknown[];
+        const time = Number(raw[indexes.length]);
+        if (time > at) at = time;
+        indexes.forEach((index, k) => (replies[index] = sharedReplyOf(replyOf(raw[k], time))));
+      }),
+    );
+    return { replies, at: Number.isFinite(at) ? at : (this.clock?.() ?? Date.now()) };
+  }
+
+  /** Transitions published by any process of the fleet (this store's pub/sub channel). */
+  watchBreakers(listener: (change: SharedBreakerChange) => void): SharedBreakerWatch {
+    this.watchers.add(listener);
+    this.subscribe();
+    const ready = this.subscriber?.ready ?? Promise.reject(new Error('the store is closed'));
+    ready.catch(() => undefined);
+    return { ready, close: () => void this.watchers.delete(listener) };
   }
 
   // --- shared retry budgets ------------------------------------------------------------------
@@ -414,18 +491,19 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore, SharedB
     } catch {
       return;
     }
+    const change: SharedBreakerChange = {
+      name: parsed.n,
+      state: parsed.st,
+      epoch: parsed.ep,
+      since: parsed.si,
+      openUntil: parsed.ou,
+      openings: parsed.on,
+      reason: parsed.why,
+    };
+    for (const watcher of this.watchers) tellWatcher(watcher, change);
     const named = this.breakers.get(parsed.n);
     if (named === undefined) return;
-    for (const breaker of named) {
-      breaker.onPublished({
-        state: parsed.st,
-        epoch: parsed.ep,
-        since: parsed.si,
-        openUntil: parsed.ou,
-        openings: parsed.on,
-        reason: parsed.why,
-      });
-    }
+    for (const breaker of named) breaker.onPublished(change);
   }
 
   private recordKey(key: string): string {
@@ -549,6 +627,48 @@ export class RedisStore implements IdempotencyStore, SharedBreakerStore, SharedB
   }
 }
 
+/** A typed operation's own arguments, as the FLEET script reads them after the entry's head. */
+function operationArgs(operation: SharedBreakerOperation): ScriptArg[] {
+  switch (operation.type) {
+    case 'record':
+      return [
+        operation.calls,
+        operation.failures,
+        operation.slowCalls,
+        operation.leadingFailures,
+        operation.trailingFailures,
+        operation.longestFailureRun,
+      ];
+    case 'acquire':
+      return [operation.token, operation.leaseMs];
+    case 'settle':
+      return [operation.outcome, operation.token];
+    case 'release':
+      return [operation.token];
+    default:
+      return [];
+  }
+}
+
+function sharedReplyOf(reply: FleetReply): SharedBreakerReply {
+  return {
+    state: reply.state,
+    epoch: reply.epoch,
+    since: reply.since,
+    openUntil: reply.openUntil,
+    openings: reply.openings,
+    calls: reply.calls,
+    failures: reply.failures,
+    slowCalls: reply.slowCalls,
+    consecutiveFailures: reply.consecutive,
+    granted: reply.granted,
+    reason: reply.reason,
+    settingsDiffer: (reply.flags & SETTINGS_DIFFER) !== 0,
+    settingsMissing: (reply.flags & SETTINGS_MISSING) !== 0,
+    shortOfQuorum: (reply.flags & SHORT_OF_QUORUM) !== 0,
+  };
+}
+
 /** A breaker entry's reply, with the batch's time. */
 function replyOf(raw: unknown, at: unknown): FleetReply {
   const reply = raw as BreakerReplyFields;
@@ -591,78 +711,6 @@ function budgetMemberOf(budget: FleetBudget, keys: readonly string[]): FleetBatc
       } satisfies FleetBudgetReply);
     },
     batchFailed: (error) => budget.recordFailed(error),
-  };
-}
-
-/** One entry of a batch: the fleet script's operation, its keys (one slot) and its arguments. */
-interface FleetBatchEntry {
-  readonly operation: string;
-  readonly keys: readonly string[];
-  readonly args: readonly ScriptArg[];
-}
-
-/**
- * Something that sends what it has in the store's batches: a shared breaker's counts, or a fleet
- * budget's (calls and retries started since its last batch), each with its own operation.
- */
-interface FleetBatchMember {
-  /** its entry for the batch being sent, or undefined when it has nothing to send */
-  batchEntry(): FleetBatchEntry | undefined;
-  /** the script's answer to its entry, and the time the script decided by */
-  batchReplied(reply: unknown, at: number): void;
-  /** the batch failed (Redis down or too slow) */
-  batchFailed(error: unknown): void;
-}
-
-/**
- * Sends the outcomes of all of a store's breakers in one batch: within `interval` ms of the first
- * failure or slow call, within `quietInterval` when there are only successes to report. One batch is
- * in flight at a time; what comes due meanwhile goes in the next. The timer is unref'd: batching is
- * an optimisation, not pending work, and must not hold the process open.
- */
-class FleetFlusher {
-  private readonly due = new Set<FleetBatchMember>();
-  private timer: NodeJS.Timeout | undefined;
-  /** when the armed timer fires (performance.now()) */
-  private timerAt = Number.POSITIVE_INFINITY;
-  private sending: Promise<void> | undefined;
-
-  constructor(
-    private readonly interval: number,
-    private readonly quietInterval: number,
-    private readonly send: (members: readonly FleetBatchMember[]) => Promise<void>,
-  ) {}
-
-  schedule(member: FleetBatchMember, urgent: boolean): void {
-    this.due.add(member);
-    const at = performance.now() + (urgent ? this.interval : this.quietInterval);
-    if (at >= this.timerAt) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(this.fire, urgent ? this.interval : this.quietInterval);
-    this.timer.unref();
-  }
-
-  /** Sends what is due now (after the batch in flight, if any); resolves when the store has answered. */
-  async flush(): Promise<void> {
-    while (this.sending !== undefined) await this.sending;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerAt = Number.POSITIVE_INFINITY;
-    }
-    if (this.due.size === 0) return;
-    const members = [...this.due];
-    this.due.clear();
-    this.sending = this.send(members).finally(() => (this.sending = undefined));
-    await this.sending;
-  }
-
-  private readonly fire = (): void => {
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    // sendBatch() reports a failed batch to its breakers; nothing is left to report here.
-    this.flush().catch(() => undefined);
   };
 }
 

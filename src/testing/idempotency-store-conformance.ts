@@ -1,6 +1,19 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { ClaimOutcome, IdempotencyRecord, IdempotencyStore } from '../runtime/store';
 import { OptionChecker } from '../runtime/validation';
+import {
+  fail,
+  isConformanceClock,
+  moveClock,
+  registerConformance,
+  runConformance,
+  show,
+  storesFrom,
+  type ConformanceClock,
+  type ConformanceReport,
+  type ConformanceStores,
+  type ConformanceTestFramework,
+} from './conformance-runner';
 
 // The conformance suite for IdempotencyStore. It asserts by throwing an Error, and registers its
 // checks through the describe/it it is given: it imports no test framework, so that it runs under
@@ -12,9 +25,7 @@ import { OptionChecker } from '../runtime/validation';
  * `advance(ms)` (a FakeClock the store also reads), or, lacking that, waits with `sleep(ms)` (the
  * real clock: `systemClock`).
  */
-export type IdempotencyStoreConformanceClock =
-  | { now(): number; advance(ms: number): unknown }
-  | { now(): number; sleep(ms: number): Promise<unknown> };
+export type IdempotencyStoreConformanceClock = ConformanceClock;
 
 /** How the checks drive time and how hard they press. */
 export interface IdempotencyStoreConformanceSettings {
@@ -63,23 +74,8 @@ export interface IdempotencyStoreConformanceCheck {
   run(store: IdempotencyStore): Promise<void>;
 }
 
-/**
- * The `describe` and `it` of the test framework the suite registers with: jest's, vitest's, mocha's
- * or node:test's globals fit as they are. Without `describe`, the checks are registered where the
- * call is (a name prefix keeps them apart).
- */
-export interface ConformanceTestFramework {
-  describe?(name: string, body: () => void): unknown;
-  it(name: string, body: () => Promise<void>): unknown;
-}
-
 /** What `runIdempotencyStoreConformance` found. */
-export interface IdempotencyStoreConformanceReport {
-  /** Names of the checks the store passed. */
-  readonly passed: readonly string[];
-  /** The checks it failed, with what each threw. */
-  readonly failed: readonly { readonly name: string; readonly error: unknown }[];
-}
+export type IdempotencyStoreConformanceReport = ConformanceReport;
 
 const SETTING_KEYS = ['clock', 'step', 'clockTolerance', 'concurrency', 'requireRenew'] as const;
 const OPTION_KEYS = ['createStore', 'disposeStore', ...SETTING_KEYS] as const;
@@ -111,25 +107,8 @@ export function describeIdempotencyStoreConformance(
   framework: ConformanceTestFramework,
 ): void {
   const checker = new OptionChecker('describeIdempotencyStoreConformance()', undefined);
-  const { createStore, disposeStore, checks } = prepare(checker, options);
-  if (typeof framework !== 'object' || framework === null)
-    checker.fail('framework', 'must be an object with it() (and describe())', framework);
-  // Read, not checked for unknown keys: a whole module (`import * as test from 'node:test'`) fits.
-  const given = { describe: framework.describe as unknown, it: framework.it as unknown };
-  const it = checker.func<ConformanceTestFramework['it']>('framework.it', given.it);
-  const describe =
-    given.describe === undefined
-      ? undefined
-      : checker.func<NonNullable<ConformanceTestFramework['describe']>>(
-          'framework.describe',
-          given.describe,
-        );
-  const register = (prefix: string): void => {
-    for (const check of checks)
-      it.call(framework, `${prefix}${check.name}`, () => runOne(check, createStore, disposeStore));
-  };
-  if (describe === undefined) register(`${name}: `);
-  else describe.call(framework, name, () => register(''));
+  const { stores, checks } = prepare(checker, options);
+  registerConformance(checker, name, checks, stores, framework);
 }
 
 /** Runs every check in turn, outside any test framework, and says which the store passed. */
@@ -137,18 +116,8 @@ export async function runIdempotencyStoreConformance(
   options: IdempotencyStoreConformanceOptions,
 ): Promise<IdempotencyStoreConformanceReport> {
   const checker = new OptionChecker('runIdempotencyStoreConformance()', undefined);
-  const { createStore, disposeStore, checks } = prepare(checker, options);
-  const passed: string[] = [];
-  const failed: { name: string; error: unknown }[] = [];
-  for (const check of checks) {
-    try {
-      await runOne(check, createStore, disposeStore);
-      passed.push(check.name);
-    } catch (error) {
-      failed.push({ name: check.name, error });
-    }
-  }
-  return { passed, failed };
+  const { stores, checks } = prepare(checker, options);
+  return runConformance(checks, stores);
 }
 
 // --- running ---------------------------------------------------------------------------------
@@ -167,14 +136,7 @@ function resolveSettings(
 ): Resolved {
   const given = checker.object('', settings, SETTING_KEYS);
   const clock = given.clock as IdempotencyStoreConformanceClock | undefined;
-  if (
-    clock !== undefined &&
-    (typeof clock !== 'object' ||
-      clock === null ||
-      typeof clock.now !== 'function' ||
-      (typeof (clock as { advance?: unknown }).advance !== 'function' &&
-        typeof (clock as { sleep?: unknown }).sleep !== 'function'))
-  )
+  if (clock !== undefined && !isConformanceClock(clock))
     checker.fail(
       'clock',
       'must have now() and advance(ms) or sleep(ms) (a FakeClock, systemClock)',
@@ -203,25 +165,14 @@ function prepare(
   checker: OptionChecker,
   options: IdempotencyStoreConformanceOptions,
 ): {
-  createStore: IdempotencyStoreConformanceOptions['createStore'];
-  disposeStore: IdempotencyStoreConformanceOptions['disposeStore'];
+  stores: ConformanceStores<IdempotencyStore>;
   checks: IdempotencyStoreConformanceCheck[];
 } {
   const given = checker.object('', options, OPTION_KEYS);
-  const createStore = checker.func<IdempotencyStoreConformanceOptions['createStore']>(
-    'createStore',
-    given.createStore,
-  );
-  const disposeStore =
-    given.disposeStore === undefined
-      ? undefined
-      : checker.func<NonNullable<IdempotencyStoreConformanceOptions['disposeStore']>>(
-          'disposeStore',
-          given.disposeStore,
-        );
+  const stores = storesFrom<IdempotencyStore>(checker, given);
   const settings: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) if (given[key] !== undefined) settings[key] = given[key];
-  return { createStore, disposeStore, checks: checksFor(resolveSettings(checker, settings)) };
+  return { stores, checks: checksFor(resolveSettings(checker, settings)) };
 }
 
 function checksFor(resolved: Resolved): IdempotencyStoreConformanceCheck[] {
@@ -229,19 +180,6 @@ function checksFor(resolved: Resolved): IdempotencyStoreConformanceCheck[] {
     name,
     run: (store: IdempotencyStore) => body(new CheckContext(store, resolved)),
   }));
-}
-
-async function runOne(
-  check: IdempotencyStoreConformanceCheck,
-  createStore: IdempotencyStoreConformanceOptions['createStore'],
-  disposeStore: IdempotencyStoreConformanceOptions['disposeStore'],
-): Promise<void> {
-  const store = await createStore();
-  try {
-    await check.run(store);
-  } finally {
-    await disposeStore?.(store);
-  }
 }
 
 // --- what a check has at hand ----------------------------------------------------------------
@@ -274,8 +212,7 @@ class CheckContext {
   async advance(ms: number): Promise<void> {
     const { clock } = this.settings;
     if (clock === undefined) this.virtualNow += ms;
-    else if ('advance' in clock && typeof clock.advance === 'function') await clock.advance(ms);
-    else await (clock as { sleep(ms: number): Promise<unknown> }).sleep(ms);
+    else await moveClock(clock, ms);
   }
 
   /** A fresh key, as the engine gives them: SHA-256, hex. */
@@ -364,22 +301,6 @@ class CheckContext {
 }
 
 // --- assertions ------------------------------------------------------------------------------
-
-function fail(what: string, expected: string, actual: unknown): never {
-  throw new Error(`${what}: expected ${expected}, got ${show(actual)}`);
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'function') return 'a function';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 300 ? `${text.slice(0, 300)}… (${text.length} characters)` : text;
-}
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;

@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
+import Redis6 from 'ioredis6';
 import { createClient as createClient5 } from 'redis';
 import { createClient as createClient4 } from 'redis4';
+import { createClient as createClient6 } from 'redis6';
 import {
   CircuitBreaker,
   CircuitOpenError,
@@ -11,7 +13,11 @@ import {
 } from '../../src';
 import { RedisStore } from '../../src/redis';
 import { clientLibraries } from '../../src/stores/redis-connection';
-import { describeIdempotencyStoreConformance } from '../../src/testing';
+import {
+  describeIdempotencyStoreConformance,
+  describeSharedBreakerStoreConformance,
+  FakeClock,
+} from '../../src/testing';
 import { systemClock } from '../../src/runtime/clock';
 import { decoratorMode, useHarness } from '../support/harness';
 import { RedisServer, valkeyServerPath } from '../support/redis-server';
@@ -34,14 +40,19 @@ interface ClientUnderTest {
   end(): Promise<void>;
 }
 
-type ClientKind = 'ioredis' | 'node-redis 5' | 'node-redis 4';
+type ClientKind = 'ioredis' | 'ioredis 6' | 'node-redis 6' | 'node-redis 5' | 'node-redis 4';
 
 async function connect(kind: ClientKind, url: string): Promise<ClientUnderTest> {
-  if (kind === 'ioredis') {
-    const client = new Redis(url);
+  if (kind === 'ioredis' || kind === 'ioredis 6') {
+    const client = kind === 'ioredis' ? new Redis(url) : new Redis6(url);
     return { client, ping: () => client.ping(), end: async () => void client.disconnect() };
   }
-  const client = kind === 'node-redis 5' ? createClient5({ url }) : createClient4({ url });
+  const client =
+    kind === 'node-redis 6'
+      ? createClient6({ url })
+      : kind === 'node-redis 5'
+        ? createClient5({ url })
+        : createClient4({ url });
   client.on('error', () => undefined);
   await client.connect();
   return {
@@ -51,7 +62,14 @@ async function connect(kind: ClientKind, url: string): Promise<ClientUnderTest> 
   };
 }
 
-const KINDS: readonly ClientKind[] = ['ioredis', 'node-redis 5', 'node-redis 4'];
+// 'ioredis' is ioredis 5, the version the rest of the suite runs on.
+const KINDS: readonly ClientKind[] = [
+  'ioredis',
+  'ioredis 6',
+  'node-redis 6',
+  'node-redis 5',
+  'node-redis 4',
+];
 
 const SERVERS: readonly string[] = ['redis-server', 'valkey-server'];
 if (valkeyServerPath === undefined)
@@ -106,6 +124,27 @@ describeWithRedis.each(
         clock: systemClock,
         // Real time: a step long enough that a loaded machine's late timers stay inside it.
         step: 500,
+      },
+      { describe, it },
+    );
+
+    // The shared-breaker contract: the FLEET script through this client, on a FakeClock.
+    const breakerClock = new FakeClock(1_700_000_000_000);
+    (decoratorMode === 'legacy' ? describeSharedBreakerStoreConformance : skipConformance)(
+      'conforms to SharedBreakerStore',
+      {
+        createStore: async () => {
+          const client = await connect(kind, server.url);
+          const store = new RedisStore(client.client, { clock: breakerClock });
+          clients.set(store, client);
+          return store;
+        },
+        disposeStore: async (store) => {
+          await (store as RedisStore).close();
+          await clients.get(store as RedisStore)?.end();
+        },
+        clock: breakerClock,
+        requireWatch: true,
       },
       { describe, it },
     );

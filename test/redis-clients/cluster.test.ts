@@ -3,7 +3,11 @@ import Redis from 'ioredis';
 import { createCluster } from 'redis';
 import { CircuitOpenError, configure, Idempotent, MemoryStore } from '../../src';
 import { RedisStore } from '../../src/redis';
-import { describeIdempotencyStoreConformance } from '../../src/testing';
+import {
+  describeIdempotencyStoreConformance,
+  describeSharedBreakerStoreConformance,
+  FakeClock,
+} from '../../src/testing';
 import { systemClock } from '../../src/runtime/clock';
 import { decoratorMode, useHarness } from '../support/harness';
 import { RedisCluster, redisClusterAvailable } from '../support/redis-cluster';
@@ -44,18 +48,22 @@ describeWithCluster(`RedisStore on a Redis Cluster (${decoratorMode} decorators)
     await cluster?.stop();
   });
 
-  async function storeOn(kind: ClusterKind, prefix: string): Promise<RedisStore> {
+  async function storeOn(
+    kind: ClusterKind,
+    prefix: string,
+    clock?: { now(): number },
+  ): Promise<RedisStore> {
     let store: RedisStore;
     if (kind === 'ioredis Cluster') {
       const client = new Cluster(cluster.seeds);
       client.on('error', () => undefined);
-      store = new RedisStore(client, { prefix });
+      store = new RedisStore(client, { prefix, clock });
       ended.push(async () => void client.disconnect());
     } else {
       const client = createCluster({ rootNodes: cluster.urls.map((url) => ({ url })) });
       client.on('error', () => undefined);
       await client.connect();
-      store = new RedisStore(client, { prefix });
+      store = new RedisStore(client, { prefix, clock });
       ended.push(async () => void (await client.disconnect().catch(() => undefined)));
     }
     ended.push(() => store.close());
@@ -86,6 +94,18 @@ describeWithCluster(`RedisStore on a Redis Cluster (${decoratorMode} decorators)
         clock: systemClock,
         // Real time: a step long enough that a loaded machine's late timers stay inside it.
         step: 500,
+      },
+      { describe, it },
+    );
+
+    // The shared-breaker contract on a Cluster: each breaker's script on its own node, on a FakeClock.
+    const breakerClock = new FakeClock(1_700_000_000_000);
+    (decoratorMode === 'legacy' ? describeSharedBreakerStoreConformance : skipConformance)(
+      'conforms to SharedBreakerStore',
+      {
+        createStore: () => storeOn(kind, `breakers-${decoratorMode}`, breakerClock),
+        clock: breakerClock,
+        requireWatch: true,
       },
       { describe, it },
     );

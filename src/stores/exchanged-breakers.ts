@@ -1,0 +1,261 @@
+import { randomBytes } from 'node:crypto';
+import type { Breaker, BreakerObserver } from '../runtime/breaker/breaker';
+import type { BreakerSettings } from '../runtime/breaker/breaker-options';
+import type { LogSink } from '../runtime/log';
+import type {
+  SharedBreakerOperation,
+  SharedBreakerReply,
+  SharedBreakerRequest,
+  SharedBreakerSettings,
+  SharedBreakerStore,
+  SharedBreakerWatch,
+} from '../runtime/shared-breaker-store';
+import {
+  FleetBreaker,
+  SETTINGS_DIFFER,
+  SETTINGS_MISSING,
+  SHORT_OF_QUORUM,
+  type FleetLink,
+  type FleetOperation,
+  type FleetReply,
+} from './fleet-breaker';
+import { FleetFlusher, type FleetBatchMember } from './fleet-flusher';
+import { settingsFromText } from './shared-breaker-settings';
+
+/** As RedisStore's defaults: failures go within 25 ms, batches of successes within 500 ms. */
+const FLUSH_INTERVAL_MS = 25;
+const QUIET_FLUSH_INTERVAL_MS = 500;
+
+/**
+ * The fleet breakers of one SharedBreakerStore of the user's own: FleetBreakers whose operations
+ * become typed requests to `exchangeBreakers`, their outcomes batched for every breaker of the
+ * store, and their state changes heard through `watchBreakers` when the store has it.
+ */
+class ExchangedBreakers {
+  /** names this process (this adapter) to the store: its reporter id */
+  private readonly reporter = randomBytes(6).toString('base64url');
+  private readonly flusher = new FleetFlusher(
+    FLUSH_INTERVAL_MS,
+    QUIET_FLUSH_INTERVAL_MS,
+    (members) => this.sendBatch(members),
+  );
+  private readonly breakers = new Map<string, Set<FleetBreaker>>();
+  private readonly settingsOf = new Map<string, SharedBreakerSettings>();
+  private watch: SharedBreakerWatch | undefined;
+
+  constructor(private readonly store: SharedBreakerStore) {}
+
+  createBreaker(
+    name: string,
+    settings: BreakerSettings,
+    now: () => number,
+    observer: BreakerObserver,
+    log: LogSink,
+  ): Breaker {
+    let member: FleetBatchMember | undefined;
+    const link: FleetLink = {
+      run: (breaker, operation, epoch, args) => this.runNow(breaker, operation, epoch, args),
+      schedule: (breaker, urgent) =>
+        this.flusher.schedule((member ??= this.batchMemberOf(breaker)), urgent),
+      clock: undefined,
+      log,
+    };
+    const breaker = new FleetBreaker(name, settings, now, observer, link);
+    let named = this.breakers.get(name);
+    if (named === undefined) this.breakers.set(name, (named = new Set()));
+    named.add(breaker);
+    this.startWatching(log);
+    return breaker;
+  }
+
+  private async runNow(
+    breaker: FleetBreaker,
+    operation: FleetOperation,
+    epoch: number,
+    args: readonly (string | number)[],
+  ): Promise<FleetReply> {
+    const head = breaker.entryHead(epoch, operation === 'read');
+    const [reply] = await this.exchange([this.requestOf(operation, [...head, ...args])]);
+    return reply;
+  }
+
+  private batchMemberOf(breaker: FleetBreaker): FleetBatchMember {
+    return {
+      batchEntry: () => {
+        const args = breaker.batchEntry();
+        return args === undefined ? undefined : { operation: 'record', keys: [], args };
+      },
+      batchReplied: (reply) => breaker.recorded(reply as FleetReply),
+      batchFailed: (error) => breaker.recordFailed(error),
+    };
+  }
+
+  private async sendBatch(members: readonly FleetBatchMember[]): Promise<void> {
+    const entries: { member: FleetBatchMember; request: SharedBreakerRequest }[] = [];
+    for (const member of members) {
+      const entry = member.batchEntry();
+      if (entry !== undefined)
+        entries.push({ member, request: this.requestOf('record', entry.args) });
+    }
+    if (entries.length === 0) return;
+    let replies: FleetReply[];
+    try {
+      replies = await this.exchange(entries.map(({ request }) => request));
+    } catch (error) {
+      for (const { member } of entries) member.batchFailed(error);
+      return;
+    }
+    entries.forEach(({ member }, index) => member.batchReplied(replies[index], 0));
+  }
+
+  /** One exchange; a reply that does not fit the contract is the store failing. */
+  private async exchange(requests: readonly SharedBreakerRequest[]): Promise<FleetReply[]> {
+    const answer = await this.store.exchangeBreakers(this.reporter, requests);
+    const replies = (answer as { replies?: unknown } | undefined)?.replies;
+    const at = (answer as { at?: unknown } | undefined)?.at;
+    if (!Array.isArray(replies) || replies.length !== requests.length)
+      throw new TypeError(
+        `exchangeBreakers() answered ${Array.isArray(replies) ? replies.length : 'no'} replies to ${requests.length} requests`,
+      );
+    if (typeof at !== 'number' || !Number.isFinite(at))
+      throw new TypeError(`exchangeBreakers() answered a time that is not a number: ${String(at)}`);
+    return (replies as unknown[]).map((reply, index) => {
+      if (!isReply(reply))
+        throw new TypeError(
+          `exchangeBreakers() answered request ${index} with what is not a SharedBreakerReply: ${describeValue(reply)}`,
+        );
+      return fleetReplyOf(reply, at);
+    });
+  }
+
+  /** A FleetBreaker's entry (name, epoch, settings digest, settings text, then its op's arguments) as a typed request. */
+  private requestOf(
+    operation: FleetOperation | 'record',
+    args: readonly (string | number)[],
+  ): SharedBreakerRequest {
+    const [name, epoch, digest, text] = args as [string, number, number, string];
+    let settings: SharedBreakerSettings | undefined;
+    if (text !== '') {
+      settings = this.settingsOf.get(text);
+      if (settings === undefined) this.settingsOf.set(text, (settings = settingsFromText(text)));
+    }
+    return { name, epoch, settingsId: digest, settings, operation: operationOf(operation, args) };
+  }
+
+  private startWatching(log: LogSink): void {
+    if (this.watch !== undefined || typeof this.store.watchBreakers !== 'function') return;
+    this.watch = this.store.watchBreakers((change) => {
+      const named = this.breakers.get(change.name);
+      if (named !== undefined) for (const breaker of named) breaker.onPublished(change);
+    });
+    // A breaker that read the fleet's state before the watch was in place may have missed a change.
+    Promise.resolve(this.watch.ready).then(
+      () => {
+        for (const named of this.breakers.values()) for (const breaker of named) breaker.refresh();
+      },
+      (error: unknown) =>
+        log.warn('shared breaker store: watchBreakers() failed; transitions arrive with batches', {
+          error: String(error),
+        }),
+    );
+  }
+}
+
+function operationOf(
+  operation: FleetOperation | 'record',
+  args: readonly (string | number)[],
+): SharedBreakerOperation {
+  const number = (index: number): number => Number(args[index]);
+  switch (operation) {
+    case 'record':
+      return {
+        type: 'record',
+        calls: number(4),
+        failures: number(5),
+        slowCalls: number(6),
+        leadingFailures: number(7),
+        trailingFailures: number(8),
+        longestFailureRun: number(9),
+      };
+    case 'acquire':
+      return { type: 'acquire', token: String(args[4]), leaseMs: number(5) };
+    case 'settle':
+      return {
+        type: 'settle',
+        outcome: args[4] as 'success' | 'failure' | 'slow' | 'ignored',
+        token: String(args[5]),
+      };
+    case 'release':
+      return { type: 'release', token: String(args[4]) };
+    default:
+      return { type: operation };
+  }
+}
+
+const STATES: ReadonlySet<unknown> = new Set(['closed', 'open', 'half-open', 'isolated']);
+const NUMBERS = [
+  'epoch',
+  'since',
+  'openUntil',
+  'openings',
+  'calls',
+  'failures',
+  'slowCalls',
+  'consecutiveFailures',
+] as const;
+
+function isReply(value: unknown): value is SharedBreakerReply {
+  if (typeof value !== 'object' || value === null) return false;
+  const reply = value as Record<string, unknown>;
+  return (
+    STATES.has(reply.state) &&
+    NUMBERS.every((field) => typeof reply[field] === 'number' && Number.isFinite(reply[field])) &&
+    typeof reply.granted === 'boolean' &&
+    typeof reply.reason === 'string'
+  );
+}
+
+function describeValue(value: unknown): string {
+  try {
+    return (JSON.stringify(value) ?? String(value)).slice(0, 200);
+  } catch {
+    return String(value);
+  }
+}
+
+function fleetReplyOf(reply: SharedBreakerReply, at: number): FleetReply {
+  return {
+    state: reply.state,
+    epoch: reply.epoch,
+    since: reply.since,
+    openUntil: reply.openUntil,
+    openings: reply.openings,
+    calls: reply.calls,
+    failures: reply.failures,
+    slowCalls: reply.slowCalls,
+    consecutive: reply.consecutiveFailures,
+    granted: reply.granted,
+    reason: reply.reason,
+    flags:
+      (reply.settingsDiffer ? SETTINGS_DIFFER : 0) |
+      (reply.settingsMissing ? SETTINGS_MISSING : 0) |
+      (reply.shortOfQuorum ? SHORT_OF_QUORUM : 0),
+    at,
+  };
+}
+
+const adapters = new WeakMap<SharedBreakerStore, ExchangedBreakers>();
+
+/** A fleet breaker over a SharedBreakerStore: every breaker of one store shares its batches and its watch. */
+export function exchangedBreaker(
+  store: SharedBreakerStore,
+  name: string,
+  settings: BreakerSettings,
+  now: () => number,
+  observer: BreakerObserver,
+  log: LogSink,
+): Breaker {
+  let adapter = adapters.get(store);
+  if (adapter === undefined) adapters.set(store, (adapter = new ExchangedBreakers(store)));
+  return adapter.createBreaker(name, settings, now, observer, log);
+}

@@ -1,0 +1,75 @@
+import { performance } from 'node:perf_hooks';
+
+type ScriptArg = string | number;
+
+/** One entry of a batch: the fleet script's operation, its keys (one slot) and its arguments. */
+export interface FleetBatchEntry {
+  readonly operation: string;
+  readonly keys: readonly string[];
+  readonly args: readonly ScriptArg[];
+}
+
+/**
+ * Something that sends what it has in the store's batches: a shared breaker's counts, or a fleet
+ * budget's (calls and retries started since its last batch), each with its own operation.
+ */
+export interface FleetBatchMember {
+  /** its entry for the batch being sent, or undefined when it has nothing to send */
+  batchEntry(): FleetBatchEntry | undefined;
+  /** the script's answer to its entry, and the time the script decided by */
+  batchReplied(reply: unknown, at: number): void;
+  /** the batch failed (Redis down or too slow) */
+  batchFailed(error: unknown): void;
+}
+
+/**
+ * Sends the outcomes of all of a store's breakers in one batch: within `interval` ms of the first
+ * failure or slow call, within `quietInterval` when there are only successes to report. One batch is
+ * in flight at a time; what comes due meanwhile goes in the next. The timer is unref'd: batching is
+ * an optimisation, not pending work, and must not hold the process open.
+ */
+export class FleetFlusher {
+  private readonly due = new Set<FleetBatchMember>();
+  private timer: NodeJS.Timeout | undefined;
+  /** when the armed timer fires (performance.now()) */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private sending: Promise<void> | undefined;
+
+  constructor(
+    private readonly interval: number,
+    private readonly quietInterval: number,
+    private readonly send: (members: readonly FleetBatchMember[]) => Promise<void>,
+  ) {}
+
+  schedule(member: FleetBatchMember, urgent: boolean): void {
+    this.due.add(member);
+    const at = performance.now() + (urgent ? this.interval : this.quietInterval);
+    if (at >= this.timerAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.fire, urgent ? this.interval : this.quietInterval);
+    this.timer.unref();
+  }
+
+  /** Sends what is due now (after the batch in flight, if any); resolves when the store has answered. */
+  async flush(): Promise<void> {
+    while (this.sending !== undefined) await this.sending;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
+    if (this.due.size === 0) return;
+    const members = [...this.due];
+    this.due.clear();
+    this.sending = this.send(members).finally(() => (this.sending = undefined));
+    await this.sending;
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    // sendBatch() reports a failed batch to its breakers; nothing is left to report here.
+    this.flush().catch(() => undefined);
+  };
+}
