@@ -385,7 +385,11 @@ export class ResilienceEngine {
 function checkStore(value: unknown, checker: OptionChecker): IdempotencyStore {
   const methods = ['claim', 'complete', 'release', 'read'];
   if (!isStore(value) || !methods.every((name) => hasMethod(value, name)))
-    checker.fail('store', 'must be a store (MemoryStore, RedisStore)', value);
+    checker.fail(
+      'store',
+      'must be an IdempotencyStore, with claim(), complete(), release() and read() (MemoryStore, RedisStore, MemoryFleetStore); a store that shares breakers is one too, and also has exchangeBreakers()',
+      value,
+    );
   return value;
 }
 

@@ -235,6 +235,14 @@ describe(`a fleet on a MemoryFleetStore or a SharedBreakerStore of one's own (${
     expect(counted.exchanges).toBe(0);
   });
 
+  it('refuses a store that shares breakers but holds no idempotency records, saying what it lacks', () => {
+    const fleet = new MemoryFleetStore();
+    const breakersOnly = { exchangeBreakers: fleet.exchangeBreakers.bind(fleet) };
+    expect(() => configure({ store: breakersOnly as never })).toThrow(
+      /store.*claim\(\), complete\(\), release\(\) and read\(\)/,
+    );
+  });
+
   it('refuses a MemoryFleetStore option it does not know, or a clock without now(), naming it', () => {
     expect(() => new MemoryFleetStore({ clok: 1 } as never)).toThrow(/clok/);
     expect(() => new MemoryFleetStore({ clock: {} as never })).toThrow(/clock/);
