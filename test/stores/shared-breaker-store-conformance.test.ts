@@ -1,4 +1,12 @@
-import { ConfigError, systemClock } from '../../src';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  ConfigError,
+  configure,
+  defaultEngine,
+  MemoryStore,
+  systemClock,
+} from '../../src';
 import type { SharedBreakerStore } from '../../src';
 import { RedisStore } from '../../src/redis';
 import {
@@ -10,6 +18,10 @@ import {
 } from '../../src/testing';
 import { describeWithRedis } from '../support/describe-with-redis';
 import { RedisServer } from '../support/redis-server';
+import { decoratorMode, useHarness } from '../support/harness';
+
+/** The documented propagation bound is 100 ms; the test allows 150 for a busy CI machine. */
+const PROPAGATION_LIMIT_MS = 150;
 
 const CHECK_NAMES = sharedBreakerStoreConformanceChecks({ clock: new FakeClock() }).map(
   (check) => check.name,
@@ -49,6 +61,43 @@ describeWithRedis('RedisStore conforms to SharedBreakerStore', () => {
     },
     { describe, it },
   );
+
+  it('lets a tool isolate a breaker through exchangeBreakers: the processes using it follow within the propagation bound', async () => {
+    useHarness();
+    configure({ clock: systemClock });
+    const name = `tool-isolated-${decoratorMode}`;
+    const processStore = new RedisStore(server.url);
+    const toolStore = new RedisStore(server.url);
+    try {
+      configure({ store: processStore });
+      class Service {
+        runs = 0;
+        @CircuitBreaker({ name, consecutiveFailures: 5 })
+        async call(): Promise<string> {
+          this.runs++;
+          return 'ok';
+        }
+      }
+      const service = new Service();
+      await expect(service.call()).resolves.toBe('ok');
+      const handle = defaultEngine.breaker(name);
+      // The tool knows the name only: without settings, the store decides by the ones it holds.
+      const started = Date.now();
+      const { replies } = await toolStore.exchangeBreakers('ops-tool', [
+        { name, epoch: 0, settingsId: 0, settings: undefined, operation: { type: 'isolate' } },
+      ]);
+      expect(replies[0]).toMatchObject({ state: 'isolated', settingsDiffer: true });
+      while (handle.state !== 'isolated' && Date.now() - started < 2_000)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(handle.state).toBe('isolated');
+      expect(Date.now() - started).toBeLessThan(PROPAGATION_LIMIT_MS);
+      await expect(service.call()).rejects.toBeInstanceOf(CircuitOpenError);
+      expect(service.runs).toBe(1);
+    } finally {
+      configure({ store: new MemoryStore() });
+      await Promise.all([processStore.close(), toolStore.close()]);
+    }
+  });
 
   // As in production: Redis's TIME decides, so the suite waits in real time.
   describeSharedBreakerStoreConformance(
