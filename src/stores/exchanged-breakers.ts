@@ -19,7 +19,7 @@ import {
   type FleetOperation,
   type FleetReply,
 } from './fleet-breaker';
-import { FleetFlusher, type FleetBatchMember } from './fleet-flusher';
+import { FleetBreakers, FleetFlusher, type FleetBatchMember } from './fleet-flusher';
 import { settingsFromText } from './shared-breaker-settings';
 
 /** As RedisStore's defaults: failures go within 25 ms, batches of successes within 500 ms. */
@@ -39,7 +39,7 @@ class ExchangedBreakers {
     QUIET_FLUSH_INTERVAL_MS,
     (members) => this.sendBatch(members),
   );
-  private readonly breakers = new Map<string, Set<FleetBreaker>>();
+  private readonly breakers = new FleetBreakers<FleetBreaker>();
   private readonly settingsOf = new Map<string, SharedBreakerSettings>();
   private watch: SharedBreakerWatch | undefined;
 
@@ -61,9 +61,7 @@ class ExchangedBreakers {
       log,
     };
     const breaker = new FleetBreaker(name, settings, now, observer, link);
-    let named = this.breakers.get(name);
-    if (named === undefined) this.breakers.set(name, (named = new Set()));
-    named.add(breaker);
+    this.breakers.add(breaker);
     this.startWatching(log);
     return breaker;
   }
@@ -145,13 +143,12 @@ class ExchangedBreakers {
   private startWatching(log: LogSink): void {
     if (this.watch !== undefined || typeof this.store.watchBreakers !== 'function') return;
     this.watch = this.store.watchBreakers((change) => {
-      const named = this.breakers.get(change.name);
-      if (named !== undefined) for (const breaker of named) breaker.onPublished(change);
+      this.breakers.changed(change);
     });
     // A breaker that read the fleet's state before the watch was in place may have missed a change.
     Promise.resolve(this.watch.ready).then(
       () => {
-        for (const named of this.breakers.values()) for (const breaker of named) breaker.refresh();
+        this.breakers.each((breaker) => breaker.refresh());
       },
       (error: unknown) =>
         log.warn('shared breaker store: watchBreakers() failed; transitions arrive with batches', {

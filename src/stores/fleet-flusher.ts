@@ -73,3 +73,40 @@ export class FleetFlusher {
     this.flush().catch(() => undefined);
   };
 }
+
+/** The fleet breakers of one store, by name: what a published (or watched) change is told to. */
+export class FleetBreakers<Breaker extends FleetBreakerLike> {
+  private readonly byName = new Map<string, Set<Breaker>>();
+
+  add(breaker: Breaker): void {
+    let named = this.byName.get(breaker.name);
+    if (named === undefined) this.byName.set(breaker.name, (named = new Set()));
+    named.add(breaker);
+  }
+
+  /** Tells every breaker named `name` of a change another process made. */
+  changed(change: FleetChange): void {
+    const named = this.byName.get(change.name);
+    if (named !== undefined) for (const breaker of named) breaker.onPublished(change);
+  }
+
+  each(action: (breaker: Breaker) => void): void {
+    for (const named of this.byName.values()) for (const breaker of named) action(breaker);
+  }
+}
+
+/** A transition as a store reports it (times by the store's clock). */
+export interface FleetChange {
+  readonly name: string;
+  readonly state: 'closed' | 'open' | 'half-open' | 'isolated';
+  readonly epoch: number;
+  readonly since: number;
+  readonly openUntil: number;
+  readonly openings: number;
+  readonly reason: string;
+}
+
+interface FleetBreakerLike {
+  readonly name: string;
+  onPublished(change: FleetChange): void;
+}

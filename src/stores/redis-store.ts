@@ -49,7 +49,12 @@ import {
   type RedisConnection,
   type Subscription,
 } from './redis-connection';
-import { FleetFlusher, type FleetBatchEntry, type FleetBatchMember } from './fleet-flusher';
+import {
+  FleetBreakers,
+  FleetFlusher,
+  type FleetBatchEntry,
+  type FleetBatchMember,
+} from './fleet-flusher';
 import { CLAIM, COMPLETE, FLEET, RELEASE, RENEW } from './redis-scripts';
 import { settingsToText } from './shared-breaker-settings';
 
@@ -132,7 +137,7 @@ export class RedisStore
   private readonly reporter = randomBytes(6).toString('base64url');
   private readonly deadlines: CommandDeadlines;
   private subscriber: Subscription | undefined;
-  private readonly breakers = new Map<string, Set<FleetBreaker>>();
+  private readonly breakers = new FleetBreakers<FleetBreaker>();
   private readonly watchers = new Set<(change: SharedBreakerChange) => void>();
   private readonly scripts = new Map<string, Script>();
   private closed = false;
@@ -271,9 +276,7 @@ export class RedisStore
       log,
     };
     const breaker = new FleetBreaker(name, settings, now, observer, link);
-    let named = this.breakers.get(name);
-    if (named === undefined) this.breakers.set(name, (named = new Set()));
-    named.add(breaker);
+    this.breakers.add(breaker);
     this.subscribe();
     return breaker;
   }
@@ -460,8 +463,7 @@ export class RedisStore
     this.subscriber = this.connection.subscribe(this.channel, {
       // After a reconnection, messages may have been missed: every breaker reads the fleet's state again.
       resubscribed: () => {
-        for (const named of this.breakers.values())
-          for (const breaker of named) breaker.markUnsynced();
+        this.breakers.each((breaker) => breaker.markUnsynced());
       },
       message: (message) => this.onChangePublished(message),
     });
@@ -470,7 +472,7 @@ export class RedisStore
     // background: it goes on counting its outcomes for the fleet meanwhile).
     this.subscriber.ready.then(
       () => {
-        for (const named of this.breakers.values()) for (const breaker of named) breaker.refresh();
+        this.breakers.each((breaker) => breaker.refresh());
       },
       () => undefined,
     );
@@ -501,9 +503,7 @@ export class RedisStore
       reason: parsed.why,
     };
     for (const watcher of this.watchers) tellWatcher(watcher, change);
-    const named = this.breakers.get(parsed.n);
-    if (named === undefined) return;
-    for (const breaker of named) breaker.onPublished(change);
+    this.breakers.changed(change);
   }
 
   private recordKey(key: string): string {
