@@ -61,6 +61,8 @@ export interface FleetLink {
   readonly log: LogSink;
 }
 
+/** How often a breaker that refuses calls (open, isolated) reads the fleet's state, in case it missed a change. */
+const REFRESH_WHILE_REFUSING_MS = 1_000;
 /** How long a breaker that lost the store waits before asking it again (on the next call after). */
 const RESYNC_AFTER_MS = 1_000;
 /** Trial permits are numbered from here, so that one never equals a closed call's permit. */
@@ -173,6 +175,8 @@ export class FleetBreaker extends Breaker {
   private mode: 'unsynced' | 'fleet' | 'local' = 'unsynced';
   private syncing: Promise<void> | undefined;
   private lastSyncAttempt = Number.NEGATIVE_INFINITY;
+  /** when a refusing breaker last read the fleet's state (see refreshWhileRefusing) */
+  private refusingReadAt = Number.NEGATIVE_INFINITY;
   /** outcomes not yet taken into a batch, of epoch pendingEpoch */
   private pending = new OutcomeCounts();
   private pendingEpoch = -1;
@@ -253,11 +257,12 @@ export class FleetBreaker extends Breaker {
     }
     const state = this.current;
     if (state === 'closed') return this.own === undefined ? this.epoch : this.withOwn(this.epoch);
-    if (
-      state === 'isolated' ||
-      (state === 'open' && this.now() < this.openUntil) ||
-      !this.mayAskForPermit()
-    ) {
+    if (state === 'isolated' || (state === 'open' && this.now() < this.openUntil)) {
+      this.rejected++;
+      this.refreshWhileRefusing();
+      return REFUSED;
+    }
+    if (!this.mayAskForPermit()) {
       this.rejected++;
       return REFUSED;
     }
@@ -359,6 +364,20 @@ export class FleetBreaker extends Breaker {
   /** The store (re)connected: learn the fleet's state again before trusting the local view. */
   markUnsynced(): void {
     if (this.mode === 'fleet') this.mode = 'unsynced';
+  }
+
+  /**
+   * An open or isolated breaker sends the store nothing, so a reset or isolation whose published
+   * message it missed (a subscriber reconnecting: cluster clients do not say when theirs has) would
+   * hold until openDuration ends, or for ever. While it refuses calls, it reads the fleet's state
+   * again at most once every REFRESH_WHILE_REFUSING_MS.
+   */
+  private refreshWhileRefusing(): void {
+    const now = this.now();
+    // Counted from the state's start too: a fresh opening was just learnt, nothing to read yet.
+    if (now - Math.max(this.refusingReadAt, this.since) < REFRESH_WHILE_REFUSING_MS) return;
+    this.refusingReadAt = now;
+    this.refresh();
   }
 
   /** Reads the fleet's state again, in the background, and takes it if it is newer. */

@@ -161,6 +161,35 @@ describe(`a fleet on a MemoryFleetStore or a SharedBreakerStore of one's own (${
     expect(await call(other, 'ok')).toBe('refused');
   });
 
+  it('lets a refusing member that missed a reset read the fleet again within a second of the opening, and run again', async () => {
+    const harness = useHarness();
+    const store = new MemoryFleetStore({ clock: harness.clock });
+    configure({ store });
+    const name = `fleet-missed-reset-${decoratorMode}`;
+    const options = { consecutiveFailures: 1, openDuration: 60_000 };
+    const here = service(name, options);
+    // No watch: the reset's message never reaches it, as when its subscriber was reconnecting.
+    const unwatched = viewOf(store, { watch: false });
+    const other = memberBreaker(unwatched, name, options, harness);
+    expect(await call(other, 'fail')).toBe('ran');
+    await until(() => other.state === 'open');
+    defaultEngine.breaker(name).reset();
+    await until(() => defaultEngine.breaker(name).state === 'closed');
+    await expect(here.call(false)).resolves.toBe('ok');
+
+    // Within the first second of its opening it refuses without asking the store.
+    const before = unwatched.exchanges;
+    await harness.clock.advance(999);
+    expect(await call(other, 'ok')).toBe('refused');
+    expect(unwatched.exchanges).toBe(before);
+    // From a second on, a refused call reads the fleet's state: closed, so the next call runs.
+    await harness.clock.advance(1);
+    expect(await call(other, 'ok')).toBe('refused');
+    await until(() => other.state === 'closed');
+    expect(unwatched.exchanges).toBe(before + 1);
+    expect(await call(other, 'ok')).toBe('ran');
+  });
+
   it('carries on with local state while the store fails, warns once, and follows the fleet again once it answers', async () => {
     const harness = useHarness();
     const fleet = new MemoryFleetStore({ clock: harness.clock });
