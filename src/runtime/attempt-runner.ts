@@ -1,4 +1,5 @@
-import type { Call } from './call';
+import { KEPT_CALL, type Call } from './call';
+import { keepAlive } from './keep-alive';
 import type { AbortSignalLike } from './clock';
 import type { Bulkhead } from './bulkhead/bulkhead';
 import type { BulkheadStage } from './bulkhead/bulkhead-stage';
@@ -213,3 +214,8 @@ class TracedEnd implements AttemptEnd {
     return this.next.failed(error);
   }
 }
+
+// Their hidden classes kept alive (see keep-alive.ts): one of each, never run.
+keepAlive(new ContinuedEnd(KEPT_CALL, AS_IS));
+keepAlive(new GuardedEnd(undefined as never, KEPT_CALL, undefined, {} as never, false, 0.5, AS_IS));
+keepAlive(new TracedEnd(undefined as never, undefined, undefined));

@@ -1,4 +1,5 @@
 import type { AbortSignalLike } from './clock';
+import { keepAlive } from './keep-alive';
 
 /**
  * A light AbortSignalLike that the engine aborts itself (a call out of time, a bulkhead waiter that
@@ -45,3 +46,6 @@ export class Cancellation implements AbortSignalLike {
 }
 
 const noop = (): void => {};
+
+// Its hidden class kept alive (see keep-alive.ts).
+keepAlive(new Cancellation());

@@ -1,5 +1,6 @@
 import type { AbortSignalLike } from '../clock';
-import type { Call } from '../call';
+import { KEPT_CALL, type Call } from '../call';
+import { keepAlive } from '../keep-alive';
 import { resolversInto } from '../resolvers';
 import { TimeoutError, withoutStack } from '../errors';
 import { runAttemptFor, type SignalSource } from '../attempt-signal';
@@ -154,3 +155,6 @@ export class TimedAttempt implements DeadlineEntry, SignalSource {
     if (this.stopFollowing !== undefined) this.stopFollowing();
   }
 }
+
+// Its hidden class kept alive (see keep-alive.ts), with a deadline of the representation real ones have.
+keepAlive(new TimedAttempt(KEPT_CALL, 1, 0.5, undefined, undefined)).deadline = 0.5;
