@@ -193,6 +193,10 @@ export function firstAttemptOf(
       );
     };
   }
+  // A closed breaker's permit is its epoch: one success handler an epoch, not one a call.
+  let successPermit = Number.NaN;
+  let successPlan: ExecutionPlan | undefined;
+  let onSuccess: (value: unknown) => unknown = (value) => value;
   return (plan, thisArg, args) => {
     const permit = breaker.tryAcquire();
     if (permit === ASK_ASYNC) return retry.run(new Call(plan, thisArg, args, undefined));
@@ -207,16 +211,18 @@ export function firstAttemptOf(
       breaker.failed(permit, error, 0);
       return retry.failed(new Call(plan, thisArg, args, undefined), error);
     }
-    return pending.then(
-      (value: unknown) => {
+    if (permit !== successPermit || plan !== successPlan) {
+      successPermit = permit;
+      successPlan = plan;
+      onSuccess = (value: unknown) => {
         breaker.succeeded(permit, value, 0);
         return retry.succeeded(undefined, value, plan);
-      },
-      (error: unknown) => {
-        breaker.failed(permit, error, 0);
-        return retry.failed(new Call(plan, thisArg, args, undefined), error);
-      },
-    );
+      };
+    }
+    return pending.then(onSuccess, (error: unknown) => {
+      breaker.failed(permit, error, 0);
+      return retry.failed(new Call(plan, thisArg, args, undefined), error);
+    });
   };
 }
 
