@@ -17,6 +17,13 @@ const START_TIMEOUT_MS = 90_000;
 
 export type Line = Record<string, unknown>;
 
+/**
+ * Where the members' stores keep the fleet: one redis-server's URL, or every node of a Redis
+ * Cluster (redis:// URLs), which the members then reach through a cluster client of `fleetClient`'s
+ * library (ioredis `new Cluster()`, node-redis `createCluster()`).
+ */
+export type FleetRedis = string | { readonly clusterUrls: readonly string[] };
+
 export interface StartOptions {
   /**
    * Run the worker from JavaScript this process transpiled once (file by file with the same
@@ -120,7 +127,7 @@ export class FleetMember {
 
   private constructor(
     readonly label: string,
-    redisUrl: string,
+    redis: FleetRedis,
     /** the worker transpiled by transpileWorker(), or undefined: ts-node compiles it in the child */
     compiled: string | undefined,
     extraEnv: Readonly<Record<string, string>> = {},
@@ -132,9 +139,23 @@ export class FleetMember {
       compiled === undefined
         ? { TS_NODE_PROJECT: TSCONFIG }
         : { NODE_PATH: join(ROOT, 'node_modules') };
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...env,
+      FLEET_CLIENT: fleetClient,
+      ...extraEnv,
+    };
+    // The worker takes a Cluster when FLEET_CLUSTER_URLS is set: the other kind must not leak in.
+    if (typeof redis === 'string') {
+      childEnv.REDIS_URL = redis;
+      delete childEnv.FLEET_CLUSTER_URLS;
+    } else {
+      childEnv.FLEET_CLUSTER_URLS = redis.clusterUrls.join(',');
+      delete childEnv.REDIS_URL;
+    }
     this.child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { ...process.env, ...env, FLEET_CLIENT: fleetClient, ...extraEnv, REDIS_URL: redisUrl },
+      env: childEnv,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     running.add(this);
@@ -189,18 +210,18 @@ export class FleetMember {
 
   /** Starts `count` members at once and resolves when all are ready. */
   static async start(
-    redisUrl: string,
+    redis: FleetRedis,
     labels: string[],
     options: StartOptions = {},
   ): Promise<FleetMember[]> {
     if (options.precompiled !== true)
       return FleetMember.allReady(
-        labels.map((label) => new FleetMember(label, redisUrl, undefined, options.env)),
+        labels.map((label) => new FleetMember(label, redis, undefined, options.env)),
       );
     try {
       const worker = await takePrecompiledWorker();
       return await FleetMember.allReady(
-        labels.map((label) => new FleetMember(label, redisUrl, worker, options.env)),
+        labels.map((label) => new FleetMember(label, redis, worker, options.env)),
       );
     } finally {
       releasePrecompiledWorker();

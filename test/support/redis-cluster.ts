@@ -97,6 +97,21 @@ export class RedisCluster {
     }
   }
 
+  /** Kills every node at once (SIGKILL), as a crash of the whole Cluster would; each keeps its nodes.conf. */
+  async kill(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.kill()));
+  }
+
+  /**
+   * Starts the killed nodes again, each on its port with its nodes.conf (its id and its slots), so
+   * the Cluster forms again by itself. Resolves once every node says cluster_state:ok: a restarted
+   * primary holds back writes for 2 s (CLUSTER_WRITABLE_DELAY). What the nodes held is gone.
+   */
+  async restart(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.launch()));
+    await this.waitUntilReady();
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.nodes.map((node) => node.stop()));
   }
