@@ -52,6 +52,11 @@ export interface RedisConnection {
   readonly client: 'ioredis' | 'node-redis';
   /** a Cluster client: one script may not span several slots */
   readonly cluster: boolean;
+  /**
+   * On a Cluster, the node (host:port) the client's slot map says serves `slot`, or undefined when
+   * it does not know (not a Cluster, or no map yet).
+   */
+  nodeOf(slot: number): string | undefined;
   evalSha(sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   eval(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   /** SCRIPT LOAD on the connection the scripts go through (not on a Cluster, where EVAL loads each node) */
@@ -166,6 +171,8 @@ function connectionToUrl(url: string, checker: OptionChecker): RedisConnection {
 }
 
 type IoredisCommands = {
+  /** a Cluster's slot map: each slot's node keys (host:port), the primary first */
+  slots?: readonly (readonly string[] | undefined)[];
   evalsha(sha: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(source: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   script(subcommand: 'LOAD', source: string): Promise<unknown>;
@@ -205,6 +212,10 @@ class IoredisConnection implements RedisConnection {
     this.cluster = this.redis.isCluster === true;
     // ioredis reports connection errors as events; without a listener Node would print them all.
     this.redis.on('error', ignoreError);
+  }
+
+  nodeOf(slot: number): string | undefined {
+    return this.cluster ? this.redis.slots?.[slot]?.[0] : undefined;
   }
 
   evalSha(sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
@@ -252,6 +263,8 @@ class IoredisConnection implements RedisConnection {
 }
 
 type NodeRedisCommands = {
+  /** a cluster's primary for a slot */
+  getSlotMaster?(slot: number): { host?: string; port?: number } | undefined;
   evalSha(sha: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   eval(source: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   scriptLoad(source: string): Promise<unknown>;
@@ -297,6 +310,17 @@ class NodeRedisConnection implements RedisConnection {
     this.cluster = 'masters' in (client as object);
     // node-redis emits connection errors; an 'error' event without a listener would crash the process.
     this.redis.on('error', ignoreError);
+  }
+
+  nodeOf(slot: number): string | undefined {
+    if (!this.cluster || typeof this.redis.getSlotMaster !== 'function') return undefined;
+    try {
+      const node = this.redis.getSlotMaster(slot);
+      return node?.host === undefined ? undefined : `${node.host}:${node.port}`;
+    } catch {
+      // No slot map yet (not connected): the entries go one by one.
+      return undefined;
+    }
   }
 
   evalSha(sha: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {

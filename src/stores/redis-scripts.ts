@@ -148,7 +148,7 @@ export const BREAKER_IDLE_TTL_MS = 7 * 24 * 3_600_000;
  * key counts by another window (the one given is not used). It expires a window + 1 s after its
  * last batch.
  */
-export const FLEET = `${NOW('ARGV[1]')}
+const FLEET_BODY = `${NOW('ARGV[1]')}
 local channel, reporter = ARGV[2], ARGV[3]
 local MAX_BATCHES, IDLE_TTL, REFRESH = ${MAX_WINDOW_BATCHES}, ${BREAKER_IDLE_TTL_MS}, 3600000
 -- fv st ep si ou on ts cf wc wf ws nb head used xp cv ty sz nk wd cc th mi sr hm qu rq
@@ -570,14 +570,15 @@ end
 
 local BREAKER_OPS = {record = true, read = true, acquire = true, settle = true, release = true, isolate = true, reset = true}
 local replies = {}
-local cursor, key = 4, 1
+local K, cursor = KEYS_AND_CURSOR
+local key = 1
 while cursor <= #ARGV do
   local op, nkeys, nargs = ARGV[cursor], tonumber(ARGV[cursor + 1]), tonumber(ARGV[cursor + 2])
   if nkeys == 2 and BREAKER_OPS[op] then
-    h, q = KEYS[key], KEYS[key + 1]
+    h, q = K[key], K[key + 1]
     replies[#replies + 1] = breaker(op, cursor + 3)
   elseif nkeys == 1 and op == 'budget' then
-    replies[#replies + 1] = budget(KEYS[key], cursor + 3)
+    replies[#replies + 1] = budget(K[key], cursor + 3)
   else
     replies[#replies + 1] = {'unknown'}
   end
@@ -586,3 +587,26 @@ end
 replies[#replies + 1] = now
 return replies
 `;
+
+/** FLEET as one script for the process: every entry's keys declared (one slot, or no Cluster). */
+export const FLEET = FLEET_BODY.replace('KEYS_AND_CURSOR', 'KEYS, 4');
+
+/**
+ * FLEET for several breakers (and budgets) in different slots of one Cluster node: ARGV[4] is the
+ * number of keys that follow, every entry's keys in order, then the entries. Only the first
+ * entry's keys are declared (they route the script to the node); the others are reached under
+ * `allow-cross-slot-keys` (Redis 7), which lets a script use keys of other slots on its own node.
+ * Every key is touched before anything is written, so a key that is not on this node (a slot
+ * moved, a map gone stale) fails the whole run with nothing applied, and the store sends the
+ * entries one by one instead.
+ */
+export const FLEET_ON_NODE = `#!lua flags=allow-cross-slot-keys
+${FLEET_BODY.replace(
+  'local K, cursor = KEYS_AND_CURSOR',
+  `local K, listed = {}, tonumber(ARGV[4])
+for i = 1, listed do
+  K[i] = ARGV[4 + i]
+  redis.call('EXISTS', K[i])
+end
+local cursor = 5 + listed`,
+)}`;

@@ -55,7 +55,8 @@ import {
   type FleetBatchEntry,
   type FleetBatchMember,
 } from './fleet-flusher';
-import { CLAIM, COMPLETE, FLEET, RELEASE, RENEW } from './redis-scripts';
+import { CLAIM, COMPLETE, FLEET, FLEET_ON_NODE, RELEASE, RENEW } from './redis-scripts';
+import { keySlot } from './cluster-slots';
 import { settingsToText } from './shared-breaker-settings';
 
 export interface RedisStoreOptions {
@@ -141,6 +142,8 @@ export class RedisStore
   private readonly watchers = new Set<(change: SharedBreakerChange) => void>();
   private readonly scripts = new Map<string, Script>();
   private closed = false;
+  /** the server refused FLEET_ON_NODE (no script flags before Redis 7): a Cluster's entries go one by one */
+  private nodeRunsRefused = false;
 
   constructor(clientOrUrl: IoredisClient | NodeRedisClient | string, options?: RedisStoreOptions) {
     // Everything is checked before a connection is made: a refused store leaves nothing open.
@@ -406,21 +409,81 @@ export class RedisStore
    * names its own keys, all in one slot), so a Cluster can take them apart.
    */
   private async sendBatch(members: readonly FleetBatchMember[]): Promise<void> {
-    const entries: { member: FleetBatchMember; entry: FleetBatchEntry }[] = [];
+    const entries: BatchEntryOf[] = [];
     for (const member of members) {
       const entry = member.batchEntry();
       if (entry !== undefined) entries.push({ member, entry });
     }
     if (entries.length === 0) return;
-    // A Cluster refuses one script over several slots: there, each entry goes on its own (grouping
-    // them by node is for when the store speaks to nodes itself).
-    const groups = this.connection.cluster ? entries.map((entry) => [entry]) : [entries];
-    await Promise.all(groups.map((group) => this.sendEntries(group)));
+    if (!this.connection.cluster) return this.sendEntries(entries);
+    // A Cluster runs a script on one node: the entries go in one run per node that serves them.
+    await Promise.all(
+      this.byNode(entries).map((group) =>
+        group.length === 1 || this.nodeRunsRefused
+          ? this.sendEntries(group)
+          : this.sendOnNode(group),
+      ),
+    );
   }
 
-  private async sendEntries(
-    entries: readonly { member: FleetBatchMember; entry: FleetBatchEntry }[],
-  ): Promise<void> {
+  /** A Cluster batch's entries grouped by the node the client's slot map says serves their keys. */
+  private byNode(entries: readonly BatchEntryOf[]): BatchEntryOf[][] {
+    const groups = new Map<string, BatchEntryOf[]>();
+    const alone: BatchEntryOf[][] = [];
+    for (const entry of entries) {
+      const node = this.connection.nodeOf(keySlot(entry.entry.keys[0] as string));
+      if (node === undefined) {
+        alone.push([entry]);
+        continue;
+      }
+      const group = groups.get(node);
+      if (group === undefined) groups.set(node, [entry]);
+      else group.push(entry);
+    }
+    return [...groups.values(), ...alone];
+  }
+
+  /**
+   * Entries of several slots on one node, in one run of FLEET_ON_NODE. A run that finds a key not
+   * on its node (the slot map was stale) or a server without script flags (Redis 6) has applied
+   * nothing: the entries then go one by one, and on Redis 6 always will.
+   */
+  private async sendOnNode(entries: readonly BatchEntryOf[]): Promise<void> {
+    const keys: string[] = [];
+    const args: ScriptArg[] = [];
+    for (const { entry } of entries) {
+      keys.push(...entry.keys);
+      args.push(entry.operation, entry.keys.length, entry.args.length, ...entry.args);
+    }
+    let replies: unknown[];
+    try {
+      replies = (await this.script(FLEET_ON_NODE, (entries[0] as BatchEntryOf).entry.keys, [
+        this.scriptNow(),
+        this.channel,
+        this.reporter,
+        keys.length,
+        ...keys,
+        ...args,
+      ])) as unknown[];
+    } catch (error) {
+      const message = error instanceof Error ? error.message : '';
+      if (/non local key|CROSSSLOT|MOVED|ASK/.test(message)) {
+        await Promise.all(entries.map((entry) => this.sendEntries([entry])));
+        return;
+      }
+      if (/shebang|flags|compiling script/i.test(message)) {
+        this.nodeRunsRefused = true;
+        await Promise.all(entries.map((entry) => this.sendEntries([entry])));
+        return;
+      }
+      for (const { member } of entries) member.batchFailed(error);
+      return;
+    }
+    const at = Number(replies[entries.length]);
+    entries.forEach(({ member }, index) => member.batchReplied(replies[index], at));
+  }
+
+  private async sendEntries(entries: readonly BatchEntryOf[]): Promise<void> {
     const keys: string[] = [];
     const args: ScriptArg[] = [];
     for (const { entry } of entries) {
@@ -667,6 +730,12 @@ function sharedReplyOf(reply: FleetReply): SharedBreakerReply {
     settingsMissing: (reply.flags & SETTINGS_MISSING) !== 0,
     shortOfQuorum: (reply.flags & SHORT_OF_QUORUM) !== 0,
   };
+}
+
+/** A batch entry with the member it is for. */
+interface BatchEntryOf {
+  readonly member: FleetBatchMember;
+  readonly entry: FleetBatchEntry;
 }
 
 /** A breaker entry's reply, with the batch's time. */

@@ -169,5 +169,74 @@ describeWithCluster(`RedisStore on a Redis Cluster (${decoratorMode} decorators)
       );
       expect(await nodesHolding(`${prefix}:circuit:*`)).toBeGreaterThanOrEqual(2);
     });
+
+    it("sends a batch's entries in one script run per node, and falls back to one a breaker, nothing applied twice, when the slot map is stale", async () => {
+      useHarness();
+      configure({ clock: systemClock });
+      const prefix = `per-node-${kind.replace(/\W/g, '')}-${decoratorMode}`;
+      const store = await storeOn(kind, prefix);
+      const names = Array.from({ length: 12 }, (_, index) => `per-node-${index}`);
+      const stocks = names.map((name) => stockOn(store, name));
+      configure({ store });
+      const probe = await storeOn(kind, prefix);
+      // First calls read each breaker's state (a run each); their successes go in a quiet batch,
+      // which loads the per-node script on every node.
+      await Promise.all(stocks.map((stock) => stock.read(false)));
+      await pause(900);
+      const serving = await nodesHolding(`${prefix}:circuit:*`);
+      expect(serving).toBe(3);
+
+      // A success each, in one tick: one batch of 12 entries (sent within 500 ms), one run a node.
+      let before = await scriptRuns();
+      await Promise.all(stocks.map((stock) => stock.read(false)));
+      await pause(900);
+      expect((await scriptRuns()) - before).toBe(serving);
+      expect(await fleetCalls(probe, names)).toBe(24);
+
+      // A stale slot map puts every breaker on one node: that run applies nothing, then each goes alone.
+      const connection = (store as unknown as { connection: { nodeOf(slot: number): unknown } })
+        .connection;
+      const nodeOf = connection.nodeOf.bind(connection);
+      connection.nodeOf = () => nodeOf(0);
+      try {
+        before = await scriptRuns();
+        await Promise.all(stocks.map((stock) => stock.read(true).catch(() => undefined)));
+        await pause(400);
+        // The failed run on one node, then one run a breaker.
+        expect((await scriptRuns()) - before).toBe(1 + names.length);
+      } finally {
+        connection.nodeOf = nodeOf;
+      }
+      // Exactly one more call each: nothing counted twice.
+      expect(await fleetCalls(probe, names)).toBe(36);
+    });
   });
+
+  /** EVALSHA and EVAL commands run by all of the cluster's nodes so far. */
+  async function scriptRuns(): Promise<number> {
+    let runs = 0;
+    for (const url of cluster.urls) {
+      const node = new Redis(url);
+      const stats = await node.info('commandstats');
+      node.disconnect();
+      for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm))
+        runs += Number(match[1]);
+    }
+    return runs;
+  }
+
+  /** The calls the fleet's windows hold for `names`, read through `probe` (a store of its own). */
+  async function fleetCalls(probe: RedisStore, names: readonly string[]): Promise<number> {
+    const { replies } = await probe.exchangeBreakers(
+      'probe',
+      names.map((name) => ({
+        name,
+        epoch: 0,
+        settingsId: 0,
+        settings: undefined,
+        operation: { type: 'read' as const },
+      })),
+    );
+    return replies.reduce((sum, reply) => sum + reply.calls, 0);
+  }
 });
