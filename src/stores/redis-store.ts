@@ -419,9 +419,11 @@ export class RedisStore
     // A Cluster runs a script on one node: the entries go in one run per node that serves them.
     await Promise.all(
       this.byNode(entries).map((group) =>
-        group.length === 1 || this.nodeRunsRefused
+        group.length === 1
           ? this.sendEntries(group)
-          : this.sendOnNode(group),
+          : this.nodeRunsRefused
+            ? this.sendEach(group)
+            : this.sendOnNode(group),
       ),
     );
   }
@@ -467,20 +469,21 @@ export class RedisStore
       ])) as unknown[];
     } catch (error) {
       const message = error instanceof Error ? error.message : '';
-      if (/non local key|CROSSSLOT|MOVED|ASK/.test(message)) {
-        await Promise.all(entries.map((entry) => this.sendEntries([entry])));
-        return;
-      }
+      if (/non local key|CROSSSLOT|MOVED|ASK/.test(message)) return this.sendEach(entries);
       if (/shebang|flags|compiling script/i.test(message)) {
         this.nodeRunsRefused = true;
-        await Promise.all(entries.map((entry) => this.sendEntries([entry])));
-        return;
+        return this.sendEach(entries);
       }
       for (const { member } of entries) member.batchFailed(error);
       return;
     }
     const at = Number(replies[entries.length]);
     entries.forEach(({ member }, index) => member.batchReplied(replies[index], at));
+  }
+
+  /** Each entry in a run of its own (a Cluster's entries, when they cannot go by node). */
+  private async sendEach(entries: readonly BatchEntryOf[]): Promise<void> {
+    await Promise.all(entries.map((entry) => this.sendEntries([entry])));
   }
 
   private async sendEntries(entries: readonly BatchEntryOf[]): Promise<void> {

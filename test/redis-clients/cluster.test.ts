@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { createCluster } from 'redis';
 import { CircuitOpenError, configure, Idempotent, MemoryStore } from '../../src';
 import { RedisStore } from '../../src/redis';
+import { FLEET_ON_NODE } from '../../src/stores/redis-scripts';
 import {
   describeIdempotencyStoreConformance,
   describeSharedBreakerStoreConformance,
@@ -209,6 +210,46 @@ describeWithCluster(`RedisStore on a Redis Cluster (${decoratorMode} decorators)
       }
       // Exactly one more call each: nothing counted twice.
       expect(await fleetCalls(probe, names)).toBe(36);
+    });
+
+    it('on a server without script flags (Redis 6), sends every flush one run a breaker after the first refusal', async () => {
+      useHarness();
+      configure({ clock: systemClock });
+      const prefix = `no-flags-${kind.replace(/\W/g, '')}-${decoratorMode}`;
+      const store = await storeOn(kind, prefix);
+      const probe = await storeOn(kind, prefix);
+      // Redis 6 cannot compile a script that starts with a shebang: this is its answer.
+      const internals = store as unknown as {
+        script(source: string, keys: readonly string[], args: readonly unknown[]): Promise<unknown>;
+      };
+      const script = internals.script.bind(store);
+      let refused = 0;
+      internals.script = (source, keys, args) => {
+        if (source !== FLEET_ON_NODE) return script(source, keys, args);
+        refused++;
+        return Promise.reject(
+          new Error(
+            "ERR Error compiling script (new function): user_script:1: unexpected symbol near '#'",
+          ),
+        );
+      };
+      const names = Array.from({ length: 12 }, (_, index) => `no-flags-${index}`);
+      const stocks = names.map((name) => stockOn(store, name));
+      configure({ store });
+      let refusedInFirstFlush = 0;
+      for (let round = 1; round <= 3; round++) {
+        await Promise.all(stocks.map((stock) => stock.read(true).catch(() => undefined)));
+        await pause(400);
+        if (round === 1) refusedInFirstFlush = refused;
+        await Promise.all(stocks.map((stock) => stock.read(false)));
+        await pause(900);
+      }
+      // Asked in the first flush only (once a node, the runs go at once); every later flush went
+      // one run a breaker, and every call counted once.
+      expect(refusedInFirstFlush).toBeGreaterThanOrEqual(1);
+      expect(refusedInFirstFlush).toBeLessThanOrEqual(3);
+      expect(refused).toBe(refusedInFirstFlush);
+      expect(await fleetCalls(probe, names)).toBe(6 * names.length);
     });
   });
 
