@@ -385,11 +385,25 @@ suite('the packed package', () => {
     };
 
     // `npm pack` runs the prepack script (`npm run build`); were there none, build here so the
-    // tarball holds a fresh dist.
+    // tarball holds a fresh dist. When dist/ is already newer than every source (npm test's
+    // pretest built it), the pack skips the rebuild: the Nest suites read dist/ meanwhile, in
+    // another worker, and a rebuild deletes it first.
     if (pkg.scripts?.prepack === undefined)
       await timed('build', () => runOk('npm', ['run', 'build', '--silent'], ROOT, npmEnv));
+    const rebuild = !builtAfterSources();
     await timed('pack', () =>
-      runOk('npm', ['pack', '--pack-destination', packDir, '--silent'], ROOT, npmEnv),
+      runOk(
+        'npm',
+        [
+          'pack',
+          '--pack-destination',
+          packDir,
+          '--silent',
+          ...(rebuild ? [] : ['--ignore-scripts']),
+        ],
+        ROOT,
+        npmEnv,
+      ),
     );
     const tarballs = fs.readdirSync(packDir).filter((name) => name.endsWith('.tgz'));
     if (tarballs.length !== 1)
@@ -743,3 +757,22 @@ suite('package-lock.json', () => {
     ]);
   });
 });
+
+/** Whether dist/ was built after the last change to src/ (and to package.json and tsconfigs). */
+function builtAfterSources(): boolean {
+  const built = path.join(ROOT, 'dist', 'cjs', 'index.js');
+  if (!fs.existsSync(built)) return false;
+  const builtAt = fs.statSync(built).mtimeMs;
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...fs.readdirSync(dir, { withFileTypes: true }).map((entry) => {
+        const at = path.join(dir, entry.name);
+        return entry.isDirectory() ? newest(at) : fs.statSync(at).mtimeMs;
+      }),
+    );
+  const inputs = ['package.json', 'tsconfig.json', 'tsconfig.build.json'].map(
+    (file) => fs.statSync(path.join(ROOT, file)).mtimeMs,
+  );
+  return builtAt > Math.max(newest(path.join(ROOT, 'src')), ...inputs);
+}
