@@ -22,6 +22,8 @@ import {
 import { FleetBreakers, FleetFlusher, type FleetBatchMember } from './fleet-flusher';
 import { settingsFromText } from './shared-breaker-settings';
 
+/** As RedisStore's commandTimeout: a store that has not answered by then has failed (a call never waits longer). */
+const EXCHANGE_TIMEOUT_MS = 1_000;
 /** As RedisStore's defaults: failures go within 25 ms, batches of successes within 500 ms. */
 const FLUSH_INTERVAL_MS = 25;
 const QUIET_FLUSH_INTERVAL_MS = 500;
@@ -106,9 +108,9 @@ class ExchangedBreakers {
     entries.forEach(({ member }, index) => member.batchReplied(replies[index], 0));
   }
 
-  /** One exchange; a reply that does not fit the contract is the store failing. */
+  /** One exchange; a reply that does not fit the contract, or none within EXCHANGE_TIMEOUT_MS, is the store failing. */
   private async exchange(requests: readonly SharedBreakerRequest[]): Promise<FleetReply[]> {
-    const answer = await this.store.exchangeBreakers(this.reporter, requests);
+    const answer = await withinTimeout(this.store.exchangeBreakers(this.reporter, requests));
     const replies = (answer as { replies?: unknown } | undefined)?.replies;
     const at = (answer as { at?: unknown } | undefined)?.at;
     if (!Array.isArray(replies) || replies.length !== requests.length)
@@ -156,6 +158,18 @@ class ExchangedBreakers {
         }),
     );
   }
+}
+
+function withinTimeout<T>(exchange: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`exchangeBreakers() did not answer within ${EXCHANGE_TIMEOUT_MS} ms`)),
+      EXCHANGE_TIMEOUT_MS,
+    );
+    timer.unref();
+  });
+  return Promise.race([exchange, timedOut]).finally(() => clearTimeout(timer));
 }
 
 function operationOf(

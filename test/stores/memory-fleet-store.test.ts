@@ -249,6 +249,23 @@ describe(`a fleet on a MemoryFleetStore or a SharedBreakerStore of one's own (${
     await expect(here.call(false)).rejects.toBeInstanceOf(CircuitOpenError);
   });
 
+  it('gives up on a store that never answers after a second: the call runs on local state', async () => {
+    const harness = useHarness();
+    const silentStore = Object.assign(new MemoryStore(), {
+      exchangeBreakers: () => new Promise<never>(() => undefined),
+    });
+    configure({ store: silentStore });
+    const here = service(`fleet-silent-${decoratorMode}`, { consecutiveFailures: 1 });
+    const started = Date.now();
+    await expect(here.call(false)).resolves.toBe('ok');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const warning = harness.logger.entries.find((entry) =>
+      /the shared store failed/.test(entry.message),
+    );
+    expect(warning?.message).toMatch(/did not answer within 1000 ms/);
+  });
+
   it('keeps per-instance breakers in the process: they send the store nothing', async () => {
     const harness = useHarness();
     const fleet = new MemoryFleetStore({ clock: harness.clock });
