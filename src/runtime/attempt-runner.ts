@@ -39,6 +39,15 @@ export interface Attempts {
 type Slot = Bulkhead | undefined;
 type Permit = BreakerTicket | number | undefined;
 
+/** The guards an attempt started by runHeld() holds, until settleHeld() tells them. */
+export class HeldGuards {
+  holding = false;
+  slot: Slot = undefined;
+  permit: Permit = undefined;
+  /** when the attempt began, where the breaker times calls (a fraction: the clock's ms) */
+  began = 0.5;
+}
+
 /**
  * One attempt through bulkhead( breaker( timeout.attempt( method ))). The bulkhead and the breaker
  * are guards: entered on the way in, told on the way out. When both admit the attempt at once, its
@@ -88,6 +97,52 @@ export class AttemptRunner implements Attempts {
       );
     }
     return this.invoke(call, attempt, slot, permit, then, cancel);
+  }
+
+  /**
+   * The attempt for a loop that awaits it itself: when the guards admit it now, the body's own
+   * promise, its guards left in `held` for the loop to tell with settleHeld() once it settles (no
+   * `then`, no handler objects, no rethrow in between); else what run() gives, `held` untouched.
+   */
+  runHeld(call: Call, attempt: number, held: HeldGuards): Promise<unknown> {
+    const { bulkhead, breaker } = this;
+    if (call.plan.engine.attemptTracer !== undefined) return this.run(call, attempt);
+    let slot: Slot;
+    let permit: Permit;
+    try {
+      if (bulkhead !== undefined) {
+        const entered = bulkhead.enter(call);
+        if (entered === WAIT) return this.runWaiting(call, attempt, undefined);
+        slot = entered;
+      }
+      if (breaker !== undefined) {
+        const entered = breaker.enter(call);
+        if (entered === WAIT) {
+          if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
+          return this.runWaiting(call, attempt, undefined);
+        }
+        permit = entered;
+      }
+    } catch (error) {
+      if (slot !== undefined) (bulkhead as BulkheadStage).exit(call, slot);
+      return Promise.reject(error);
+    }
+    held.slot = slot;
+    held.permit = permit;
+    held.began = breaker !== undefined && breaker.timesCalls ? call.plan.engine.clock.now() : 0;
+    held.holding = slot !== undefined || permit !== undefined;
+    return this.method.run(call, attempt, undefined, undefined);
+  }
+
+  /** Tells the guards runHeld() left in `held` how the attempt ended, and clears it. */
+  settleHeld(call: Call, held: HeldGuards, failed: boolean, outcome: unknown): void {
+    if (!held.holding) return;
+    held.holding = false;
+    const timed = this.breaker !== undefined && this.breaker.timesCalls;
+    const duration = timed ? call.plan.engine.clock.now() - held.began : 0;
+    const { slot, permit } = held;
+    held.slot = held.permit = undefined;
+    this.exitGuards(call, slot, permit, failed, outcome, duration);
   }
 
   /** The attempt, waiting where a guard must; rejects with a refusal or the attempt's failure. */
@@ -219,3 +274,4 @@ class TracedEnd implements AttemptEnd {
 keepAlive(new ContinuedEnd(KEPT_CALL, AS_IS));
 keepAlive(new GuardedEnd(undefined as never, KEPT_CALL, undefined, {} as never, false, 0.5, AS_IS));
 keepAlive(new TracedEnd(undefined as never, undefined, undefined));
+keepAlive(new HeldGuards());

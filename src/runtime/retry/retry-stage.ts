@@ -7,7 +7,13 @@ import type { CallStage, ExecutionPlan } from '../plan';
 import { ASK_ASYNC, REFUSED, type Breaker } from '../breaker/breaker';
 import { runBodyOutside } from '../attempt-signal';
 import { refusal } from '../breaker/breaker-stage';
-import { REFUSED_NOW, type AttemptContinuation, type Attempts } from '../attempt-runner';
+import {
+  AttemptRunner,
+  HeldGuards,
+  REFUSED_NOW,
+  type AttemptContinuation,
+  type Attempts,
+} from '../attempt-runner';
 import { nextDelay } from './backoff';
 import { isRetryable } from './retry-decision';
 import { retryAfterOf } from './retry-after';
@@ -22,11 +28,16 @@ import { retryAfterOf } from './retry-after';
  * `then`, and the loop starts only when it fails.
  */
 export class RetryStage implements CallStage, AttemptContinuation {
+  /** the attempts when they are the plain runner (no hedging): the loop then awaits each body itself */
+  private readonly runner: AttemptRunner | undefined;
+
   constructor(
     private readonly attempts: Attempts,
     /** whether the first attempt may skip the loop (see above) */
     private readonly fastFirst: boolean,
-  ) {}
+  ) {
+    this.runner = attempts instanceof AttemptRunner ? attempts : undefined;
+  }
 
   run(call: Call): Promise<unknown> {
     call.plan.budget?.callStarted(call.plan.engine.clock.now());
@@ -82,6 +93,8 @@ export class RetryStage implements CallStage, AttemptContinuation {
     let threw = failedAttempts === 1;
     // The fast path ran the first attempt: go straight to deciding what follows its failure.
     let resumed = failedAttempts === 1;
+    const { runner } = this;
+    const held = runner === undefined ? undefined : new HeldGuards();
     for (;;) {
       if (resumed) {
         resumed = false;
@@ -93,11 +106,16 @@ export class RetryStage implements CallStage, AttemptContinuation {
         call.attempt = call.running = attempt;
         threw = false;
         try {
-          result = await this.attempts.run(call, attempt);
+          result =
+            held === undefined
+              ? await this.attempts.run(call, attempt)
+              : await (runner as AttemptRunner).runHeld(call, attempt, held);
         } catch (caught) {
           error = caught;
           threw = true;
         }
+        if (held !== undefined)
+          (runner as AttemptRunner).settleHeld(call, held, threw, threw ? error : result);
         call.running = 0;
         if (!threw && !rejectsResult(call, attempt, result)) {
           if (engine.events.has('success'))
