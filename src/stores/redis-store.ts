@@ -451,12 +451,7 @@ export class RedisStore
    * nothing: the entries then go one by one, and on Redis 6 always will.
    */
   private async sendOnNode(entries: readonly BatchEntryOf[]): Promise<void> {
-    const keys: string[] = [];
-    const args: ScriptArg[] = [];
-    for (const { entry } of entries) {
-      keys.push(...entry.keys);
-      args.push(entry.operation, entry.keys.length, entry.args.length, ...entry.args);
-    }
+    const { keys, args } = scriptEntries(entries);
     let replies: unknown[];
     try {
       replies = (await this.script(FLEET_ON_NODE, (entries[0] as BatchEntryOf).entry.keys, [
@@ -477,8 +472,7 @@ export class RedisStore
       for (const { member } of entries) member.batchFailed(error);
       return;
     }
-    const at = Number(replies[entries.length]);
-    entries.forEach(({ member }, index) => member.batchReplied(replies[index], at));
+    repliedTo(entries, replies);
   }
 
   /** Each entry in a run of its own (a Cluster's entries, when they cannot go by node). */
@@ -487,12 +481,7 @@ export class RedisStore
   }
 
   private async sendEntries(entries: readonly BatchEntryOf[]): Promise<void> {
-    const keys: string[] = [];
-    const args: ScriptArg[] = [];
-    for (const { entry } of entries) {
-      keys.push(...entry.keys);
-      args.push(entry.operation, entry.keys.length, entry.args.length, ...entry.args);
-    }
+    const { keys, args } = scriptEntries(entries);
     let replies: unknown[];
     try {
       replies = await this.fleetScript(keys, args);
@@ -500,8 +489,7 @@ export class RedisStore
       for (const { member } of entries) member.batchFailed(error);
       return;
     }
-    const at = Number(replies[entries.length]);
-    entries.forEach(({ member }, index) => member.batchReplied(replies[index], at));
+    repliedTo(entries, replies);
   }
 
   private fleetScript(keys: readonly string[], entries: readonly ScriptArg[]): Promise<unknown[]> {
@@ -733,6 +721,23 @@ function sharedReplyOf(reply: FleetReply): SharedBreakerReply {
     settingsMissing: (reply.flags & SETTINGS_MISSING) !== 0,
     shortOfQuorum: (reply.flags & SHORT_OF_QUORUM) !== 0,
   };
+}
+
+/** The keys and the script arguments of a batch's entries, in order. */
+function scriptEntries(entries: readonly BatchEntryOf[]): { keys: string[]; args: ScriptArg[] } {
+  const keys: string[] = [];
+  const args: ScriptArg[] = [];
+  for (const { entry } of entries) {
+    keys.push(...entry.keys);
+    args.push(entry.operation, entry.keys.length, entry.args.length, ...entry.args);
+  }
+  return { keys, args };
+}
+
+/** Hands each entry its reply; the script's last reply is the time it decided by. */
+function repliedTo(entries: readonly BatchEntryOf[], replies: readonly unknown[]): void {
+  const at = Number(replies[entries.length]);
+  entries.forEach(({ member }, index) => member.batchReplied(replies[index], at));
 }
 
 /** A batch entry with the member it is for. */
