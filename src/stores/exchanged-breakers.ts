@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Breaker, BreakerObserver } from '../runtime/breaker/breaker';
 import type { BreakerSettings } from '../runtime/breaker/breaker-options';
-import type { LogSink } from '../runtime/log';
+import { describeError, type LogSink } from '../runtime/log';
 import type {
+  SharedBreakerChange,
   SharedBreakerOperation,
   SharedBreakerReply,
   SharedBreakerRequest,
@@ -43,7 +44,7 @@ class ExchangedBreakers {
   );
   private readonly breakers = new FleetBreakers<FleetBreaker>();
   private readonly settingsOf = new Map<string, SharedBreakerSettings>();
-  private watch: SharedBreakerWatch | undefined;
+  private watching = false;
 
   constructor(private readonly store: SharedBreakerStore) {}
 
@@ -143,19 +144,26 @@ class ExchangedBreakers {
   }
 
   private startWatching(log: LogSink): void {
-    if (this.watch !== undefined || typeof this.store.watchBreakers !== 'function') return;
-    this.watch = this.store.watchBreakers((change) => {
-      this.breakers.changed(change);
-    });
+    if (this.watching || typeof this.store.watchBreakers !== 'function') return;
+    this.watching = true;
+    const failed = (error: unknown): void =>
+      log.warn(
+        `shared breaker store: watchBreakers() failed (${describeError(error)}); transitions arrive with each exchange`,
+        { error },
+      );
+    let watch: SharedBreakerWatch;
+    try {
+      // A change that does not fit the contract is not taken: it could only corrupt the breaker.
+      watch = this.store.watchBreakers((change) => {
+        if (isChange(change)) this.breakers.changed(change);
+      });
+    } catch (error) {
+      return failed(error);
+    }
     // A breaker that read the fleet's state before the watch was in place may have missed a change.
-    Promise.resolve(this.watch.ready).then(
-      () => {
-        this.breakers.each((breaker) => breaker.refresh());
-      },
-      (error: unknown) =>
-        log.warn('shared breaker store: watchBreakers() failed; transitions arrive with batches', {
-          error: String(error),
-        }),
+    Promise.resolve((watch as Partial<SharedBreakerWatch> | undefined)?.ready).then(
+      () => this.breakers.each((breaker) => breaker.refresh()),
+      failed,
     );
   }
 }
@@ -223,6 +231,19 @@ function isReply(value: unknown): value is SharedBreakerReply {
     NUMBERS.every((field) => typeof reply[field] === 'number' && Number.isFinite(reply[field])) &&
     typeof reply.granted === 'boolean' &&
     typeof reply.reason === 'string'
+  );
+}
+
+function isChange(value: unknown): value is SharedBreakerChange {
+  if (typeof value !== 'object' || value === null) return false;
+  const change = value as Record<string, unknown>;
+  return (
+    typeof change.name === 'string' &&
+    STATES.has(change.state) &&
+    ['epoch', 'since', 'openUntil', 'openings'].every(
+      (field) => typeof change[field] === 'number' && Number.isFinite(change[field]),
+    ) &&
+    typeof change.reason === 'string'
   );
 }
 

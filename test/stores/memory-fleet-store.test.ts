@@ -266,6 +266,62 @@ describe(`a fleet on a MemoryFleetStore or a SharedBreakerStore of one's own (${
     expect(warning?.message).toMatch(/did not answer within 1000 ms/);
   });
 
+  it('carries on without the watch when watchBreakers() throws, and ignores a change that does not fit the contract', async () => {
+    const harness = useHarness();
+    const fleet = new MemoryFleetStore({ clock: harness.clock });
+    const exchangeBreakers: SharedBreakerStore['exchangeBreakers'] = (reporter, requests) =>
+      fleet.exchangeBreakers(reporter, requests);
+    const throwing = Object.assign(new MemoryStore(), {
+      exchangeBreakers,
+      watchBreakers: () => {
+        throw new Error('no pub/sub here');
+      },
+    });
+    configure({ store: throwing });
+    const name = `fleet-bad-watch-${decoratorMode}`;
+    const first = service(name, { consecutiveFailures: 1 });
+    await expect(first.call(false)).resolves.toBe('ok');
+    expect(
+      harness.logger.entries.find((entry) => /watchBreakers\(\) failed/.test(entry.message))
+        ?.message,
+    ).toMatch(/no pub\/sub here/);
+
+    // A watch that reports garbage: the breaker keeps the state the store decided.
+    let tell: (change: unknown) => void = () => undefined;
+    const garbling = Object.assign(new MemoryStore(), {
+      exchangeBreakers,
+      watchBreakers: (listener: (change: unknown) => void) => {
+        tell = listener;
+        return { ready: Promise.resolve(), close: () => undefined };
+      },
+    });
+    configure({ store: garbling });
+    const other = `fleet-garbled-${decoratorMode}`;
+    const second = service(other, { consecutiveFailures: 1 });
+    await expect(second.call(false)).resolves.toBe('ok');
+    tell({
+      name: other,
+      state: 'exploded',
+      epoch: 9,
+      since: 0,
+      openUntil: 0,
+      openings: 1,
+      reason: '',
+    });
+    tell({
+      name: other,
+      state: 'open',
+      epoch: 'nine',
+      since: 0,
+      openUntil: 0,
+      openings: 1,
+      reason: '',
+    });
+    tell(undefined);
+    expect(defaultEngine.breaker(other).state).toBe('closed');
+    await expect(second.call(false)).resolves.toBe('ok');
+  });
+
   it('keeps per-instance breakers in the process: they send the store nothing', async () => {
     const harness = useHarness();
     const fleet = new MemoryFleetStore({ clock: harness.clock });
