@@ -8,8 +8,8 @@ import {
   median,
   pause,
   type BreakerSpec,
-  type Line,
 } from '../redis/fleet-member';
+import { expectLocalStateWhileDown, OUTAGE_BREAKERS, recovered } from '../redis/outage-scenario';
 
 /** The documented propagation bound is 100 ms; the tests allow 150 for a busy CI machine, as on one Redis. */
 const PROPAGATION_LIMIT_MS = 150;
@@ -30,15 +30,6 @@ const describeWithCluster: jest.Describe = redisClusterAvailable
       );
       describe.skip(name, body);
     }) as jest.Describe);
-
-const fellBack = (name: string) => (line: Line) =>
-  line.log === 'warn' &&
-  line.circuit === name &&
-  String(line.message).includes('shared store failed');
-const recovered = (name: string) => (line: Line) =>
-  line.log === 'warn' &&
-  line.circuit === name &&
-  String(line.message).includes('the shared store answers again');
 
 // The multi-process fleet suite of test/redis (fleet, fleet-budget), on a real three-primary Redis
 // Cluster on 127.0.0.1: every member is a child process whose store speaks through a cluster client
@@ -451,75 +442,13 @@ describeWithCluster(
     // Last: the nodes come back without what they held (no persistence), only their nodes.conf.
     it('keeps breaker calls succeeding on local state while every node is down, follows the fleet again once the Cluster is back, and applies onStoreError to keyed calls', async () => {
       const [member, operator] = members;
-      const followed: BreakerSpec = {
-        name: 'outage',
-        consecutiveFailures: 3,
-        openDuration: 60_000,
-      };
-      const local: BreakerSpec = {
-        name: 'outage-local',
-        consecutiveFailures: 3,
-        openDuration: 60_000,
-      };
+      const { followed, local } = OUTAGE_BREAKERS;
       await callOk(member, followed);
       await callOk(member, local);
 
       await cluster.kill();
       const killedAt = Date.now();
-
-      // No call fails because the Cluster is down, and none waits on it.
-      const during = await member.request({
-        op: 'calls',
-        breaker: followed,
-        count: 40,
-        every: 20,
-        behaviour: {},
-      });
-      expect(during).toMatchObject({ ok: 40, failed: [], ran: 40 });
-      figures.outageCallMaxLatencyMs = during.maxMs;
-      expect(during.maxMs as number).toBeLessThan(400);
-      expect(await member.lineMatching(fellBack('outage'), 3_000)).toBeDefined();
-
-      // The body's own failures still count, locally: the breaker opens after 3 of them.
-      await callOk(member, local);
-      expect(await member.lineMatching(fellBack('outage-local'), 3_000)).toBeDefined();
-      const failures = await member.request({
-        op: 'calls',
-        breaker: local,
-        count: 3,
-        every: 0,
-        behaviour: { fail: true },
-      });
-      expect(failures).toMatchObject({ ok: 0, ran: 3 });
-      expect((failures.failed as { name: string }[]).map((error) => error.name)).toEqual([
-        'Error',
-        'Error',
-        'Error',
-      ]);
-      expect(await member.request({ op: 'call', breaker: local, behaviour: {} })).toMatchObject({
-        ok: false,
-        ran: false,
-        error: { code: 'STEADFAST_CIRCUIT_OPEN', state: 'open' },
-      });
-
-      // Keyed calls: 'reject' (the default) refuses without running the body; 'proceed' runs it.
-      const rejected = await member.request({ op: 'keyed', key: 'during-outage', payload: {} });
-      expect(rejected).toMatchObject({
-        ok: false,
-        ran: false,
-        error: { code: 'STEADFAST_IDEMPOTENCY_STORE' },
-      });
-      const proceeded = await member.request({
-        op: 'keyed',
-        key: 'during-outage',
-        payload: {},
-        options: { onStoreError: 'proceed' },
-      });
-      expect(proceeded).toMatchObject({ ok: true, ran: true });
-
-      // The fallback was logged once per breaker, however many calls went through it.
-      expect(member.lines.filter(fellBack('outage'))).toHaveLength(1);
-      expect(member.lines.filter(fellBack('outage-local'))).toHaveLength(1);
+      await expectLocalStateWhileDown(member, figures, 3_000);
 
       await cluster.restart();
       const readyAt = Date.now();

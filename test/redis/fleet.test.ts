@@ -2,13 +2,13 @@ import Redis from 'ioredis';
 import { decoratorMode } from '../support/harness';
 import { RedisServer } from '../support/redis-server';
 import { describeWithRedis } from '../support/describe-with-redis';
+import { expectLocalStateWhileDown, OUTAGE_BREAKERS, recovered } from './outage-scenario';
 import {
   FleetMember,
   killRunningMembers,
   median,
   pause,
   type BreakerSpec,
-  type Line,
   fleetClient,
 } from './fleet-member';
 
@@ -467,83 +467,13 @@ describeWithRedis(
     describe('Redis down', () => {
       it('keeps breaker calls succeeding on local state, follows the fleet again after Redis returns, and applies onStoreError to keyed calls', async () => {
         const [member, operator] = members;
-        const followed: BreakerSpec = {
-          name: 'outage',
-          consecutiveFailures: 3,
-          openDuration: 60_000,
-        };
-        const local: BreakerSpec = {
-          name: 'outage-local',
-          consecutiveFailures: 3,
-          openDuration: 60_000,
-        };
+        const { followed, local } = OUTAGE_BREAKERS;
         await callOk(member, followed);
         await callOk(member, local);
-        const fellBack = (name: string) => (line: Line) =>
-          line.log === 'warn' &&
-          line.circuit === name &&
-          String(line.message).includes('shared store failed');
-        const recovered = (name: string) => (line: Line) =>
-          line.log === 'warn' &&
-          line.circuit === name &&
-          String(line.message).includes('the shared store answers again');
 
         await server.kill();
         const killedAt = Date.now();
-
-        // No call fails because Redis is down, and none waits on it.
-        const during = await member.request({
-          op: 'calls',
-          breaker: followed,
-          count: 40,
-          every: 20,
-          behaviour: {},
-        });
-        expect(during).toMatchObject({ ok: 40, failed: [], ran: 40 });
-        figures.outageCallMaxLatencyMs = during.maxMs;
-        expect(during.maxMs as number).toBeLessThan(400);
-        expect(await member.lineMatching(fellBack('outage'), 2_000)).toBeDefined();
-
-        // The body's own failures still count, locally: the breaker opens after 3 of them.
-        await callOk(member, local);
-        expect(await member.lineMatching(fellBack('outage-local'), 2_000)).toBeDefined();
-        const failures = await member.request({
-          op: 'calls',
-          breaker: local,
-          count: 3,
-          every: 0,
-          behaviour: { fail: true },
-        });
-        expect(failures).toMatchObject({ ok: 0, ran: 3 });
-        expect((failures.failed as { name: string }[]).map((error) => error.name)).toEqual([
-          'Error',
-          'Error',
-          'Error',
-        ]);
-        expect(await member.request({ op: 'call', breaker: local, behaviour: {} })).toMatchObject({
-          ok: false,
-          ran: false,
-          error: { code: 'STEADFAST_CIRCUIT_OPEN', state: 'open' },
-        });
-
-        // Keyed calls: 'reject' (the default) refuses without running the body; 'proceed' runs it.
-        const rejected = await member.request({ op: 'keyed', key: 'during-outage', payload: {} });
-        expect(rejected).toMatchObject({
-          ok: false,
-          ran: false,
-          error: { code: 'STEADFAST_IDEMPOTENCY_STORE' },
-        });
-        const proceeded = await member.request({
-          op: 'keyed',
-          key: 'during-outage',
-          payload: {},
-          options: { onStoreError: 'proceed' },
-        });
-        expect(proceeded).toMatchObject({ ok: true, ran: true });
-
-        // The fallback was logged once per breaker, however many calls went through it.
-        expect(member.lines.filter(fellBack('outage'))).toHaveLength(1);
-        expect(member.lines.filter(fellBack('outage-local'))).toHaveLength(1);
+        await expectLocalStateWhileDown(member, figures, 2_000);
 
         await server.launch();
         const launchedAt = Date.now();
