@@ -9,7 +9,13 @@ import {
   pause,
   type BreakerSpec,
 } from '../redis/fleet-member';
-import { expectLocalStateWhileDown, OUTAGE_BREAKERS, recovered } from '../redis/outage-scenario';
+import {
+  expectFleetWideTrials,
+  expectIsolateAndResetCarried,
+  expectLocalStateWhileDown,
+  OUTAGE_BREAKERS,
+  recovered,
+} from '../redis/fleet-scenarios';
 
 /** The documented propagation bound is 100 ms; the tests allow 150 for a busy CI machine, as on one Redis. */
 const PROPAGATION_LIMIT_MS = 150;
@@ -171,81 +177,11 @@ describeWithCluster(
     });
 
     it('admits halfOpenMaxCalls trial calls across the whole fleet, not per process', async () => {
-      const breaker: BreakerSpec = {
-        name: 'half-open',
-        consecutiveFailures: 2,
-        openDuration: 800,
-        halfOpenMaxCalls: 2,
-      };
-      const [opener, , third] = members;
-      const fleet = members.slice(0, 3);
-      for (const member of fleet) await callOk(member, breaker);
-      const opened = await opener.request({ op: 'open', breaker, failures: 2 });
-      expect(typeof opened.openedAt).toBe('number');
-
-      // Right after openDuration: 3 processes fire 5 calls each, at the same moment.
-      const at = (opened.openedAt as number) + 800 + 60;
-      const bursts = await Promise.all(
-        fleet.map((member) =>
-          member.request({ op: 'burst', breaker, count: 5, at, behaviour: { sleep: 300 } }),
-        ),
-      );
-      const ran = bursts.reduce((sum, burst) => sum + (burst.ran as number), 0);
-      figures.halfOpenTrials = {
-        processes: 3,
-        callsEach: 5,
-        halfOpenMaxCalls: 2,
-        bodiesRun: ran,
-        perProcess: bursts.map((burst) => burst.ran),
-      };
-
-      expect(bursts.flatMap((burst) => burst.other as unknown[])).toEqual([]);
-      expect(ran).toBe(2);
-      expect(bursts.reduce((sum, burst) => sum + (burst.ok as number), 0)).toBe(2);
-      expect(bursts.reduce((sum, burst) => sum + (burst.refused as number), 0)).toBe(13);
-      // Both trials succeeded: the fleet's breaker closed, for the process that ran no trial too.
-      expect(
-        await third.request({ op: 'poll', breaker, until: 'success', every: 10, timeout: 2_000 }),
-      ).toMatchObject({ calls: expect.any(Number) });
+      await expectFleetWideTrials(members, figures);
     });
 
     it(`carries isolate() and reset() from one process to the others within ${PROPAGATION_LIMIT_MS} ms`, async () => {
-      const breaker: BreakerSpec = {
-        name: 'by-hand',
-        consecutiveFailures: 5,
-        openDuration: 30_000,
-      };
-      const [operator, ...others] = members;
-      for (const member of members) await callOk(member, breaker);
-
-      const isolating = others.map((member) =>
-        member.request({ op: 'poll', breaker, until: 'rejected', every: 5, timeout: 3_000 }),
-      );
-      await pause(80);
-      const isolated = await operator.request({ op: 'isolate', breaker });
-      expect(isolated.state).toBe('isolated');
-      const isolateDelays: number[] = [];
-      for (const seen of await Promise.all(isolating)) {
-        expect(seen).toMatchObject({ state: 'isolated', ran: false });
-        isolateDelays.push((seen.at as number) - (isolated.at as number));
-      }
-
-      const reopening = others.map((member) =>
-        member.request({ op: 'poll', breaker, until: 'success', every: 5, timeout: 3_000 }),
-      );
-      await pause(80);
-      const reset = await operator.request({ op: 'reset', breaker });
-      expect(reset.state).toBe('closed');
-      const resetDelays: number[] = [];
-      for (const seen of await Promise.all(reopening)) {
-        expect(seen.timedOut).toBeUndefined();
-        resetDelays.push((seen.at as number) - (reset.at as number));
-      }
-
-      figures.isolatePropagationMs = { samples: isolateDelays, median: median(isolateDelays) };
-      figures.resetPropagationMs = { samples: resetDelays, median: median(resetDelays) };
-      for (const delay of [...isolateDelays, ...resetDelays])
-        expect(delay).toBeLessThanOrEqual(PROPAGATION_LIMIT_MS);
+      await expectIsolateAndResetCarried(members, figures, PROPAGATION_LIMIT_MS);
     });
 
     /** How many connections in pub/sub mode the Cluster's nodes hold together. */
