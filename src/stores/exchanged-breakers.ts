@@ -13,9 +13,6 @@ import type {
 } from '../runtime/shared-breaker-store';
 import {
   FleetBreaker,
-  SETTINGS_DIFFER,
-  SETTINGS_MISSING,
-  SHORT_OF_QUORUM,
   type FleetLink,
   type FleetOperation,
   type FleetReply,
@@ -125,7 +122,7 @@ class ExchangedBreakers {
         throw new TypeError(
           `exchangeBreakers() answered request ${index} with what is not a SharedBreakerReply: ${describeValue(reply)}`,
         );
-      return fleetReplyOf(reply, at);
+      return { ...reply, at };
     });
   }
 
@@ -253,27 +250,6 @@ function describeValue(value: unknown): string {
   } catch {
     return String(value);
   }
-}
-
-function fleetReplyOf(reply: SharedBreakerReply, at: number): FleetReply {
-  return {
-    state: reply.state,
-    epoch: reply.epoch,
-    since: reply.since,
-    openUntil: reply.openUntil,
-    openings: reply.openings,
-    calls: reply.calls,
-    failures: reply.failures,
-    slowCalls: reply.slowCalls,
-    consecutive: reply.consecutiveFailures,
-    granted: reply.granted,
-    reason: reply.reason,
-    flags:
-      (reply.settingsDiffer ? SETTINGS_DIFFER : 0) |
-      (reply.settingsMissing ? SETTINGS_MISSING : 0) |
-      (reply.shortOfQuorum ? SHORT_OF_QUORUM : 0),
-    at,
-  };
 }
 
 const adapters = new WeakMap<SharedBreakerStore, ExchangedBreakers>();

@@ -10,34 +10,15 @@ import type { BreakerSettings } from '../runtime/breaker/breaker-options';
 import type { CircuitOpenError } from '../runtime/errors';
 import type { CircuitState } from '../runtime/events';
 import type { LogSink } from '../runtime/log';
+import type { SharedBreakerReply } from '../runtime/shared-breaker-store';
 import { describeError } from '../runtime/log';
 import { ProcessBreaker } from './process-breaker';
 
-/** What the store answers for a breaker: the fleet's state and window, in the store's time. */
-export interface FleetReply {
-  readonly state: CircuitState;
-  readonly epoch: number;
-  readonly since: number;
-  readonly openUntil: number;
-  readonly openings: number;
-  readonly calls: number;
-  readonly failures: number;
-  readonly slowCalls: number;
-  readonly consecutive: number;
-  readonly granted: boolean;
-  readonly reason: string;
-  /** SETTINGS_DIFFER, SETTINGS_MISSING, SHORT_OF_QUORUM */
-  readonly flags: number;
+/** What the store answers for a breaker (the public reply), with the store's time of the decision. */
+export type FleetReply = SharedBreakerReply & {
   /** the store's time of the decision (Redis's clock, or the store's own clock) */
   readonly at: number;
-}
-
-/** The store holds settings other than this process's (it decided by those). */
-export const SETTINGS_DIFFER = 1;
-/** The store holds no settings: nothing was applied. */
-export const SETTINGS_MISSING = 2;
-/** A criterion was met by failures from fewer processes than the quorum. */
-export const SHORT_OF_QUORUM = 4;
+};
 
 /** Operations sent on their own, at once; outcomes travel in the store's batches. */
 export type FleetOperation = 'read' | 'acquire' | 'settle' | 'release' | 'isolate' | 'reset';
@@ -514,11 +495,11 @@ export class FleetBreaker extends Breaker {
 
   private noteReply(reply: FleetReply, sentAt: number): void {
     this.noteClock(reply.at, sentAt);
-    if ((reply.flags & SETTINGS_MISSING) !== 0) {
+    if (reply.settingsMissing) {
       // The store lost this breaker (its keys expired or were deleted): the next call reads it afresh.
       this.settingsStored = false;
       if (this.mode === 'fleet') this.mode = 'unsynced';
-    } else if ((reply.flags & SETTINGS_DIFFER) === 0) this.settingsStored = true;
+    } else if (!reply.settingsDiffer) this.settingsStored = true;
     else if (this.settingsStored && !this.warnedSettings) {
       this.warnedSettings = true;
       this.link.log.warn(
@@ -662,7 +643,7 @@ export class FleetBreaker extends Breaker {
   }
 
   private adoptReply(reply: FleetReply): void {
-    if (this.mode !== 'fleet' || (reply.flags & SETTINGS_MISSING) !== 0) return;
+    if (this.mode !== 'fleet' || reply.settingsMissing) return;
     if (reply.epoch > this.epoch) this.clearFleetWindow();
     this.adopt(this.inLocalTime(reply), reply.reason || 'decided by the fleet');
     if (reply.epoch === this.epoch) this.setFleetWindow(reply);
@@ -673,7 +654,7 @@ export class FleetBreaker extends Breaker {
       calls: reply.calls,
       failures: reply.failures,
       slowCalls: reply.slowCalls,
-      consecutive: reply.consecutive,
+      consecutive: reply.consecutiveFailures,
     };
   }
 

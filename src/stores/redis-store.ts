@@ -34,9 +34,6 @@ import type {
 import { tellWatcher } from '../runtime/shared-breaker-store';
 import {
   FleetBreaker,
-  SETTINGS_DIFFER,
-  SETTINGS_MISSING,
-  SHORT_OF_QUORUM,
   type FleetLink,
   type FleetOperation,
   type FleetReply,
@@ -328,7 +325,7 @@ export class RedisStore
         ])) as unknown[];
         const time = Number(raw[indexes.length]);
         if (time > at) at = time;
-        indexes.forEach((index, k) => (replies[index] = sharedReplyOf(replyOf(raw[k], time))));
+        indexes.forEach((index, k) => (replies[index] = breakerReplyOf(raw[k])));
       }),
     );
     return { replies, at: Number.isFinite(at) ? at : (this.clock?.() ?? Date.now()) };
@@ -386,7 +383,7 @@ export class RedisStore
     const keys = this.breakerKeys(breaker);
     const entry = [...breaker.entryHead(epoch, operation === 'read'), ...args];
     const replies = await this.fleetScript(keys, [operation, 2, entry.length, ...entry]);
-    return replyOf(replies[0], replies[1]);
+    return { ...breakerReplyOf(replies[0]), at: Number(replies[1]) };
   }
 
   /** What a breaker puts in the store's batches: its counts as a 'record' entry. */
@@ -398,7 +395,7 @@ export class RedisStore
           ? undefined
           : { operation: 'record', keys: this.breakerKeys(breaker), args };
       },
-      batchReplied: (reply, at) => breaker.recorded(replyOf(reply, at)),
+      batchReplied: (reply, at) => breaker.recorded({ ...breakerReplyOf(reply), at }),
       batchFailed: (error) => breaker.recordFailed(error),
     };
   }
@@ -704,25 +701,6 @@ function operationArgs(operation: SharedBreakerOperation): ScriptArg[] {
   }
 }
 
-function sharedReplyOf(reply: FleetReply): SharedBreakerReply {
-  return {
-    state: reply.state,
-    epoch: reply.epoch,
-    since: reply.since,
-    openUntil: reply.openUntil,
-    openings: reply.openings,
-    calls: reply.calls,
-    failures: reply.failures,
-    slowCalls: reply.slowCalls,
-    consecutiveFailures: reply.consecutive,
-    granted: reply.granted,
-    reason: reply.reason,
-    settingsDiffer: (reply.flags & SETTINGS_DIFFER) !== 0,
-    settingsMissing: (reply.flags & SETTINGS_MISSING) !== 0,
-    shortOfQuorum: (reply.flags & SHORT_OF_QUORUM) !== 0,
-  };
-}
-
 /** The keys and the script arguments of a batch's entries, in order. */
 function scriptEntries(entries: readonly BatchEntryOf[]): { keys: string[]; args: ScriptArg[] } {
   const keys: string[] = [];
@@ -746,9 +724,10 @@ interface BatchEntryOf {
   readonly entry: FleetBatchEntry;
 }
 
-/** A breaker entry's reply, with the batch's time. */
-function replyOf(raw: unknown, at: unknown): FleetReply {
+/** A breaker entry's reply, as the FLEET script answers it. */
+function breakerReplyOf(raw: unknown): SharedBreakerReply {
   const reply = raw as BreakerReplyFields;
+  const flags = reply[11];
   return {
     state: reply[0],
     epoch: reply[1],
@@ -758,11 +737,13 @@ function replyOf(raw: unknown, at: unknown): FleetReply {
     calls: reply[5],
     failures: reply[6],
     slowCalls: reply[7],
-    consecutive: reply[8],
+    consecutiveFailures: reply[8],
     granted: reply[9] === 1,
     reason: reply[10],
-    flags: reply[11],
-    at: Number(at),
+    // The script's flags: 1 other settings held, 2 none held, 4 a criterion met short of the quorum.
+    settingsDiffer: (flags & 1) !== 0,
+    settingsMissing: (flags & 2) !== 0,
+    shortOfQuorum: (flags & 4) !== 0,
   };
 }
 
