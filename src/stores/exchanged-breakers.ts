@@ -11,13 +11,14 @@ import type {
   SharedBreakerStore,
   SharedBreakerWatch,
 } from '../runtime/shared-breaker-store';
+import { FleetBreaker, type FleetOperation, type FleetReply } from './fleet-breaker';
 import {
-  FleetBreaker,
-  type FleetLink,
-  type FleetOperation,
-  type FleetReply,
-} from './fleet-breaker';
-import { FleetBreakers, FleetFlusher, type FleetBatchMember } from './fleet-flusher';
+  channelBreaker,
+  FleetBreakers,
+  FleetFlusher,
+  type BreakerChannel,
+  type FleetBatchMember,
+} from './fleet-flusher';
 import { settingsFromText } from './shared-breaker-settings';
 
 /** As RedisStore's commandTimeout: a store that has not answered by then has failed (a call never waits longer). */
@@ -40,6 +41,14 @@ class ExchangedBreakers {
     (members) => this.sendBatch(members),
   );
   private readonly breakers = new FleetBreakers<FleetBreaker>();
+  private readonly channel: BreakerChannel = {
+    breakers: this.breakers,
+    flusher: this.flusher,
+    run: (breaker, operation, epoch, args) => this.runNow(breaker, operation, epoch, args),
+    memberOf: (breaker) => this.batchMemberOf(breaker),
+    // The store's clock is learnt from each reply's `at`.
+    clock: undefined,
+  };
   private readonly settingsOf = new Map<string, SharedBreakerSettings>();
   private watching = false;
 
@@ -52,16 +61,7 @@ class ExchangedBreakers {
     observer: BreakerObserver,
     log: LogSink,
   ): Breaker {
-    let member: FleetBatchMember | undefined;
-    const link: FleetLink = {
-      run: (breaker, operation, epoch, args) => this.runNow(breaker, operation, epoch, args),
-      schedule: (breaker, urgent) =>
-        this.flusher.schedule((member ??= this.batchMemberOf(breaker)), urgent),
-      clock: undefined,
-      log,
-    };
-    const breaker = new FleetBreaker(name, settings, now, observer, link);
-    this.breakers.add(breaker);
+    const breaker = channelBreaker(this.channel, name, settings, now, observer, log);
     this.startWatching(log);
     return breaker;
   }

@@ -1,4 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import type { BreakerObserver } from '../runtime/breaker/breaker';
+import type { BreakerSettings } from '../runtime/breaker/breaker-options';
+import type { LogSink } from '../runtime/log';
+import { FleetBreaker, type FleetLink } from './fleet-breaker';
 
 type ScriptArg = string | number;
 
@@ -109,4 +113,36 @@ export interface FleetChange {
 interface FleetBreakerLike {
   readonly name: string;
   onPublished(change: FleetChange): void;
+}
+
+/** How a store sends its fleet breakers' operations: at once, and in its batches. */
+export interface BreakerChannel {
+  readonly breakers: FleetBreakers<FleetBreaker>;
+  readonly flusher: FleetFlusher;
+  run: FleetLink['run'];
+  /** what the breaker puts in the store's batches (made on its first outcome) */
+  memberOf(breaker: FleetBreaker): FleetBatchMember;
+  readonly clock: (() => number) | undefined;
+}
+
+/** A fleet breaker on `channel`, registered there so that published changes reach it. */
+export function channelBreaker(
+  channel: BreakerChannel,
+  name: string,
+  settings: BreakerSettings,
+  now: () => number,
+  observer: BreakerObserver,
+  log: LogSink,
+): FleetBreaker {
+  let member: FleetBatchMember | undefined;
+  const link: FleetLink = {
+    run: channel.run,
+    schedule: (breaker, urgent) =>
+      channel.flusher.schedule((member ??= channel.memberOf(breaker)), urgent),
+    clock: channel.clock,
+    log,
+  };
+  const breaker = new FleetBreaker(name, settings, now, observer, link);
+  channel.breakers.add(breaker);
+  return breaker;
 }

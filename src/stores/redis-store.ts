@@ -32,12 +32,7 @@ import type {
   SharedBreakerWatch,
 } from '../runtime/shared-breaker-store';
 import { tellWatcher } from '../runtime/shared-breaker-store';
-import {
-  FleetBreaker,
-  type FleetLink,
-  type FleetOperation,
-  type FleetReply,
-} from './fleet-breaker';
+import { FleetBreaker, type FleetOperation, type FleetReply } from './fleet-breaker';
 import { FleetBudget, type FleetBudgetLink, type FleetBudgetReply } from './fleet-budget';
 import {
   connectionFor,
@@ -47,8 +42,10 @@ import {
   type Subscription,
 } from './redis-connection';
 import {
+  channelBreaker,
   FleetBreakers,
   FleetFlusher,
+  type BreakerChannel,
   type FleetBatchEntry,
   type FleetBatchMember,
 } from './fleet-flusher';
@@ -136,6 +133,7 @@ export class RedisStore
   private readonly deadlines: CommandDeadlines;
   private subscriber: Subscription | undefined;
   private readonly breakers = new FleetBreakers<FleetBreaker>();
+  private readonly channelOfBreakers: BreakerChannel;
   private readonly watchers = new Set<(change: SharedBreakerChange) => void>();
   private readonly scripts = new Map<string, Script>();
   private closed = false;
@@ -170,6 +168,13 @@ export class RedisStore
     this.flusher = new FleetFlusher(flushInterval, this.quietInterval, (members) =>
       this.sendBatch(members),
     );
+    this.channelOfBreakers = {
+      breakers: this.breakers,
+      flusher: this.flusher,
+      run: (breaker, operation, epoch, args) => this.runNow(breaker, operation, epoch, args),
+      memberOf: (breaker) => this.batchMemberOf(breaker),
+      clock: this.clock,
+    };
     this.channel = `${this.prefix}:circuit-changes`;
     this.deadlines = new CommandDeadlines(commandTimeout);
     this.ownsClient = typeof clientOrUrl === 'string';
@@ -267,16 +272,7 @@ export class RedisStore
     observer: BreakerObserver,
     log: LogSink,
   ): Breaker {
-    let member: FleetBatchMember | undefined;
-    const link: FleetLink = {
-      run: (breaker, operation, epoch, args) => this.runNow(breaker, operation, epoch, args),
-      schedule: (breaker, urgent) =>
-        this.flusher.schedule((member ??= this.batchMemberOf(breaker)), urgent),
-      clock: this.clock,
-      log,
-    };
-    const breaker = new FleetBreaker(name, settings, now, observer, link);
-    this.breakers.add(breaker);
+    const breaker = channelBreaker(this.channelOfBreakers, name, settings, now, observer, log);
     this.subscribe();
     return breaker;
   }
