@@ -23,14 +23,9 @@ import { decoratorMode, useHarness } from '../support/harness';
 import { RedisServer, valkeyServerPath } from '../support/redis-server';
 import { describeWithRedis } from '../support/describe-with-redis';
 import { refusalReaching, stockOn } from './support';
+import { skipConformance } from './support';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The conformance suite's place in the standard project: skipped, saying why. */
-const skipConformance = (name: string): void => {
-  it.skip(`${name} (in the legacy project only: the store contract has no decorators)`, () =>
-    undefined);
-};
 
 /** What a test needs of a client: the client to pass, and how to end it once the test is done. */
 interface ClientUnderTest {

@@ -11,25 +11,12 @@ import {
 } from '../../src/testing';
 import { systemClock } from '../../src/runtime/clock';
 import { decoratorMode, useHarness } from '../support/harness';
-import { RedisCluster, redisClusterAvailable } from '../support/redis-cluster';
+import { RedisCluster } from '../support/redis-cluster';
 import { refusalReaching, stockOn } from './support';
+import { describeWithCluster } from '../support/describe-with-cluster';
+import { skipConformance } from './support';
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The conformance suite's place in the standard project: skipped, saying why. */
-const skipConformance = (name: string): void => {
-  it.skip(`${name} (in the legacy project only: the store contract has no decorators)`, () =>
-    undefined);
-};
-
-const describeWithCluster: jest.Describe = redisClusterAvailable
-  ? describe
-  : (((name: string, body: () => void) => {
-      console.log(
-        `SKIPPED '${name}': redis-server and redis-cli are needed (apt-get install -y redis-server redis-tools; .ci/run does this)`,
-      );
-      describe.skip(name, body);
-    }) as jest.Describe);
 
 type ClusterKind = 'ioredis Cluster' | 'node-redis createCluster';
 

@@ -1,6 +1,6 @@
 import Redis, { Cluster } from 'ioredis';
 import { decoratorMode } from '../support/harness';
-import { RedisCluster, redisClusterAvailable } from '../support/redis-cluster';
+import { RedisCluster } from '../support/redis-cluster';
 import {
   FleetMember,
   fleetClient,
@@ -16,6 +16,7 @@ import {
   OUTAGE_BREAKERS,
   recovered,
 } from '../redis/fleet-scenarios';
+import { describeWithCluster } from '../support/describe-with-cluster';
 
 /** The documented propagation bound is 100 ms; the tests allow 150 for a busy CI machine, as on one Redis. */
 const PROPAGATION_LIMIT_MS = 150;
@@ -27,15 +28,6 @@ const PROPAGATION_LIMIT_MS = 150;
 const MISSED_RESET_LIMIT_MS = 3_000;
 /** The members' stores batch with the default flushInterval. */
 const FLUSH_INTERVAL_MS = 25;
-
-const describeWithCluster: jest.Describe = redisClusterAvailable
-  ? describe
-  : (((name: string, body: () => void) => {
-      console.log(
-        `SKIPPED '${name}': redis-server and redis-cli are needed (apt-get install -y redis-server redis-tools; .ci/run does this)`,
-      );
-      describe.skip(name, body);
-    }) as jest.Describe);
 
 // The multi-process fleet suite of test/redis (fleet, fleet-budget), on a real three-primary Redis
 // Cluster on 127.0.0.1: every member is a child process whose store speaks through a cluster client
